@@ -1,0 +1,1 @@
+"""License identification and term extraction."""

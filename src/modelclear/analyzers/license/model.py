@@ -1,0 +1,95 @@
+"""Result types of the license analyzer, shared with policy, records and reports.
+
+Term names are the keys of the shared corpus labels, so scores compare like
+with like.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+TERM_NAMES: tuple[str, ...] = (
+    "commercial_use",  # yes | no | conditional
+    "mau_threshold",  # int (monthly active users) or None
+    "other_scale_threshold",  # text (revenue, daily users, devices…) or None
+    "requires_registration_or_approval",  # no | for_commercial | above_threshold | yes
+    "fine_tuning_allowed",  # yes | no | conditional
+    "use_outputs_to_train_other_models",  # allowed | restricted | prohibited | unmentioned
+    "attribution_required",  # yes | no  (+ detail: the exact notice)
+    "derivative_naming_requirement",  # text or None
+    "acceptable_use_policy",  # yes | no | None
+    "territory_restriction",  # text or None
+    "competing_service_restriction",  # text or None
+    "redistribution_conditions",  # text or None
+    "governing_law",  # text or None
+)
+
+MatchKind = Literal["exact", "modified", "partial", "unknown"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Evidence(Frozen):
+    file: str
+    line_start: int
+    line_end: int
+    quote: str
+
+
+class Term(Frozen):
+    value: Any = None  # str | int | None
+    detail: str | None = None  # e.g. the exact attribution notice "Built with Llama"
+    evidence: Evidence | None = None
+    source: Literal["catalog", "extracted", "none"] = "none"
+
+
+class Incorporated(Frozen):
+    """A document the license pulls in by reference (e.g. an acceptable-use policy)."""
+
+    id: str | None
+    title: str
+    url: str | None = None
+    can_change_without_notice: bool = False
+
+
+class LicenseMatch(Frozen):
+    id: str  # SPDX id, LicenseRef-scancode-…, or LicenseRef-modelclear-…
+    title: str
+    kind: Literal["license", "acceptable-use-policy", "notice", "unknown"]
+    match: MatchKind
+    confidence: float
+    file: str
+    line_start: int = 1
+    line_end: int = 1
+    publisher: str | None = None
+    publisher_country: str | None = None
+    osi_approved: bool = False
+    incorporates: tuple[Incorporated, ...] = ()
+    terms: dict[str, Term] = {}
+    diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
+    changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
+
+
+class Declared(Frozen):
+    """What the release says about itself (card front matter, GGUF metadata)."""
+
+    license: str | None = None
+    license_name: str | None = None
+    license_link: str | None = None
+    base_model: tuple[str, ...] = ()
+    gguf_license: str | None = None
+    resolved_ids: tuple[str, ...] = ()  # catalog ids the declaration maps to
+
+
+class LicenseReport(Frozen):
+    licenses: tuple[LicenseMatch, ...] = ()
+    declared: Declared = Declared()
+    findings: tuple[Any, ...] = ()  # modelclear.findings.Finding
+
+    def primary(self) -> LicenseMatch | None:
+        """The model license that governs use (not a code license or an AUP)."""
+        ...

@@ -1,0 +1,77 @@
+"""The ``modelclear`` command line.
+
+Each command lives in ``commands/<name>.py`` and registers itself on :data:`app`.
+This module only assembles them and turns errors into exit codes (design.md):
+0 clean, 1 a verdict reached ``--fail-on``, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+from rich.markup import escape
+
+from . import __version__
+from .console import stderr
+from .errors import InputError
+
+app = typer.Typer(
+    name="modelclear",
+    help="Clear open-weight language models for use: what a release contains, what its "
+    "license permits, whether it is safe to load, what it needs to run, and proof of it all.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+#: Command modules, in help order. Each defines commands on ``app`` at import.
+COMMAND_MODULES = (
+    "inspect",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"modelclear {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """modelclear — clearance for open-weight models, offline, with evidence."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"modelclear.commands.{_name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        app(args=argv, standalone_mode=False, prog_name="modelclear")
+    except InputError as exc:
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        stderr.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CLI commands, one module each; they register on :data:`modelclear.cli.app`."""

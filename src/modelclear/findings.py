@@ -1,0 +1,115 @@
+"""Findings with stable codes, like a linter's.
+
+Codes live in data files (``data/codes/mc*.toml``), one per role, so each code
+has exactly one title, severity and docs entry. Analyzers create findings with
+:func:`finding`, which refuses unknown codes: a typo in a code is a bug, not a
+new finding.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    title: str
+    severity: Severity
+    docs: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation with the evidence a user needs to check it."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    line: int | None = None
+    offset: int | None = None
+    quote: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def title(self) -> str:
+        return codes()[self.code].title
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "severity": str(self.severity),
+            "title": self.title,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "offset": self.offset,
+            "quote": self.quote,
+        }
+        out.update(self.extra)
+        return out
+
+
+@cache
+def codes() -> dict[str, CodeInfo]:
+    """All finding codes from the package's data files."""
+    out: dict[str, CodeInfo] = {}
+    folder = resources.files("modelclear") / "data" / "codes"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        for code, info in data.items():
+            if code in out:
+                raise RuntimeError(f"finding code {code} defined twice ({entry.name})")
+            out[code] = CodeInfo(
+                code=code,
+                title=info["title"],
+                severity=Severity(info["severity"]),
+                docs=info.get("docs", ""),
+            )
+    return out
+
+
+def finding(
+    code: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int | None = None,
+    offset: int | None = None,
+    quote: str | None = None,
+    severity: Severity | None = None,
+    **extra: Any,
+) -> Finding:
+    info = codes().get(code)
+    if info is None:
+        raise KeyError(f"unknown finding code {code}")
+    return Finding(
+        code=code,
+        severity=severity or info.severity,
+        message=message,
+        file=file,
+        line=line,
+        offset=offset,
+        quote=quote,
+        extra=extra,
+    )

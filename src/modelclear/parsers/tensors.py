@@ -1,0 +1,22 @@
+"""What every weights parser reports about a tensor, whatever the format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: str  # safetensors dtype names (BF16, F8_E4M3, I32…) or ggml type names (Q4_K…)
+    shape: tuple[int, ...]
+    nbytes: int  # bytes the tensor occupies in the file
+    file: str  # release-relative path of the file holding it
+    offset: int  # absolute byte offset of the data in that file
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
