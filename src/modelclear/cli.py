@@ -8,6 +8,7 @@ This module only assembles them and turns errors into exit codes (design.md):
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 
 import click
@@ -28,10 +29,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-#: Command modules, in help order. Each defines commands on ``app`` at import.
-COMMAND_MODULES = (
-    "inspect",
-)
 
 
 def _version(value: bool) -> None:
@@ -49,8 +46,15 @@ def _root(
     """modelclear — clearance for open-weight models, offline, with evidence."""
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"modelclear.commands.{_name}")
+def _load_commands() -> None:
+    """Import every ``commands/`` module; each defines its commands on ``app``."""
+    from . import commands
+
+    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"modelclear.commands.{mod.name}")
+
+
+_load_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
