@@ -49,7 +49,9 @@ class HFCacheSource:
         try:
             info = scan_cache_dir(cdir)
         except CacheNotFound:
-            raise InputError(target, f"not a local path, and no Hugging Face cache at {cdir}") from None
+            raise InputError(
+                target, f"not a local path, and no Hugging Face cache at {cdir}"
+            ) from None
         repo = next(
             (r for r in info.repos if r.repo_type == "model" and r.repo_id == repo_id), None
         )
@@ -74,6 +76,7 @@ class HFCacheSource:
         if not files:
             raise InputError(target, f"snapshot {rev.commit_hash} is empty")
         newest = max((f.mtime_ns for f in files), default=0)
+        retrieved = datetime.fromtimestamp(newest / 1e9, UTC).isoformat(timespec="seconds")
         return Release(
             source=SourceInfo(
                 kind=self.kind,
@@ -81,7 +84,7 @@ class HFCacheSource:
                 model_id=repo_id,
                 revision=rev.commit_hash,
                 refs=tuple(sorted(rev.refs)),
-                retrieved_at=datetime.fromtimestamp(newest / 1e9, UTC).isoformat(timespec="seconds"),
+                retrieved_at=retrieved,
                 other_revisions=tuple(r.commit_hash for r in revisions if r is not rev),
             ),
             root=Path(rev.snapshot_path),
