@@ -139,7 +139,7 @@ def test_newobj_and_newobj_ex() -> None:
             return (1,), {"k": 2}
 
     # pickle.dumps of a local class fails; build the opcodes by hand instead
-    data = (b"\x80\x04" + _glob("m", "K") + b"K\x01\x85}(Vk\nK\x02u" + b"\x92.")
+    data = b"\x80\x04" + _glob("m", "K") + b"K\x01\x85}(Vk\nK\x02u" + b"\x92."
     t = simulate(data, file="x")
     assert t.error is None
     assert t.value[0] == Call(Global("m", "K"), (1,), {"k": 2}, how="newobj_ex")
@@ -149,15 +149,18 @@ def test_newobj_and_newobj_ex() -> None:
 
 def test_stack_global_with_memo_and_computed_names() -> None:
     data = (
-        b"\x80\x04" + _str("os") + b"\x94" + _str("system") + b"\x94" + b"00"
+        b"\x80\x04"
+        + _str("os")
+        + b"\x94"
+        + _str("system")
+        + b"\x94"
+        + b"00"
         + b"h\x00h\x01\x93(Vtrue\ntR."
     )
     t = simulate(data, file="x")
     assert t.globals[0].dotted == "os.system" and t.globals[0].opcode == "STACK_GLOBAL"
     # names that are results of calls are known only at load time
-    comp = (
-        b"\x80\x04" + _glob("m", "f") + b")R" + _glob("m", "g") + b")R" + b"\x93)R."
-    )
+    comp = b"\x80\x04" + _glob("m", "f") + b")R" + _glob("m", "g") + b")R" + b"\x93)R."
     t = simulate(comp, file="x")
     assert t.error is None
     g = t.globals[-1]
@@ -178,7 +181,9 @@ def test_ext_codes_unknown_unless_registered_in_stream() -> None:
     assert t.value[0] == Call(Ext(5), ())
     assert t.globals[0].opcode == "EXT1" and t.globals[0].module is None
     reg = (
-        b"\x80\x02" + _glob("copyreg", "add_extension") + b"(Vos\nVsystem\nK\xf1tR0"
+        b"\x80\x02"
+        + _glob("copyreg", "add_extension")
+        + b"(Vos\nVsystem\nK\xf1tR0"
         + b"\x82\xf1(Vtrue\ntR."
     )
     t = simulate(reg, file="x")
@@ -298,11 +303,17 @@ def test_torch_state_dict_shape_is_documented_shape() -> None:
 
 
 plain = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text()
     | st.binary(),
-    lambda children: st.lists(children, max_size=5)
-    | st.tuples(children, children)
-    | st.dictionaries(st.text(max_size=5) | st.integers(), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), children, max_size=5)
+    ),
     max_leaves=30,
 )
 

@@ -314,20 +314,74 @@ def _target(func: Any) -> str | None:
 # --------------------------------------------------------------------------------------
 
 _OPNAMES = {
-    0x28: "MARK", 0x2E: "STOP", 0x30: "POP", 0x31: "POP_MARK", 0x32: "DUP", 0x46: "FLOAT",
-    0x49: "INT", 0x4A: "BININT", 0x4B: "BININT1", 0x4C: "LONG", 0x4D: "BININT2", 0x4E: "NONE",
-    0x50: "PERSID", 0x51: "BINPERSID", 0x52: "REDUCE", 0x53: "STRING", 0x54: "BINSTRING",
-    0x55: "SHORT_BINSTRING", 0x56: "UNICODE", 0x58: "BINUNICODE", 0x61: "APPEND", 0x62: "BUILD",
-    0x63: "GLOBAL", 0x64: "DICT", 0x7D: "EMPTY_DICT", 0x65: "APPENDS", 0x67: "GET",
-    0x68: "BINGET", 0x69: "INST", 0x6A: "LONG_BINGET", 0x6C: "LIST", 0x5D: "EMPTY_LIST",
-    0x6F: "OBJ", 0x70: "PUT", 0x71: "BINPUT", 0x72: "LONG_BINPUT", 0x73: "SETITEM",
-    0x74: "TUPLE", 0x29: "EMPTY_TUPLE", 0x75: "SETITEMS", 0x47: "BINFLOAT", 0x80: "PROTO",
-    0x81: "NEWOBJ", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4", 0x85: "TUPLE1", 0x86: "TUPLE2",
-    0x87: "TUPLE3", 0x88: "NEWTRUE", 0x89: "NEWFALSE", 0x8A: "LONG1", 0x8B: "LONG4",
-    0x42: "BINBYTES", 0x43: "SHORT_BINBYTES", 0x8C: "SHORT_BINUNICODE", 0x8D: "BINUNICODE8",
-    0x8E: "BINBYTES8", 0x8F: "EMPTY_SET", 0x90: "ADDITEMS", 0x91: "FROZENSET",
-    0x92: "NEWOBJ_EX", 0x93: "STACK_GLOBAL", 0x94: "MEMOIZE", 0x95: "FRAME",
-    0x96: "BYTEARRAY8", 0x97: "NEXT_BUFFER", 0x98: "READONLY_BUFFER",
+    0x28: "MARK",
+    0x2E: "STOP",
+    0x30: "POP",
+    0x31: "POP_MARK",
+    0x32: "DUP",
+    0x46: "FLOAT",
+    0x49: "INT",
+    0x4A: "BININT",
+    0x4B: "BININT1",
+    0x4C: "LONG",
+    0x4D: "BININT2",
+    0x4E: "NONE",
+    0x50: "PERSID",
+    0x51: "BINPERSID",
+    0x52: "REDUCE",
+    0x53: "STRING",
+    0x54: "BINSTRING",
+    0x55: "SHORT_BINSTRING",
+    0x56: "UNICODE",
+    0x58: "BINUNICODE",
+    0x61: "APPEND",
+    0x62: "BUILD",
+    0x63: "GLOBAL",
+    0x64: "DICT",
+    0x7D: "EMPTY_DICT",
+    0x65: "APPENDS",
+    0x67: "GET",
+    0x68: "BINGET",
+    0x69: "INST",
+    0x6A: "LONG_BINGET",
+    0x6C: "LIST",
+    0x5D: "EMPTY_LIST",
+    0x6F: "OBJ",
+    0x70: "PUT",
+    0x71: "BINPUT",
+    0x72: "LONG_BINPUT",
+    0x73: "SETITEM",
+    0x74: "TUPLE",
+    0x29: "EMPTY_TUPLE",
+    0x75: "SETITEMS",
+    0x47: "BINFLOAT",
+    0x80: "PROTO",
+    0x81: "NEWOBJ",
+    0x82: "EXT1",
+    0x83: "EXT2",
+    0x84: "EXT4",
+    0x85: "TUPLE1",
+    0x86: "TUPLE2",
+    0x87: "TUPLE3",
+    0x88: "NEWTRUE",
+    0x89: "NEWFALSE",
+    0x8A: "LONG1",
+    0x8B: "LONG4",
+    0x42: "BINBYTES",
+    0x43: "SHORT_BINBYTES",
+    0x8C: "SHORT_BINUNICODE",
+    0x8D: "BINUNICODE8",
+    0x8E: "BINBYTES8",
+    0x8F: "EMPTY_SET",
+    0x90: "ADDITEMS",
+    0x91: "FROZENSET",
+    0x92: "NEWOBJ_EX",
+    0x93: "STACK_GLOBAL",
+    0x94: "MEMOIZE",
+    0x95: "FRAME",
+    0x96: "BYTEARRAY8",
+    0x97: "NEXT_BUFFER",
+    0x98: "READONLY_BUFFER",
 }
 
 #: opcode name by byte, for callers that want to describe a byte (e.g. sniffing)
@@ -359,9 +413,7 @@ class _Machine:
     def _take(self, pos: int, n: int, what: str) -> bytes:
         end = pos + n
         if n < 0 or end > len(self.raw):
-            raise _Fail(
-                f"{what} needs {n} bytes but only {len(self.raw) - pos} remain (truncated)"
-            )
+            raise _Fail(f"{what} needs {n} bytes but only {len(self.raw) - pos} remain (truncated)")
         return self.raw[pos:end]
 
     def _line(self, pos: int, what: str) -> tuple[bytes, int]:
@@ -420,8 +472,9 @@ class _Machine:
             if target.litems is None:
                 target.litems = []
             target.litems.extend(items)
-            self._method(offset, opcode, target, "extend" if opcode == "APPENDS" else "append",
-                         tuple(items))
+            self._method(
+                offset, opcode, target, "extend" if opcode == "APPENDS" else "append", tuple(items)
+            )
         else:
             raise _Fail(f"{opcode} on {_shape(target)}, which has no append/extend")
 
@@ -582,10 +635,13 @@ class _Machine:
                     if obj.states is None:
                         obj.states = []
                     obj.states.append(state)
-                    self.calls.append((at, "BUILD", "build", obj, (state,), "__setstate__",
-                                       self.stream_no))
-                elif isinstance(obj, list | tuple | _Dict | _Set) or obj is None or isinstance(
-                    obj, str | bytes | int | float
+                    self.calls.append(
+                        (at, "BUILD", "build", obj, (state,), "__setstate__", self.stream_no)
+                    )
+                elif (
+                    isinstance(obj, list | tuple | _Dict | _Set)
+                    or obj is None
+                    or isinstance(obj, str | bytes | int | float)
                 ):
                     raise _Fail(f"BUILD on {_shape(obj)}, which has no __setstate__ or __dict__")
             elif op == 0x51:  # BINPERSID
@@ -611,8 +667,9 @@ class _Machine:
                 if len(items) % 2:
                     raise _Fail("SETITEMS with an odd number of items")
                 target = top()
-                self._set_items(at, "SETITEMS", target,
-                                list(zip(items[0::2], items[1::2], strict=True)))
+                self._set_items(
+                    at, "SETITEMS", target, list(zip(items[0::2], items[1::2], strict=True))
+                )
             elif op == 0x73:  # SETITEM
                 v = pop()
                 k = pop()
@@ -750,8 +807,9 @@ class _Machine:
                     self.globals.append(
                         GlobalRef(self.base + at, "STACK_GLOBAL", None, None, None, node)
                     )
-                    self.calls.append((at, "STACK_GLOBAL", "import", node, (module, name), None,
-                                       self.stream_no))
+                    self.calls.append(
+                        (at, "STACK_GLOBAL", "import", node, (module, name), None, self.stream_no)
+                    )
                     stack.append(node)
                 else:
                     raise _Fail(
@@ -778,8 +836,7 @@ class _Machine:
                     node = _Node("ext", code)
                     count()
                     self.globals.append(GlobalRef(self.base + at, name_op, None, None, None, node))
-                    self.calls.append((at, name_op, "import", node, (code,), None,
-                                       self.stream_no))
+                    self.calls.append((at, name_op, "import", node, (code,), None, self.stream_no))
                     stack.append(node)
             elif op == 0x6F:  # OBJ
                 items = pop_mark()
@@ -1009,8 +1066,17 @@ def simulate(
         else:
             target = _target(func)
         calls.append(
-            CallSite(base_offset + offset, opcode, kind, target, fz.freeze(func), fargs, shape,
-                     method, stream)
+            CallSite(
+                base_offset + offset,
+                opcode,
+                kind,
+                target,
+                fz.freeze(func),
+                fargs,
+                shape,
+                method,
+                stream,
+            )
         )
     return PickleTrace(
         file=file,
