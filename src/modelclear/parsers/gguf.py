@@ -1,0 +1,628 @@
+"""GGUF v2/v3 reader: every metadata key/value and tensor info, never tensor data.
+
+Layout (little-endian unless the whole file is byte-swapped): magic ``GGUF``,
+u32 version, u64 tensor count, u64 key/value count, the key/values, the tensor
+infos, padding to ``general.alignment``, then tensor data. Every count and
+length is a file-controlled 64-bit number, so each one is checked against the
+bytes left in the file *before* a list or string is built: a declared array of
+2^60 elements fails at once instead of exhausting memory.
+
+Large arrays (the tokenizer vocabulary has 100k-250k strings) are walked to
+validate them but only their first few values are kept unless the caller asks
+for a key in full.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from ..errors import InputError
+from ..findings import Finding, finding
+from ..release import MAX_WHOLE_READ, ReleaseFile
+from .ggml import file_type_name, ggml_type, quantization_name
+from .tensors import TensorInfo
+
+GGUF_MAGIC = b"GGUF"
+DEFAULT_ALIGNMENT = 32
+#: ggml tensors have at most four dimensions (GGML_MAX_DIMS).
+MAX_DIMS = 4
+#: nested arrays deeper than this are not something any writer produces.
+MAX_ARRAY_DEPTH = 8
+#: a single string value larger than this is refused rather than allocated.
+MAX_STRING = MAX_WHOLE_READ
+#: array elements kept per key unless the key is asked for in full.
+KEEP_VALUES = 16
+
+_CHUNK = 1 << 20
+
+
+class Cursor:
+    """A forward-only, bounds-checked byte cursor over a release file.
+
+    Binary headers declare lengths and counts that must be checked against
+    what is left in the file before anything is read or allocated. This cursor
+    does that on every read and turns a short file into an :class:`InputError`
+    naming the offset and what was being read, so a parser cannot forget it.
+    """
+
+    def __init__(self, f: ReleaseFile, start: int = 0) -> None:
+        self.file = f
+        self.size = f.size
+        self.pos = start
+        self._fh: BinaryIO | None = None
+        self._buf = b""
+        self._buf_start = 0
+
+    def __enter__(self) -> Cursor:
+        self._fh = self.file.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    @property
+    def remaining(self) -> int:
+        return self.size - self.pos
+
+    def fail(self, problem: str) -> InputError:
+        return InputError(self.file.path, problem)
+
+    def require(self, n: int, what: str) -> None:
+        """Fail unless ``n`` bytes remain: called before any length-driven allocation."""
+        if n < 0 or n > self.size - self.pos:
+            raise self.fail(
+                f"truncated or corrupt: {what} at offset {self.pos} needs {n} bytes "
+                f"but only {max(0, self.size - self.pos)} remain"
+            )
+
+    def _window(self, n: int, what: str) -> int:
+        self.require(n, what)
+        idx = self.pos - self._buf_start
+        if idx < 0 or idx + n > len(self._buf):
+            if self._fh is None:
+                raise RuntimeError("Cursor used outside its with-block")
+            self._fh.seek(self.pos)
+            self._buf = self._fh.read(min(max(n, _CHUNK), self.size - self.pos))
+            self._buf_start = self.pos
+            if len(self._buf) < n:
+                raise self.fail(f"truncated while reading {what} at offset {self.pos}")
+            idx = 0
+        return idx
+
+    def take(self, n: int, what: str) -> bytes:
+        idx = self._window(n, what)
+        self.pos += n
+        return self._buf[idx : idx + n]
+
+    def unpack(self, st: struct.Struct, what: str) -> tuple[Any, ...]:
+        idx = self._window(st.size, what)
+        self.pos += st.size
+        return st.unpack_from(self._buf, idx)
+
+    def skip(self, n: int, what: str) -> None:
+        self.require(n, what)
+        self.pos += n
+
+
+# GGUF value type id → (name, struct format or None for string/array)
+_VALUE_TYPES: dict[int, tuple[str, str | None]] = {
+    0: ("uint8", "B"),
+    1: ("int8", "b"),
+    2: ("uint16", "H"),
+    3: ("int16", "h"),
+    4: ("uint32", "I"),
+    5: ("int32", "i"),
+    6: ("float32", "f"),
+    7: ("bool", "?"),
+    8: ("string", None),
+    9: ("array", None),
+    10: ("uint64", "Q"),
+    11: ("int64", "q"),
+    12: ("float64", "d"),
+}
+_STRING, _ARRAY = 8, 9
+_INT_TYPES = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64"}
+
+
+@dataclass(frozen=True)
+class GGUFValue:
+    """One metadata value. Arrays keep ``count`` and their first values only."""
+
+    type: str  # uint8 … float64, bool, string, array
+    value: Any  # scalar, str, or a tuple of (possibly nested GGUFValue) items for arrays
+    offset: int  # absolute offset of the key's record in the file
+    count: int | None = None  # arrays: declared element count
+    item_type: str | None = None  # arrays: element type
+    truncated: bool = False  # arrays: value holds only the first few elements
+
+    def to_json(self) -> Any:
+        if self.type != "array":
+            if isinstance(self.value, float) and not math.isfinite(self.value):
+                return str(self.value)
+            return self.value
+        items = [v.to_json() if isinstance(v, GGUFValue) else _json_scalar(v) for v in self.value]
+        return {
+            "type": "array",
+            "item_type": self.item_type,
+            "count": self.count,
+            "values": items,
+            "truncated": self.truncated,
+        }
+
+
+def _json_scalar(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    no: int  # 0-based index of this part (llama.cpp's split.no)
+    count: int
+    tensors_count: int | None
+
+
+@dataclass(frozen=True)
+class GGUFFile:
+    file: str
+    version: int
+    byteorder: str  # little | big
+    alignment: int
+    metadata: dict[str, GGUFValue]
+    tensors: tuple[TensorInfo, ...]  # shape in row-major order (GGUF ne reversed)
+    tensor_types: dict[str, int]  # tensor name → ggml type id
+    data_offset: int  # absolute offset where the tensor data section starts
+    data_size: int  # bytes from data_offset to the end of the last tensor
+    findings: tuple[Finding, ...] = ()
+    kv_count: int = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        v = self.metadata.get(key)
+        return default if v is None else v.value
+
+    @property
+    def architecture(self) -> str | None:
+        return _str_or_none(self.get("general.architecture"))
+
+    @property
+    def name(self) -> str | None:
+        return _str_or_none(self.get("general.name"))
+
+    @property
+    def license(self) -> dict[str, Any]:
+        """Every ``general.license*`` key (license, license.name, license.link)."""
+        return {
+            k: v.to_json()
+            for k, v in self.metadata.items()
+            if k == "general.license" or k.startswith("general.license.")
+        }
+
+    @property
+    def chat_template(self) -> str | None:
+        return _str_or_none(self.get("tokenizer.chat_template"))
+
+    @property
+    def chat_templates(self) -> dict[str, str]:
+        """Named templates (``tokenizer.chat_template.<name>``), e.g. tool_use, rag."""
+        prefix = "tokenizer.chat_template."
+        return {
+            k[len(prefix) :]: v.value
+            for k, v in self.metadata.items()
+            if k.startswith(prefix) and isinstance(v.value, str)
+        }
+
+    @property
+    def file_type(self) -> int | None:
+        v = self.get("general.file_type")
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    @property
+    def file_type_name(self) -> str | None:
+        ft = self.file_type
+        return None if ft is None else file_type_name(ft)
+
+    @property
+    def quantization(self) -> str | None:
+        """``Q4_K_M``-style label from file_type, else the dominant tensor type by bytes."""
+        ft = self.file_type
+        if ft is not None and (q := quantization_name(ft)) and q != "GUESSED":
+            return q
+        by_type: dict[str, int] = {}
+        for t in self.tensors:
+            by_type[t.dtype] = by_type.get(t.dtype, 0) + t.nbytes
+        return max(by_type, key=lambda k: by_type[k]) if by_type else None
+
+    @property
+    def split(self) -> SplitInfo | None:
+        no, count = self.get("split.no"), self.get("split.count")
+        if not isinstance(no, int) or not isinstance(count, int):
+            return None
+        tc = self.get("split.tensors.count")
+        return SplitInfo(no=no, count=count, tensors_count=tc if isinstance(tc, int) else None)
+
+    def value_offset(self, key: str) -> int | None:
+        v = self.metadata.get(key)
+        return None if v is None else v.offset
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+@dataclass
+class _State:
+    cur: Cursor
+    e: str  # struct byte-order prefix
+    u32: struct.Struct
+    u64: struct.Struct
+    keep: int
+    full: frozenset[str]
+    findings: list[Finding] = field(default_factory=list)
+    bad_utf8: bool = False
+
+
+def read_gguf(
+    f: ReleaseFile, *, keep: int = KEEP_VALUES, full_arrays: Iterable[str] = ()
+) -> GGUFFile:
+    """Parse a GGUF file's header; ``full_arrays`` names array keys to keep whole."""
+    with Cursor(f) as cur:
+        return _read(cur, keep, frozenset(full_arrays))
+
+
+def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
+    path = cur.file.path
+    if cur.size < 4 or cur.take(4, "magic") != GGUF_MAGIC:
+        raise cur.fail("not a GGUF file (missing 'GGUF' magic)")
+    (raw_version,) = cur.unpack(struct.Struct("<I"), "version")
+    byteorder, e, version = "little", "<", raw_version
+    if raw_version & 0xFFFF == 0 and raw_version >> 24 in (1, 2, 3):
+        byteorder, e, version = "big", ">", raw_version >> 24
+    if version == 1:
+        raise cur.fail(
+            "GGUF version 1 is obsolete and not supported (re-convert with current llama.cpp)"
+        )
+    if version not in (2, 3):
+        raise cur.fail(f"unsupported GGUF version {version} (expected 2 or 3)")
+    st = _State(
+        cur=cur,
+        e=e,
+        u32=struct.Struct(e + "I"),
+        u64=struct.Struct(e + "Q"),
+        keep=keep,
+        full=full,
+    )
+    (n_tensors,) = cur.unpack(st.u64, "tensor count")
+    (n_kv,) = cur.unpack(st.u64, "metadata count")
+    # Each key/value needs at least 8 (key length) + 4 (type) + 1 (value) bytes
+    # and each tensor info at least 8 + 4 + 4 + 8, so absurd counts fail here.
+    if n_kv * 13 > cur.remaining:
+        raise cur.fail(f"declares {n_kv} metadata entries, more than the file can hold")
+    if n_tensors * 24 > cur.remaining:
+        raise cur.fail(f"declares {n_tensors} tensors, more than the file can hold")
+
+    metadata: dict[str, GGUFValue] = {}
+    for i in range(n_kv):
+        at = cur.pos
+        key = _string(st, f"metadata key #{i}")
+        (vtype,) = cur.unpack(st.u32, f"type of metadata key {key!r}")
+        value = _value(st, vtype, key, at, depth=0)
+        if key in metadata:
+            st.findings.append(
+                finding(
+                    "MC140",
+                    f"metadata key {key!r} appears more than once; readers disagree on "
+                    "which value wins (we keep the last)",
+                    file=path,
+                    offset=at,
+                    quote=key,
+                )
+            )
+        metadata[key] = value
+
+    alignment = DEFAULT_ALIGNMENT
+    if "general.alignment" in metadata:
+        av = metadata["general.alignment"]
+        if av.type != "uint32":
+            raise cur.fail(f"general.alignment must be uint32, found {av.type}")
+        alignment = av.value
+        if alignment <= 0 or alignment & (alignment - 1):
+            raise cur.fail(f"general.alignment {alignment} is not a positive power of two")
+
+    infos: list[tuple[str, tuple[int, ...], int, int, int]] = []
+    seen: set[str] = set()
+    for i in range(n_tensors):
+        at = cur.pos
+        name = _string(st, f"name of tensor #{i}")
+        if name in seen:
+            raise cur.fail(f"tensor {name!r} is defined twice (offset {at})")
+        seen.add(name)
+        (n_dims,) = cur.unpack(st.u32, f"dimension count of tensor {name!r}")
+        if n_dims > MAX_DIMS:
+            raise cur.fail(f"tensor {name!r} has {n_dims} dimensions (ggml allows {MAX_DIMS})")
+        dims = cur.unpack(struct.Struct(e + "Q" * n_dims), f"shape of tensor {name!r}")
+        (type_id,) = cur.unpack(st.u32, f"type of tensor {name!r}")
+        (rel,) = cur.unpack(st.u64, f"data offset of tensor {name!r}")
+        infos.append((name, tuple(dims), type_id, rel, at))
+
+    data_offset = _align(cur.pos, alignment)
+    if data_offset > cur.size and infos:
+        raise cur.fail(f"tensor data section would start at {data_offset}, past the end")
+
+    tensors: list[TensorInfo] = []
+    types: dict[str, int] = {}
+    ranges: list[tuple[int, int, str]] = []
+    removed_types: dict[str, int] = {}
+    for name, dims, type_id, rel, at in infos:
+        gt = ggml_type(type_id)
+        if gt is None:
+            raise cur.fail(f"tensor {name!r} has unknown ggml type {type_id} (offset {at})")
+        if gt.removed:
+            removed_types[gt.name] = removed_types.get(gt.name, 0) + 1
+        numel = 1
+        for d in dims:
+            if d >= 1 << 62:
+                raise cur.fail(f"tensor {name!r} has an absurd dimension {d}")
+            numel *= d
+        if numel >= 1 << 62:
+            raise cur.fail(f"tensor {name!r} has an absurd element count {numel}")
+        if dims and dims[0] % gt.block_size:
+            raise cur.fail(
+                f"tensor {name!r}: row length {dims[0]} is not a multiple of the "
+                f"{gt.name} block size {gt.block_size}"
+            )
+        nbytes = gt.nbytes(numel)
+        if rel % alignment:
+            raise cur.fail(
+                f"tensor {name!r}: data offset {rel} is not a multiple of the alignment {alignment}"
+            )
+        start = data_offset + rel
+        if start + nbytes > cur.size:
+            raise cur.fail(
+                f"tensor {name!r}: data {start}..{start + nbytes} lies beyond the end of the "
+                f"file ({cur.size} bytes)"
+            )
+        types[name] = type_id
+        ranges.append((start, start + nbytes, name))
+        tensors.append(
+            TensorInfo(
+                name=name,
+                dtype=gt.name,
+                shape=tuple(reversed(dims)),
+                nbytes=nbytes,
+                file=path,
+                offset=start,
+            )
+        )
+    ranges.sort()
+    unaccounted = 0
+    for (_, a_end, a_name), (b_start, _, b_name) in zip(ranges, ranges[1:], strict=False):
+        unaccounted += max(0, b_start - _align(a_end, alignment))
+        if b_start < a_end:
+            st.findings.append(
+                finding(
+                    "MC142",
+                    f"data of tensors {a_name!r} and {b_name!r} overlap",
+                    file=path,
+                    offset=b_start,
+                )
+            )
+    for tname, n in sorted(removed_types.items()):
+        st.findings.append(
+            finding(
+                "MC143",
+                f"{n} tensor(s) use the removed ggml type {tname}; current llama.cpp "
+                "refuses to load them",
+                file=path,
+            )
+        )
+    if st.bad_utf8:
+        st.findings.append(
+            finding(
+                "MC141",
+                "some metadata strings are not valid UTF-8 (shown with replacement characters)",
+                file=path,
+            )
+        )
+    ft = metadata.get("general.file_type")
+    if ft is not None and isinstance(ft.value, int) and file_type_name(ft.value) is None:
+        st.findings.append(
+            finding(
+                "MC144",
+                f"general.file_type {ft.value} is not a known llama.cpp file type",
+                file=path,
+                offset=ft.offset,
+            )
+        )
+    data_end = max((r[1] for r in ranges), default=data_offset)
+    if ranges:
+        unaccounted += max(0, cur.size - _align(data_end, alignment))
+        if ranges[0][0] > data_offset:
+            unaccounted += ranges[0][0] - data_offset
+    if unaccounted:
+        st.findings.append(
+            finding(
+                "MC147",
+                f"{unaccounted} byte(s) of the data section belong to no tensor",
+                file=path,
+                offset=data_offset,
+            )
+        )
+    if version == 2:
+        st.findings.append(finding("MC146", "GGUF version 2 file", file=path, offset=4))
+    return GGUFFile(
+        file=path,
+        version=version,
+        byteorder=byteorder,
+        alignment=alignment,
+        metadata=metadata,
+        tensors=tuple(tensors),
+        tensor_types=types,
+        data_offset=data_offset,
+        data_size=data_end - data_offset,
+        findings=tuple(st.findings),
+        kv_count=n_kv,
+    )
+
+
+def _align(n: int, a: int) -> int:
+    return n + (-n % a)
+
+
+def _string(st: _State, what: str) -> str:
+    cur = st.cur
+    (n,) = cur.unpack(st.u64, f"length of {what}")
+    if n > MAX_STRING:
+        raise cur.fail(f"{what} at offset {cur.pos - 8} declares {n} bytes (limit {MAX_STRING})")
+    raw = cur.take(n, what)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        st.bad_utf8 = True
+        return raw.decode("utf-8", errors="replace")
+
+
+def _skip_string(st: _State, what: str) -> None:
+    cur = st.cur
+    (n,) = cur.unpack(st.u64, f"length of {what}")
+    cur.skip(n, what)
+
+
+def _value(st: _State, vtype: int, key: str, at: int, depth: int) -> GGUFValue:
+    cur = st.cur
+    spec = _VALUE_TYPES.get(vtype)
+    if spec is None:
+        raise cur.fail(f"metadata key {key!r} has unknown value type {vtype} (offset {at})")
+    tname, fmt = spec
+    if fmt is not None:
+        (v,) = cur.unpack(struct.Struct(st.e + fmt), f"value of {key!r}")
+        return GGUFValue(type=tname, value=v, offset=at)
+    if vtype == _STRING:
+        return GGUFValue(type="string", value=_string(st, f"value of {key!r}"), offset=at)
+    return _array(st, key, at, depth)
+
+
+def _array(st: _State, key: str, at: int, depth: int) -> GGUFValue:
+    cur = st.cur
+    if depth >= MAX_ARRAY_DEPTH:
+        raise cur.fail(f"metadata key {key!r} nests arrays deeper than {MAX_ARRAY_DEPTH}")
+    (itype,) = cur.unpack(st.u32, f"element type of {key!r}")
+    (count,) = cur.unpack(st.u64, f"element count of {key!r}")
+    spec = _VALUE_TYPES.get(itype)
+    if spec is None:
+        raise cur.fail(f"array {key!r} has unknown element type {itype} (offset {at})")
+    iname, fmt = spec
+    # smallest possible encoding of one element: fixed size, or a length prefix
+    min_item = struct.calcsize(fmt) if fmt else (8 if itype == _STRING else 12)
+    if count * min_item > cur.remaining:
+        raise cur.fail(
+            f"array {key!r} at offset {at} declares {count} elements, more than the "
+            f"{cur.remaining} bytes left can hold"
+        )
+    want = count if key in st.full else min(count, st.keep)
+    items: list[Any] = []
+    if fmt is not None:
+        size = struct.calcsize(fmt)
+        if want:
+            items = list(cur.unpack(struct.Struct(f"{st.e}{want}{fmt}"), f"values of {key!r}"))
+        cur.skip((count - want) * size, f"values of {key!r}")
+    elif itype == _STRING:
+        for i in range(count):
+            if i < want:
+                items.append(_string(st, f"element {i} of {key!r}"))
+            else:
+                _skip_string(st, f"element {i} of {key!r}")
+    else:
+        for i in range(count):
+            v = _array(st, f"{key}[{i}]", cur.pos, depth + 1)
+            if i < want:
+                items.append(v)
+    return GGUFValue(
+        type="array",
+        value=tuple(items),
+        offset=at,
+        count=count,
+        item_type=iname,
+        truncated=want < count,
+    )
+
+
+@dataclass(frozen=True)
+class GGUFSplit:
+    """A split GGUF set (``*-00001-of-0000N.gguf``) validated as one model."""
+
+    parts: tuple[GGUFFile, ...]  # ordered by split.no
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def first(self) -> GGUFFile:
+        return self.parts[0]
+
+    @property
+    def tensors(self) -> tuple[TensorInfo, ...]:
+        return tuple(t for p in self.parts for t in p.tensors)
+
+
+def read_gguf_split(files: Sequence[ReleaseFile]) -> GGUFSplit:
+    """Parse every part and check they form one complete, consistent split set."""
+    if not files:
+        raise InputError(None, "empty split GGUF set")
+    parsed = [read_gguf(f) for f in files]
+    first_path = files[0].path
+    count = len(parsed)
+    by_no: dict[int, GGUFFile] = {}
+    for g in parsed:
+        sp = g.split
+        if sp is None:
+            if count == 1:
+                return GGUFSplit(parts=(g,), findings=())
+            raise InputError(g.file, "part of a split set but has no split.no / split.count")
+        if sp.count != count:
+            raise InputError(g.file, f"split.count is {sp.count} but the set has {count} part(s)")
+        if not 0 <= sp.no < count:
+            raise InputError(g.file, f"split.no {sp.no} is outside 0..{count - 1}")
+        if sp.no in by_no:
+            raise InputError(g.file, f"split.no {sp.no} also used by {by_no[sp.no].file}")
+        by_no[sp.no] = g
+    parts = tuple(by_no[i] for i in range(count))
+    findings: list[Finding] = []
+    names: dict[str, str] = {}
+    for p in parts:
+        for t in p.tensors:
+            if t.name in names:
+                raise InputError(p.file, f"tensor {t.name!r} also appears in {names[t.name]}")
+            names[t.name] = p.file
+    declared = parts[0].split.tensors_count if parts[0].split else None
+    if declared is not None and declared != len(names):
+        findings.append(
+            finding(
+                "MC145",
+                f"split.tensors.count says {declared} tensors but the parts hold {len(names)}",
+                file=parts[0].file,
+                offset=parts[0].value_offset("split.tensors.count"),
+            )
+        )
+    for p in parts[1:]:
+        tc = p.split.tensors_count if p.split else None
+        if declared is not None and tc is not None and tc != declared:
+            findings.append(
+                finding(
+                    "MC145",
+                    f"split.tensors.count is {tc} here but {declared} in {first_path}",
+                    file=p.file,
+                    offset=p.value_offset("split.tensors.count"),
+                )
+            )
+    return GGUFSplit(parts=parts, findings=tuple(findings))

@@ -1,0 +1,271 @@
+"""safetensors header reader with every check the format allows, no tensor data read.
+
+Layout: u64 little-endian header length N, N bytes of UTF-8 JSON (an object
+mapping tensor names to ``{dtype, shape, data_offsets}`` plus an optional
+``__metadata__`` object of strings), then the data section. Offsets are
+relative to the start of the data section.
+
+Rules follow what the reference ``safetensors`` loader accepts, so a file we
+pass is a file it loads: offsets must tile the data section exactly (no gaps,
+no overlaps, no trailing bytes), since the loader refuses anything else; a
+file that does not load is an input error rather than a finding. Oddities the
+loader tolerates (duplicate JSON keys, unknown entry fields, an unaligned data
+section) are findings.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..findings import Finding, finding
+from ..release import ReleaseFile
+from .tensors import TensorInfo
+
+#: The reference loader's own limit on the JSON header.
+MAX_HEADER = 100_000_000
+
+#: Bits per element of every dtype the safetensors format defines (0.6+: sub-byte
+#: float formats F4/F6 and the FNUZ fp8 variants). Part of the format spec, like
+#: struct codes, so it stays beside the parser.
+DTYPE_BITS: dict[str, int] = {
+    "BOOL": 8,
+    "F4": 4,
+    "F6_E2M3": 6,
+    "F6_E3M2": 6,
+    "U8": 8,
+    "I8": 8,
+    "F8_E5M2": 8,
+    "F8_E4M3": 8,
+    "F8_E8M0": 8,
+    "F8_E4M3FNUZ": 8,
+    "F8_E5M2FNUZ": 8,
+    "I16": 16,
+    "U16": 16,
+    "F16": 16,
+    "BF16": 16,
+    "I32": 32,
+    "U32": 32,
+    "F32": 32,
+    "C64": 64,
+    "F64": 64,
+    "I64": 64,
+    "U64": 64,
+}
+
+_ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
+
+
+@dataclass(frozen=True)
+class SafetensorsFile:
+    file: str
+    header_size: int  # N, the JSON header's byte length
+    metadata: dict[str, str]  # __metadata__ (format, producer notes…)
+    tensors: tuple[TensorInfo, ...]  # in data order; offsets absolute in the file
+    data_size: int  # bytes of the data section (file size - 8 - N)
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def data_offset(self) -> int:
+        return 8 + self.header_size
+
+
+class _DupKeys(dict):  # type: ignore[type-arg]
+    """A dict that remembers which keys the JSON object repeated."""
+
+    dups: list[str]
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = _DupKeys()
+    out.dups = []
+    for k, v in pairs:
+        if k in out:
+            out.dups.append(k)
+        out[k] = v
+    return out
+
+
+def read_safetensors(f: ReleaseFile) -> SafetensorsFile:
+    path = f.path
+    if f.size < 8:
+        raise InputError(path, f"too small for safetensors ({f.size} bytes, needs at least 8)")
+    (n,) = struct.unpack("<Q", f.read_at(0, 8))
+    if n > MAX_HEADER:
+        raise InputError(path, f"header length {n} exceeds the {MAX_HEADER}-byte limit")
+    if 8 + n > f.size:
+        raise InputError(path, f"header length {n} runs past the end of the file ({f.size} bytes)")
+    raw = f.read_at(8, n)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, f"header is not valid UTF-8 at byte {8 + exc.start}: {exc.reason}"
+        ) from None
+    try:
+        header = json.loads(text, object_pairs_hook=_pairs)
+    except RecursionError:
+        raise InputError(path, "header JSON is nested too deeply") from None
+    except ValueError as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        pos = f" at byte {8 + exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InputError(path, f"header is not valid JSON{pos}: {msg}") from None
+    if not isinstance(header, dict):
+        raise InputError(path, f"header must be a JSON object, not {type(header).__name__}")
+
+    findings: list[Finding] = []
+    for key in sorted(set(getattr(header, "dups", []))):
+        findings.append(
+            finding(
+                "MC121",
+                f"header key {key!r} appears more than once; the last one is used",
+                file=path,
+                offset=8,
+                quote=key,
+            )
+        )
+    if (8 + n) % 8:
+        findings.append(
+            finding(
+                "MC120",
+                f"data section starts at byte {8 + n}, not a multiple of 8",
+                file=path,
+                offset=8 + n,
+            )
+        )
+
+    metadata: dict[str, str] = {}
+    data_size = f.size - 8 - n
+    entries: list[tuple[int, int, TensorInfo]] = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            metadata = _metadata(path, entry)
+            continue
+        entries.append(_entry(path, name, entry, 8 + n, findings))
+
+    entries.sort(key=lambda e: (e[0], e[1]))
+    expected = 0
+    prev: str | None = None
+    for begin, end, t in entries:
+        if begin < expected:
+            raise InputError(
+                path, f"data of tensors {prev!r} and {t.name!r} overlap (offset {begin})"
+            )
+        if begin > expected:
+            where = f"after tensor {prev!r}" if prev else "at the start of the data section"
+            raise InputError(
+                path,
+                f"{begin - expected} unused byte(s) {where} before {t.name!r}: data_offsets "
+                "must be contiguous",
+            )
+        if end > data_size:
+            raise InputError(
+                path,
+                f"tensor {t.name!r} data_offsets end {end} lies beyond the data section "
+                f"({data_size} bytes)",
+            )
+        expected = end
+        prev = t.name
+    if expected != data_size:
+        raise InputError(
+            path,
+            f"{data_size - expected} byte(s) after the last tensor are not covered by any tensor",
+        )
+    if not entries:
+        findings.append(finding("MC123", "no tensors in the header", file=path))
+    return SafetensorsFile(
+        file=path,
+        header_size=n,
+        metadata=metadata,
+        tensors=tuple(e[2] for e in entries),
+        data_size=data_size,
+        findings=tuple(findings),
+    )
+
+
+def _metadata(path: str, entry: Any) -> dict[str, str]:
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict):
+        raise InputError(path, "__metadata__ must be an object of strings")
+    out: dict[str, str] = {}
+    for k, v in entry.items():
+        if not isinstance(v, str):
+            raise InputError(
+                path, f"__metadata__ value for {k!r} must be a string, not {_jtype(v)}"
+            )
+        out[k] = v
+    return out
+
+
+def _jtype(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int | float):
+        return "number"
+    return {str: "string", list: "array"}.get(type(v), "object")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _entry(
+    path: str, name: str, entry: Any, base: int, findings: list[Finding]
+) -> tuple[int, int, TensorInfo]:
+    if not isinstance(entry, dict):
+        raise InputError(path, f"tensor {name!r}: entry must be an object, not {_jtype(entry)}")
+    missing = _ENTRY_KEYS - entry.keys()
+    if missing:
+        raise InputError(path, f"tensor {name!r}: missing {', '.join(sorted(missing))}")
+    extra = sorted(set(entry) - _ENTRY_KEYS)
+    if extra:
+        findings.append(
+            finding(
+                "MC122",
+                f"tensor {name!r} has unexpected field(s): {', '.join(extra)}",
+                file=path,
+                quote=name,
+            )
+        )
+    dtype = entry["dtype"]
+    if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
+        raise InputError(path, f"tensor {name!r}: unknown dtype {dtype!r}")
+    shape = entry["shape"]
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise InputError(
+            path, f"tensor {name!r}: shape must be a list of non-negative integers, got {shape!r}"
+        )
+    offs = entry["data_offsets"]
+    if not isinstance(offs, list) or len(offs) != 2 or not all(_is_int(o) and o >= 0 for o in offs):
+        raise InputError(
+            path,
+            f"tensor {name!r}: data_offsets must be two non-negative integers, got {offs!r}",
+        )
+    begin, end = offs
+    if begin > end:
+        raise InputError(path, f"tensor {name!r}: data_offsets begin {begin} > end {end}")
+    numel = 1
+    for d in shape:
+        numel *= d
+    bits = numel * DTYPE_BITS[dtype]
+    if bits % 8:
+        raise InputError(
+            path, f"tensor {name!r}: {numel} {dtype} elements do not fill a whole byte"
+        )
+    nbytes = bits // 8
+    if nbytes != end - begin:
+        raise InputError(
+            path,
+            f"tensor {name!r}: {dtype} {tuple(shape)} needs {nbytes} bytes but "
+            f"data_offsets span {end - begin}",
+        )
+    info = TensorInfo(
+        name=name, dtype=dtype, shape=tuple(shape), nbytes=nbytes, file=path, offset=base + begin
+    )
+    return begin, end, info
