@@ -295,13 +295,24 @@ def _is_policy_doc(doc: Doc, grant: re.Match[str] | None) -> bool:
     return grant is None and _any_in(head, pt.list("document", "policy_title")) is not None
 
 
-def extract_terms(text: str, file: str) -> dict[str, Term]:
+def extract_terms(
+    text: str, file: str, lines: tuple[int, int] | None = None
+) -> dict[str, Term]:
     """Every term of `model.TERM_NAMES` read from `text` (the content of `file`).
 
+    `lines` (1-based, inclusive) limits the reading to one document of a file
+    that holds several (see `segment`); evidence lines stay file lines.
     A term the text says nothing about has value None, except where silence has
     a meaning (no attribution duty: "no"; outputs: "unmentioned"; no
     registration: "no").
     """
+    if lines is not None:
+        first, last = lines
+        if first < 1 or last < first:
+            raise ValueError(f"bad line range {lines}")
+        body = "".join(text.splitlines(keepends=True)[first - 1 : last])
+        terms = extract_terms(body, file)
+        return {name: _shift_term(t, first - 1) for name, t in terms.items()}
     doc = Doc(text, file)
     pt = patterns()
     grant = _first(doc, pt.list("document", "grant"))
@@ -319,6 +330,16 @@ def extract_terms(text: str, file: str) -> dict[str, Term]:
     terms["redistribution_conditions"] = _redistribution(doc, policy)
     terms["governing_law"] = _law(doc)
     return {name: terms.get(name, _term(None)) for name in TERM_NAMES}
+
+
+def _shift_term(term: Term, by: int) -> Term:
+    if term.evidence is None or by == 0:
+        return term
+    ev = term.evidence.model_copy(
+        update={"line_start": term.evidence.line_start + by,
+                "line_end": term.evidence.line_end + by}
+    )
+    return term.model_copy(update={"evidence": ev})
 
 
 def _commercial(
