@@ -79,18 +79,19 @@ def _close(a: str, b: str) -> bool:
     if min(la, lb) < 4 or abs(la - lb) > 2:
         return False
     budget = 1 if max(la, lb) < 8 else 2
-    # banded Levenshtein, cheap for short words
+    # optimal string alignment distance (a swap of two letters is one typo)
+    prev2: list[int] = []
     prev = list(range(lb + 1))
     for i in range(1, la + 1):
         cur = [i] + [0] * lb
-        best = cur[0]
         for j in range(1, lb + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            best = min(best, cur[j])
-        if best > budget:
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > budget:
             return False
-        prev = cur
+        prev2, prev = prev, cur
     return prev[lb] <= budget
 
 
@@ -112,21 +113,31 @@ def _exact(toks: Tokens, words: list[str], start_word: int) -> tuple[int, int] |
 
 def _score(words: list[str], window: tuple[str, ...]) -> tuple[float, int, int]:
     """Fraction of phrase words found in order in the window, and the window
-    indices of the first and last matched word."""
+    indices of the first and last word of the phrase (unmatched words at either
+    end are counted in when the window has room for them)."""
     sm = SequenceMatcher(None, words, window, autojunk=False)
     matched = 0
     first = last = -1
+    p_first = p_last = -1
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        pairs: list[tuple[int, int]] = []
         if tag == "equal":
-            matched += i2 - i1
-            first = j1 if first < 0 else first
-            last = j2 - 1
+            pairs = list(zip(range(i1, i2), range(j1, j2), strict=True))
         elif tag == "replace":
-            for a, b in zip(range(i1, i2), range(j1, j2), strict=False):
-                if _close(words[a], window[b]):
-                    matched += 1
-                    first = b if first < 0 else first
-                    last = max(last, b)
+            pairs = [
+                (a, b)
+                for a, b in zip(range(i1, i2), range(j1, j2), strict=False)
+                if _close(words[a], window[b])
+            ]
+        for a, b in pairs:
+            matched += 1
+            if first < 0:
+                first, p_first = b, a
+            last, p_last = b, a
+    if first < 0:
+        return 0.0, -1, -1
+    first = max(0, first - p_first)
+    last = min(len(window) - 1, last + (len(words) - 1 - p_last))
     return matched / len(words), first, last
 
 
