@@ -1,0 +1,43 @@
+"""``modelclear history``: the records of a model, oldest first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..cli import app
+from ..console import emit_json, stdout
+from ..record.cli_support import history_table
+from ..record.registry import Registry
+
+
+@app.command()
+def history(
+    model: str | None = typer.Argument(
+        None, help="Model id (org/name), or a release path; all records when omitted."
+    ),
+    registry: str | None = typer.Option(None, "--registry", help="Database URL or SQLite path."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List clearance records."""
+    model_id = model
+    location = None
+    if model is not None and Path(model).exists():
+        from ..sources import open_release
+
+        src = open_release(model).source
+        model_id, location = src.model_id, src.location
+    with Registry(registry) as reg:
+        rows = reg.history(model_id)
+        url = reg.display_url
+    if location is not None and any(r.location == location for r in rows):
+        rows = [r for r in rows if r.location == location]
+    if json_out:
+        emit_json({"schema_version": 1, "registry": url,
+                   "records": [r.to_json() for r in rows]})
+        return
+    if not rows:
+        stdout.print(f"no records{f' of {model}' if model else ''} in {url}")
+        return
+    stdout.print(history_table(rows))
