@@ -112,15 +112,20 @@ def _normalize(text: str) -> tuple[str, list[int]]:
     lines = text.splitlines(keepends=True)
     pos = 0
     pending_break: str | None = None
+    title_line = False
     for line in lines:
         body = line.rstrip("\r\n")
         stripped = body.strip()
         if not stripped:
             pending_break = "\n"
+            title_line = False
             pos += len(line)
             continue
         if _LIST_START.match(body) or stripped.startswith(("#", ">", "|")):
             pending_break = "\n"
+        if out and out[-1] != "\n" and title_line:
+            pending_break = "\n"  # the previous line was a heading
+        title_line = _looks_like_title(stripped, first=not out or out[-1] == "\n")
         if out:
             sep = pending_break or " "
             if out[-1] in " \n":
@@ -160,6 +165,17 @@ def _normalize(text: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
+def _looks_like_title(line: str, first: bool) -> bool:
+    """A short capitalised line with no closing punctuation at the start of a
+    paragraph: a heading, even when the body follows without a blank line."""
+    if not first or len(line) > 70 or line[-1:] in ".,;:" :
+        return False
+    words = re.findall(r"[^\W\d_][\w'-]*", line.replace("*", ""))
+    if not words or len(words) > 9:
+        return False
+    return sum(1 for w in words if w[0].isupper()) / len(words) >= 0.6
+
+
 _BOUNDARY = re.compile(r"\n|(?<=[.;!?:。；！？])[\"')\]]?\s+")
 
 
@@ -170,10 +186,10 @@ def _sentences(norm: str) -> list[Span]:
         if m.group() != "\n":
             # not after an abbreviation, a clause number or a single letter
             before = norm[max(start, m.start() - 8) : m.start()]
-            word = re.search(r"([\w.]+)[.:]?[\"')\]]?$", before)
+            word = re.search(r"(?<![\w.])(\w[\w.]*)\.$", before)
             if word:
                 w = word.group(1).rstrip(".")
-                if w in _ABBREV or (len(w) <= 2 and norm[m.start() - 1] == "."):
+                if w in _ABBREV or len(w) == 1 or w.isdigit() or re.fullmatch(r"[ivx]{1,4}", w):
                     continue
         end = m.start() if m.group() == "\n" else m.end()
         if norm[start:end].strip():
@@ -634,7 +650,11 @@ def _competition(doc: Doc) -> Term:
 
 def _law(doc: Doc) -> Term:
     pt = patterns()
-    m = _first(doc, pt.list("law", "governed"))
+    m = None
+    for p in pt.list("law", "governed"):  # in order of preference
+        m = p.search(doc.norm)
+        if m:
+            break
     if not m:
         return _term(None)
     place = doc.original_text(m.start("place"), m.end("place"))
