@@ -408,17 +408,23 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
         )
     ranges.sort()
     unaccounted = 0
-    for (_, a_end, a_name), (b_start, _, b_name) in zip(ranges, ranges[1:], strict=False):
-        unaccounted += max(0, b_start - _align(a_end, alignment))
-        if b_start < a_end:
+    reach, reach_name = data_offset, ""  # furthest end seen so far, and whose
+    for start, end, name in ranges:
+        if start < reach:
             st.findings.append(
                 finding(
                     "MC142",
-                    f"data of tensors {a_name!r} and {b_name!r} overlap",
+                    f"data of tensors {reach_name!r} and {name!r} overlap",
                     file=path,
-                    offset=b_start,
+                    offset=start,
                 )
             )
+        elif reach_name:
+            unaccounted += max(0, start - _align(reach, alignment))
+        else:
+            unaccounted += start - data_offset
+        if end > reach or not reach_name:
+            reach, reach_name = max(end, reach), name
     for tname, n in sorted(removed_types.items()):
         st.findings.append(
             finding(
@@ -449,8 +455,6 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
     data_end = max((r[1] for r in ranges), default=data_offset)
     if ranges:
         unaccounted += max(0, cur.size - _align(data_end, alignment))
-        if ranges[0][0] > data_offset:
-            unaccounted += ranges[0][0] - data_offset
     if unaccounted:
         st.findings.append(
             finding(

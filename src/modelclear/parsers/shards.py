@@ -1,0 +1,224 @@
+"""Sharded checkpoints: the index (``*.safetensors.index.json``,
+``pytorch_model.bin.index.json``) checked against the shards it names.
+
+Loaders trust the index: a missing shard or a tensor the index places in the
+wrong shard makes loading fail, so those are input errors. Differences a
+loader survives but that change what gets loaded or reported (a wrong
+``total_size``, tensors the index does not list, a tensor in two shards) are
+findings with both sides quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..findings import Finding, finding
+from ..release import Release, ReleaseFile
+from .safetensors import read_safetensors
+from .tensors import TensorInfo
+
+#: An index is small (DeepSeek-V3's is ~9 MB); refuse absurd ones before reading.
+MAX_INDEX_BYTES = 64 * 1024 * 1024
+
+_SHARD_RE = re.compile(r"^(?P<stem>.+)-\d{5}-of-(?P<count>\d{5})(?P<ext>\.[a-z]+)$")
+
+
+@dataclass(frozen=True)
+class ShardIndex:
+    file: str  # the index file
+    format: str  # safetensors | pytorch
+    total_size: int | None  # metadata.total_size as declared
+    metadata: dict[str, Any]
+    weight_map: dict[str, str]  # tensor name → release path of its shard
+    shards: tuple[str, ...]  # release paths of the shards, sorted
+    tensors: tuple[TensorInfo, ...]  # every tensor the shards hold (empty if unreadable)
+    tensor_bytes: int | None  # sum of nbytes over the tensors the index lists
+    findings: tuple[Finding, ...] = ()
+    #: False when the shards' tensors could not be read statically (pickled shards
+    #: whose pickle does not build tensors the standard way)
+    verified: bool = True
+
+
+def index_format(name: str) -> str | None:
+    low = name.lower()
+    if low.endswith(".safetensors.index.json"):
+        return "safetensors"
+    if low.endswith(".bin.index.json") or low.endswith(".pt.index.json"):
+        return "pytorch"
+    return None
+
+
+def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
+    path = index_file.path
+    fmt = index_format(index_file.name) or "safetensors"
+    if index_file.size > MAX_INDEX_BYTES:
+        raise InputError(path, f"index is {index_file.size} bytes (limit {MAX_INDEX_BYTES})")
+    text = index_file.read_text(MAX_INDEX_BYTES)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise InputError(path, "index JSON is nested too deeply") from None
+    except ValueError as exc:
+        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise InputError(path, f"not valid JSON{where}: {msg}") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "index must be a JSON object")
+    wm = data.get("weight_map")
+    if not isinstance(wm, dict) or not wm:
+        raise InputError(path, "index has no weight_map object")
+    meta = data.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    total = meta.get("total_size")
+    if isinstance(total, float) and total.is_integer():
+        total = int(total)
+    if total is not None and (not isinstance(total, int) or isinstance(total, bool)):
+        raise InputError(path, f"metadata.total_size must be an integer, not {total!r}")
+
+    base = posixpath.dirname(path)
+    weight_map: dict[str, str] = {}
+    for tensor, shard in wm.items():
+        if not isinstance(shard, str) or not shard:
+            raise InputError(path, f"weight_map entry for {tensor!r} is not a file name")
+        rel = posixpath.normpath(posixpath.join(base, shard)) if base else posixpath.normpath(shard)
+        if shard.startswith("/") or rel.startswith("../") or rel == "..":
+            raise InputError(path, f"shard {shard!r} points outside the release")
+        weight_map[tensor] = rel
+    shard_paths = tuple(sorted(set(weight_map.values())))
+    files: dict[str, ReleaseFile] = {}
+    for sp in shard_paths:
+        f = release.get(sp)
+        if f is None:
+            raise InputError(
+                path, f"shard {posixpath.basename(sp)!r} listed in the index is missing"
+            )
+        files[sp] = f
+
+    findings: list[Finding] = []
+    held: dict[str, list[TensorInfo]] = {}
+    per_shard: dict[str, dict[str, TensorInfo]] = {}
+    verified = True
+    for sp, f in files.items():
+        tensors = _shard_tensors(fmt, f, findings)
+        if tensors is None:
+            verified = False
+            continue
+        per_shard[sp] = {t.name: t for t in tensors}
+        for t in tensors:
+            held.setdefault(t.name, []).append(t)
+
+    listed_bytes: int | None = None
+    if verified:
+        listed_bytes = 0
+        for tensor, sp in weight_map.items():
+            t = per_shard[sp].get(tensor)
+            if t is None:
+                raise InputError(
+                    path,
+                    f"tensor {tensor!r} is mapped to {posixpath.basename(sp)!r} but that shard "
+                    "does not hold it",
+                )
+            listed_bytes += t.nbytes
+        unlisted = sorted(n for n in held if n not in weight_map)
+        if unlisted:
+            shown = ", ".join(unlisted[:5]) + (" …" if len(unlisted) > 5 else "")
+            findings.append(
+                finding(
+                    "MC131",
+                    f"{len(unlisted)} tensor(s) in the shards are not in the index: {shown}",
+                    file=held[unlisted[0]][0].file,
+                    quote=unlisted[0],
+                    tensors=unlisted,
+                )
+            )
+        for name, copies in sorted(held.items()):
+            if len(copies) > 1:
+                findings.append(
+                    finding(
+                        "MC133",
+                        f"tensor {name!r} is in {len(copies)} shards: "
+                        + ", ".join(c.file for c in copies),
+                        file=copies[1].file,
+                        quote=name,
+                    )
+                )
+        if total is None:
+            findings.append(finding("MC134", "index has no metadata.total_size", file=path))
+        elif total != listed_bytes:
+            findings.append(
+                finding(
+                    "MC130",
+                    f"metadata.total_size is {total} but the listed tensors hold "
+                    f"{listed_bytes} bytes (difference {total - listed_bytes:+d})",
+                    file=path,
+                    line=_line_of(text, '"total_size"'),
+                    quote=f'"total_size": {total}',
+                    declared=total,
+                    actual=listed_bytes,
+                )
+            )
+    findings.extend(_stray_shards(release, path, shard_paths))
+    all_tensors = tuple(t for sp in shard_paths for t in per_shard.get(sp, {}).values())
+    return ShardIndex(
+        file=path,
+        format=fmt,
+        total_size=total,
+        metadata=meta,
+        weight_map=weight_map,
+        shards=shard_paths,
+        tensors=all_tensors,
+        tensor_bytes=listed_bytes,
+        findings=tuple(findings),
+        verified=verified,
+    )
+
+
+def _shard_tensors(
+    fmt: str, f: ReleaseFile, findings: list[Finding]
+) -> tuple[TensorInfo, ...] | None:
+    """Tensors a shard holds; None when they cannot be read without unpickling."""
+    if fmt == "safetensors":
+        st = read_safetensors(f)
+        findings.extend(st.findings)
+        return st.tensors
+    # Pickled shards: imported here so the safetensors path never pays for it.
+    from .torchzip import read_torch_checkpoint
+
+    archive = read_torch_checkpoint(f)
+    findings.extend(archive.findings)
+    return archive.tensors if archive.tensors_known else None
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    idx = text.find(needle)
+    return None if idx < 0 else text.count("\n", 0, idx) + 1
+
+
+def _stray_shards(release: Release, index_path: str, shards: tuple[str, ...]) -> list[Finding]:
+    """Files beside the index named like shards of the same checkpoint but not listed."""
+    patterns = set()
+    for sp in shards:
+        m = _SHARD_RE.match(posixpath.basename(sp))
+        if m:
+            patterns.add((posixpath.dirname(sp), m["stem"], m["ext"]))
+    listed = set(shards)
+    out: list[Finding] = []
+    for f in release.files:
+        if f.path in listed:
+            continue
+        m = _SHARD_RE.match(f.name)
+        if m and (posixpath.dirname(f.path), m["stem"], m["ext"]) in patterns:
+            out.append(
+                finding(
+                    "MC132",
+                    f"{f.path} looks like a shard of this checkpoint but {index_path} "
+                    "does not reference it",
+                    file=f.path,
+                )
+            )
+    return out

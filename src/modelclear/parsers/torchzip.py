@@ -1,0 +1,706 @@
+"""PyTorch checkpoints (``torch.save``) read statically: members, storages, tensor shapes.
+
+A zip checkpoint (torch >= 1.6) is ``<prefix>/data.pkl`` (the object graph),
+``<prefix>/data/<key>`` (one member per storage, stored uncompressed so it can
+be memory-mapped), ``<prefix>/byteorder`` and ``<prefix>/version``. The legacy
+format (``_use_new_zipfile_serialization=False``) is five pickles back to back
+(magic number, protocol version, system info, the object graph, the sorted
+storage keys) followed by each storage as a u64 element count and raw bytes.
+
+Tensors are pickled as ``torch._utils._rebuild_tensor_v2(storage, offset,
+size, stride, …)`` (``_v3`` adds an explicit dtype), where ``storage`` is a
+persistent id ``('storage', <storage class>, key, location, numel)``. We run
+the pickle on :mod:`.pickle_machine`'s symbolic machine (nothing is imported or
+called) and read those calls, so dtypes and shapes come out without
+unpickling. Anything built another way is reported as not statically readable,
+never guessed.
+
+We parse the zip central directory through :mod:`zipfile` after checking its
+declared size and entry count against the file ourselves, because ``zipfile``
+reads whatever size the end record declares.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..findings import Finding, finding
+from ..release import MAX_WHOLE_READ, ReleaseFile
+from . import pickle_machine as pm
+from .safetensors import DTYPE_BITS
+from .tensors import TensorInfo
+
+#: central directories larger than this are refused (a 100k-member archive needs ~10 MB)
+MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
+#: data.pkl larger than this is not simulated (tensor shapes reported unknown)
+MAX_PICKLE = MAX_WHOLE_READ
+#: nesting followed when looking for tensors in the unpickled object graph
+MAX_WALK_DEPTH = 64
+
+# Legacy typed-storage classes (``torch.FloatStorage`` …) → our dtype names.
+_STORAGE_DTYPES: dict[str, str] = {
+    "FloatStorage": "F32",
+    "DoubleStorage": "F64",
+    "HalfStorage": "F16",
+    "BFloat16Storage": "BF16",
+    "LongStorage": "I64",
+    "IntStorage": "I32",
+    "ShortStorage": "I16",
+    "CharStorage": "I8",
+    "ByteStorage": "U8",
+    "BoolStorage": "BOOL",
+    "ComplexFloatStorage": "C64",
+    "ComplexDoubleStorage": "C128",
+    "QInt8Storage": "I8",
+    "QUInt8Storage": "U8",
+    "QInt32Storage": "I32",
+    "QUInt4x2Storage": "U8",
+    "QUInt2x4Storage": "U8",
+    "UntypedStorage": "U8",
+}
+
+# ``torch.<dtype>`` globals (``_rebuild_tensor_v3``) → our dtype names.
+_TORCH_DTYPES: dict[str, str] = {
+    "float32": "F32",
+    "float": "F32",
+    "float64": "F64",
+    "double": "F64",
+    "float16": "F16",
+    "half": "F16",
+    "bfloat16": "BF16",
+    "int64": "I64",
+    "long": "I64",
+    "int32": "I32",
+    "int": "I32",
+    "int16": "I16",
+    "short": "I16",
+    "int8": "I8",
+    "uint8": "U8",
+    "uint16": "U16",
+    "uint32": "U32",
+    "uint64": "U64",
+    "bool": "BOOL",
+    "complex32": "C32",
+    "chalf": "C32",
+    "complex64": "C64",
+    "cfloat": "C64",
+    "complex128": "C128",
+    "cdouble": "C128",
+    "float8_e4m3fn": "F8_E4M3",
+    "float8_e5m2": "F8_E5M2",
+    "float8_e4m3fnuz": "F8_E4M3FNUZ",
+    "float8_e5m2fnuz": "F8_E5M2FNUZ",
+    "float8_e8m0fnu": "F8_E8M0",
+    "float4_e2m1fn_x2": "F4_X2",  # two fp4 values per byte-sized element
+}
+
+_BITS: dict[str, int] = {**DTYPE_BITS, "C32": 32, "C128": 128, "F4_X2": 8}
+
+_REBUILD_TENSOR = {"torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3"}
+_REBUILD_PARAM = {
+    "torch._utils._rebuild_parameter",
+    "torch._utils._rebuild_parameter_with_state",
+}
+_REBUILD_FROM_TYPE = "torch._tensor._rebuild_from_type_v2"
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    name: str
+    header_offset: int  # local file header
+    data_offset: int  # absolute offset of the member's (possibly compressed) bytes
+    size: int  # uncompressed size
+    compressed_size: int
+    method: int  # 0 stored, 8 deflated, …
+
+
+@dataclass(frozen=True)
+class Storage:
+    key: str
+    dtype: str  # dtype of the storage class (U8 for untyped storages)
+    numel: int  # as declared in the persistent id (bytes for untyped storages)
+    nbytes: int  # bytes actually present in the file
+    offset: int  # absolute offset of the raw bytes; -1 when compressed
+    location: str | None
+
+
+@dataclass(frozen=True)
+class TorchArchive:
+    file: str
+    format: str  # pytorch-zip | pytorch-legacy
+    prefix: str | None  # the archive's top folder (zip only)
+    members: tuple[ZipMember, ...]  # zip members in central-directory order
+    pickles: tuple[str, ...]  # pickle members, the one torch loads first
+    storages: dict[str, Storage]
+    byteorder: str | None
+    version: str | None  # zip: <prefix>/version; legacy: the protocol version
+    tensors: tuple[TensorInfo, ...]
+    tensors_known: bool  # False when the pickle does not build tensors the standard way
+    findings: tuple[Finding, ...] = ()
+
+
+def read_torch_checkpoint(f: ReleaseFile) -> TorchArchive:
+    """Either PyTorch format, chosen by the file's first bytes."""
+    head = f.head(16)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return read_torch_zip(f)
+    return read_torch_legacy(f)
+
+
+# ----------------------------------------------------------------------------- zip
+
+
+def _check_central_directory(f: ReleaseFile, fh: Any) -> None:
+    """Bound the central directory before zipfile reads it."""
+    tail_len = min(f.size, 65535 + 22)
+    fh.seek(f.size - tail_len)
+    tail = fh.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        raise InputError(f.path, "not a zip archive: no end-of-central-directory record")
+    _, _, _, _, count, cd_size, cd_offset, _ = struct.unpack_from("<4s4H2IH", tail, at)
+    eocd_abs = f.size - tail_len + at
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+        loc = at - 20
+        if loc < 0 or tail[loc : loc + 4] != b"PK\x06\x07":
+            raise InputError(f.path, "zip64 archive without a zip64 locator")
+        (z64_off,) = struct.unpack_from("<Q", tail, loc + 8)
+        if z64_off + 56 > f.size:
+            raise InputError(f.path, f"zip64 end record at {z64_off} lies beyond the file")
+        fh.seek(z64_off)
+        rec = fh.read(56)
+        if rec[:4] != b"PK\x06\x06":
+            raise InputError(f.path, "zip64 end record has a bad signature")
+        count, _, cd_size, cd_offset = struct.unpack_from("<4Q", rec, 24)
+        eocd_abs = z64_off
+    if cd_size > MAX_CENTRAL_DIRECTORY:
+        raise InputError(
+            f.path, f"zip central directory is {cd_size} bytes (limit {MAX_CENTRAL_DIRECTORY})"
+        )
+    if cd_offset + cd_size > eocd_abs:
+        raise InputError(
+            f.path,
+            f"zip central directory ({cd_size} bytes at {cd_offset}) runs past its end record",
+        )
+    if count * 46 > cd_size:
+        raise InputError(
+            f.path, f"zip declares {count} entries, more than its central directory can hold"
+        )
+
+
+def _list_members(f: ReleaseFile) -> tuple[list[ZipMember], zipfile.ZipFile, Any]:
+    fh = f.open()
+    try:
+        _check_central_directory(f, fh)
+        zf = zipfile.ZipFile(fh)
+        members: list[ZipMember] = []
+        for info in zf.infolist():
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if len(local) < 30 or local[:4] != b"PK\x03\x04":
+                raise InputError(
+                    f.path,
+                    f"zip member {info.filename!r}: no local header at {info.header_offset}",
+                )
+            nlen, xlen = struct.unpack_from("<2H", local, 26)
+            data_offset = info.header_offset + 30 + nlen + xlen
+            if data_offset + info.compress_size > f.size:
+                raise InputError(
+                    f.path,
+                    f"zip member {info.filename!r} ({info.compress_size} bytes at "
+                    f"{data_offset}) runs past the end of the file",
+                )
+            members.append(
+                ZipMember(
+                    name=info.filename,
+                    header_offset=info.header_offset,
+                    data_offset=data_offset,
+                    size=info.file_size,
+                    compressed_size=info.compress_size,
+                    method=info.compress_type,
+                )
+            )
+        return members, zf, fh
+    except InputError:
+        fh.close()
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        fh.close()
+        raise InputError(f.path, f"bad zip archive: {exc}") from None
+    except (OSError, ValueError, EOFError, struct.error, NotImplementedError, OverflowError) as exc:
+        fh.close()
+        raise InputError(f.path, f"bad zip archive: {exc}") from None
+
+
+def _read_member(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember, limit: int) -> bytes:
+    if m.size > limit:
+        raise InputError(f.path, f"zip member {m.name!r} is {m.size} bytes (limit {limit})")
+    try:
+        with zf.open(m.name) as src:
+            data = src.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise InputError(f.path, f"cannot read zip member {m.name!r}: {exc}") from None
+    if len(data) > limit:
+        raise InputError(f.path, f"zip member {m.name!r} expands beyond {limit} bytes")
+    return data
+
+
+def read_torch_zip(f: ReleaseFile) -> TorchArchive:
+    members, zf, fh = _list_members(f)
+    try:
+        return _read_zip(f, members, zf)
+    finally:
+        zf.close()
+        fh.close()
+
+
+def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> TorchArchive:
+    path = f.path
+    findings: list[Finding] = []
+    seen: dict[str, ZipMember] = {}
+    for m in members:
+        if m.name in seen:
+            findings.append(
+                finding(
+                    "MC160",
+                    f"zip member {m.name!r} appears more than once",
+                    file=path,
+                    offset=m.header_offset,
+                    quote=m.name,
+                )
+            )
+        seen.setdefault(m.name, m)
+    pkl = next(
+        (
+            m
+            for m in members
+            if m.name == "data.pkl" or m.name.count("/") == 1 and m.name.endswith("/data.pkl")
+        ),
+        None,
+    )
+    if pkl is None:
+        raise InputError(path, "zip archive has no data.pkl: not a PyTorch checkpoint")
+    prefix = pkl.name[: -len("data.pkl")].rstrip("/")
+    root = f"{prefix}/" if prefix else ""
+    pickles = [pkl.name] + [
+        m.name for m in members if m.name.endswith(".pkl") and m.name != pkl.name
+    ]
+    for extra in pickles[1:]:
+        findings.append(
+            finding(
+                "MC166",
+                f"pickle member {extra!r} besides {pkl.name!r}",
+                file=path,
+                offset=seen[extra].header_offset,
+                quote=extra,
+            )
+        )
+    compressed = [m.name for m in members if m.method != zipfile.ZIP_STORED]
+    if compressed:
+        findings.append(
+            finding(
+                "MC167",
+                f"{len(compressed)} member(s) are compressed, e.g. {compressed[0]!r}",
+                file=path,
+                quote=compressed[0],
+            )
+        )
+    byteorder = _small_text(f, zf, seen.get(f"{root}byteorder"))
+    version = _small_text(f, zf, seen.get(f"{root}version"))
+    if byteorder == "big":
+        findings.append(finding("MC164", "byteorder record says big-endian", file=path))
+
+    storage_members = {
+        m.name[len(root) + len("data/") :]: m
+        for m in seen.values()
+        if m.name.startswith(f"{root}data/") and "/" not in m.name[len(root) + 5 :]
+    }
+    pickle_offset = pkl.data_offset if pkl.method == zipfile.ZIP_STORED else 0
+    if pkl.size > MAX_PICKLE:
+        findings.append(
+            finding(
+                "MC161",
+                f"{pkl.name} is {pkl.size} bytes, too large to simulate",
+                file=path,
+                quote=pkl.name,
+            )
+        )
+        return TorchArchive(
+            file=path, format="pytorch-zip", prefix=prefix or None, members=tuple(members),
+            pickles=tuple(pickles), storages={}, byteorder=byteorder, version=version,
+            tensors=(), tensors_known=False, findings=tuple(findings),
+        )  # fmt: skip
+    data = _read_member(f, zf, pkl, MAX_PICKLE)
+    trace = pm.simulate(data, file=path, base_offset=pickle_offset, max_streams=1)
+    if trace.error is not None or not trace.value:
+        err = trace.error
+        where = f" at offset {err.offset}" if err else ""
+        raise InputError(
+            path,
+            f"{pkl.name} is not a valid pickle{where}: {err.message if err else 'no object'}",
+        )
+
+    def locate(key: str, dtype: str, numel: int) -> tuple[int, int]:
+        m = storage_members.get(key)
+        if m is None:
+            raise InputError(
+                path, f"storage {key!r} used by the pickle is missing ({root}data/{key})"
+            )
+        off = m.data_offset if m.method == zipfile.ZIP_STORED else -1
+        return off, m.size
+
+    tensors, storages, known, why = _tensors_from_value(path, trace.value[0], locate)
+    _tensor_findings(path, tensors, storages, known, why, findings)
+    if known:
+        unused = sorted(set(storage_members) - set(storages))
+        if unused:
+            findings.append(
+                finding(
+                    "MC163",
+                    f"{len(unused)} storage record(s) not used by any tensor: "
+                    + ", ".join(f"{root}data/{k}" for k in unused[:5]),
+                    file=path,
+                    offset=storage_members[unused[0]].header_offset,
+                )
+            )
+    return TorchArchive(
+        file=path,
+        format="pytorch-zip",
+        prefix=prefix or None,
+        members=tuple(members),
+        pickles=tuple(pickles),
+        storages=storages,
+        byteorder=byteorder,
+        version=version,
+        tensors=tuple(t for t, _ in tensors),
+        tensors_known=known,
+        findings=tuple(findings),
+    )
+
+
+def _small_text(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember | None) -> str | None:
+    if m is None:
+        return None
+    raw = _read_member(f, zf, m, 4096)
+    return raw.decode("utf-8", "replace").strip()
+
+
+# -------------------------------------------------------------------------- legacy
+
+
+def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
+    path = f.path
+    head = f.head(min(f.size, MAX_PICKLE))
+    from .detect import TORCH_LEGACY_MAGIC
+
+    trace = pm.simulate(head, file=path, max_streams=5)
+    values = trace.value
+    if not values or values[0] != TORCH_LEGACY_MAGIC:
+        raise InputError(path, "not a PyTorch checkpoint (no zip archive, no legacy magic number)")
+    if len(trace.streams) < 5 or len(values) < 5:
+        err = trace.error
+        detail = f": {err.message} at offset {err.offset}" if err else ""
+        if f.size > MAX_PICKLE and err is not None:
+            raise InputError(path, f"legacy checkpoint pickles exceed {MAX_PICKLE} bytes{detail}")
+        raise InputError(path, f"legacy checkpoint is truncated or malformed{detail}")
+    version = values[1]
+    info = values[2] if isinstance(values[2], dict) else {}
+    byteorder = "little" if info.get("little_endian", True) else "big"
+    keys = values[4]
+    if not isinstance(keys, list | tuple) or not all(isinstance(k, str) for k in keys):
+        raise InputError(path, "legacy checkpoint: storage key list is malformed")
+    findings: list[Finding] = [
+        finding("MC165", "legacy (non-zip) torch.save format", file=path, offset=0)
+    ]
+    if byteorder == "big":
+        findings.append(finding("MC164", "sys_info says big-endian", file=path))
+
+    # Storage types come from the persistent ids; the raw records after the pickles
+    # need each storage's element size to be walked.
+    elsizes: dict[str, int] = {}
+    for pid in _persistent_ids(values[3], 0):
+        v = pid.value
+        if isinstance(v, tuple) and len(v) >= 3 and isinstance(v[2], str):
+            dt = _storage_dtype(v[1])
+            if dt is not None:
+                elsizes[v[2]] = _BITS[dt] // 8
+    records: dict[str, tuple[int, int]] = {}
+    pos = trace.streams[4].end
+    with f.open() as fh:
+        for key in keys:
+            if pos + 8 > f.size:
+                raise InputError(
+                    path, f"legacy storage {key!r}: record header at {pos} is past the end"
+                )
+            fh.seek(pos)
+            (count,) = struct.unpack("<Q", fh.read(8))
+            size = count * elsizes.get(key, 1)
+            if pos + 8 + size > f.size:
+                raise InputError(
+                    path,
+                    f"legacy storage {key!r}: {size} bytes at {pos + 8} run past the end "
+                    f"of the file ({f.size} bytes)",
+                )
+            records[key] = (pos + 8, size)
+            pos += 8 + size
+
+    def locate(key: str, dtype: str, numel: int) -> tuple[int, int]:
+        rec = records.get(key)
+        if rec is None:
+            raise InputError(path, f"storage {key!r} used by the pickle has no data record")
+        return rec
+
+    tensors, storages, known, why = _tensors_from_value(path, values[3], locate)
+    _tensor_findings(path, tensors, storages, known, why, findings)
+    return TorchArchive(
+        file=path,
+        format="pytorch-legacy",
+        prefix=None,
+        members=(),
+        pickles=(),
+        storages=storages,
+        byteorder=byteorder,
+        version=str(version),
+        tensors=tuple(t for t, _ in tensors),
+        tensors_known=known,
+        findings=tuple(findings),
+    )
+
+
+# ------------------------------------------------------------------ object walking
+
+
+def _persistent_ids(v: Any, depth: int) -> Iterator[pm.PersistentId]:
+    if depth > MAX_WALK_DEPTH:
+        return
+    if isinstance(v, pm.PersistentId):
+        yield v
+    elif isinstance(v, pm.Call):
+        for part in (v.args, v.listitems, v.dictitems, v.kwargs):
+            yield from _persistent_ids(part, depth + 1)
+    elif isinstance(v, pm.Build):
+        yield from _persistent_ids(v.obj, depth + 1)
+        yield from _persistent_ids(v.state, depth + 1)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            yield from _persistent_ids(k, depth + 1)
+            yield from _persistent_ids(x, depth + 1)
+    elif isinstance(v, list | tuple):
+        for x in v:
+            yield from _persistent_ids(x, depth + 1)
+
+
+def _storage_dtype(storage_type: Any) -> str | None:
+    if isinstance(storage_type, pm.Global) and storage_type.module in ("torch", "torch.storage"):
+        return _STORAGE_DTYPES.get(storage_type.name)
+    return None
+
+
+def _target(v: Any) -> str | None:
+    if isinstance(v, pm.Call) and isinstance(v.func, pm.Global):
+        return v.func.dotted
+    return None
+
+
+def _key_name(k: Any) -> str:
+    if isinstance(k, pm.Key):
+        k = k.value
+    return k if isinstance(k, str) else repr(k)
+
+
+@dataclass
+class _Walk:
+    path: str
+    locate: Any
+    tensors: list[tuple[TensorInfo, tuple[str, int, int]]]
+    storages: dict[str, Storage]
+    known: bool = True
+    why: str = ""
+
+
+def _tensors_from_value(
+    path: str, value: Any, locate: Any
+) -> tuple[list[tuple[TensorInfo, tuple[str, int, int]]], dict[str, Storage], bool, str]:
+    w = _Walk(path=path, locate=locate, tensors=[], storages={})
+    _walk(w, value, "", 0)
+    return w.tensors, w.storages, w.known, w.why
+
+
+def _unknown(w: _Walk, why: str) -> None:
+    if w.known:
+        w.known, w.why = False, why
+
+
+def _walk(w: _Walk, v: Any, name: str, depth: int) -> None:
+    if depth > MAX_WALK_DEPTH:
+        _unknown(w, f"object graph nested deeper than {MAX_WALK_DEPTH} at {name!r}")
+        return
+    target = _target(v)
+    if target in _REBUILD_TENSOR or target in _REBUILD_PARAM or target == _REBUILD_FROM_TYPE:
+        _tensor(w, v, name)
+        return
+
+    def sub(k: str) -> str:
+        return f"{name}.{k}" if name else k
+
+    if isinstance(v, pm.Call):
+        if target is not None and "_rebuild" in target and target.startswith("torch"):
+            _unknown(w, f"{name or 'the object'} is built by {target}")
+            return
+        for i, x in enumerate(v.listitems):
+            _walk(w, x, sub(str(i)), depth + 1)
+        for k, x in v.dictitems:
+            _walk(w, x, sub(_key_name(k)), depth + 1)
+        if target in ("collections.OrderedDict", "builtins.dict"):
+            return
+        for i, x in enumerate(v.args if isinstance(v.args, tuple) else ()):
+            if any(True for _ in _persistent_ids(x, 0)):
+                _walk(w, x, sub(str(i)), depth + 1)
+    elif isinstance(v, pm.Build):
+        _walk(w, v.obj, name, depth + 1)
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            _walk(w, x, sub(_key_name(k)), depth + 1)
+    elif isinstance(v, list | tuple):
+        for i, x in enumerate(v):
+            _walk(w, x, sub(str(i)), depth + 1)
+    elif isinstance(v, pm.PersistentId):
+        _unknown(w, f"storage referenced outside a tensor at {name!r}")
+
+
+def _int_tuple(v: Any) -> tuple[int, ...] | None:
+    if isinstance(v, tuple | list) and all(
+        isinstance(x, int) and not isinstance(x, bool) for x in v
+    ):
+        return tuple(v)
+    if (
+        isinstance(v, pm.Call)
+        and _target(v) == "torch.Size"
+        and isinstance(v.args, tuple)
+        and v.args
+    ):
+        return _int_tuple(v.args[0])
+    return None
+
+
+def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
+    target = _target(v)
+    args = v.args if isinstance(v.args, tuple) else ()
+    if target in _REBUILD_PARAM:
+        if not args:
+            _unknown(w, f"{name!r}: parameter without data")
+            return
+        inner = args[0]
+        if _target(inner) not in _REBUILD_TENSOR and _target(inner) != _REBUILD_FROM_TYPE:
+            _unknown(w, f"{name!r}: parameter data built by {_target(inner) or 'something else'}")
+            return
+        _tensor(w, inner, name)
+        return
+    if target == _REBUILD_FROM_TYPE:
+        # (func, new_type, args, state): the tensor is func(*args)
+        if len(args) >= 3 and isinstance(args[0], pm.Global) and isinstance(args[2], tuple):
+            rebuilt = pm.Call(func=args[0], args=args[2])
+            if _target(rebuilt) in _REBUILD_TENSOR | _REBUILD_PARAM:
+                _tensor(w, rebuilt, name)
+                return
+        _unknown(w, f"{name!r}: tensor subclass rebuilt in a non-standard way")
+        return
+    if len(args) < 4 or not isinstance(args[0], pm.PersistentId):
+        _unknown(w, f"{name!r}: {target} without a storage")
+        return
+    pid = args[0].value
+    if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+        _unknown(w, f"{name!r}: unrecognised persistent id")
+        return
+    storage_type, key, location, snumel = pid[1], pid[2], pid[3], pid[4]
+    offset, size, stride = args[1], _int_tuple(args[2]), _int_tuple(args[3])
+    sdtype = _storage_dtype(storage_type)
+    dtype = sdtype
+    if target == "torch._utils._rebuild_tensor_v3":
+        dt = args[6] if len(args) > 6 else None
+        dtype = (
+            _TORCH_DTYPES.get(dt.name)
+            if isinstance(dt, pm.Global) and dt.module == "torch"
+            else None
+        )
+    if (
+        dtype is None
+        or sdtype is None
+        or not isinstance(key, str)
+        or not isinstance(snumel, int)
+        or not isinstance(offset, int)
+        or isinstance(offset, bool)
+        or size is None
+        or stride is None
+        or len(size) != len(stride)
+        or offset < 0
+        or snumel < 0
+        or any(d < 0 for d in size)
+    ):
+        _unknown(w, f"{name!r}: tensor arguments are not plain constants")
+        return
+    elsize = _BITS[dtype] // 8
+    s_elsize = _BITS[sdtype] // 8
+    data_off, present = w.locate(key, sdtype, snumel)
+    declared = snumel * s_elsize
+    prev = w.storages.get(key)
+    if prev is None:
+        w.storages[key] = Storage(
+            key=key,
+            dtype=sdtype,
+            numel=snumel,
+            nbytes=present,
+            offset=data_off,
+            location=location if isinstance(location, str) else None,
+        )
+    numel = 1
+    for d in size:
+        numel *= d
+    if numel:
+        extent_elems = offset + 1 + sum((d - 1) * s for d, s in zip(size, stride, strict=True))
+    else:
+        extent_elems = 0
+    extent = extent_elems * elsize
+    info = TensorInfo(
+        name=name,
+        dtype=dtype,
+        shape=size,
+        nbytes=numel * elsize,
+        file=w.path,
+        offset=data_off + offset * elsize if data_off >= 0 else -1,
+    )
+    w.tensors.append((info, (key, extent, min(present, declared))))
+
+
+def _tensor_findings(
+    path: str,
+    tensors: list[tuple[TensorInfo, tuple[str, int, int]]],
+    storages: dict[str, Storage],
+    known: bool,
+    why: str,
+    findings: list[Finding],
+) -> None:
+    for t, (key, extent, available) in tensors:
+        if extent > available:
+            findings.append(
+                finding(
+                    "MC162",
+                    f"tensor {t.name!r} needs {extent} bytes of storage {key!r}, which holds "
+                    f"{available}",
+                    file=path,
+                    quote=t.name,
+                )
+            )
+    if not known:
+        findings.append(
+            finding(
+                "MC161",
+                f"tensor dtypes/shapes not readable statically: {why}",
+                file=path,
+            )
+        )
