@@ -25,7 +25,9 @@ def rf(path: Path) -> ReleaseFile:
     return stat_file(path, path.name)
 
 
-def raw_file(path: Path, header: bytes | dict, data: bytes = b"", length: int | None = None) -> Path:
+def raw_file(
+    path: Path, header: bytes | dict, data: bytes = b"", length: int | None = None
+) -> Path:
     hb = header if isinstance(header, bytes) else json.dumps(header).encode()
     n = len(hb) if length is None else length
     path.write_bytes(struct.pack("<Q", n) + hb + data)
