@@ -1,0 +1,492 @@
+"""License engine benchmark over the shared corpus (../shared/corpus/licenses).
+
+Prints, for the 40 labelled documents:
+- identification accuracy (right id with an `exact` match),
+- term accuracy with the catalog and with the catalog disabled (pure extraction),
+  scored as the corpus README says, with a per-field table,
+- robustness: re-wrapped, markdown-ified and 1%-typo'd copies still identify and
+  read the same; the first third of each text is never a confident wrong answer,
+- timing: catalog load (cold), identification and extraction per document (warm),
+- ScanCode Toolkit side by side when a `scancode` executable is found
+  (PATH or $SCANCODE); it is not a dependency.
+
+Usage: python benchmarks/license_bench.py [--corpus DIR] [--json] [--no-scancode]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelclear.analyzers.license.extract import extract_terms
+from modelclear.analyzers.license.model import TERM_NAMES, LicenseMatch, Term
+
+ENUMERATED = (
+    "commercial_use",
+    "requires_registration_or_approval",
+    "fine_tuning_allowed",
+    "use_outputs_to_train_other_models",
+    "attribution_required",
+    "acceptable_use_policy",
+)
+BY_NUMBER = ("mau_threshold",)
+BY_PRESENCE = (
+    "other_scale_threshold",
+    "derivative_naming_requirement",
+    "territory_restriction",
+    "competing_service_restriction",
+    "governing_law",
+)
+SCORED = ENUMERATED + BY_NUMBER + BY_PRESENCE  # redistribution_conditions is not scored
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: str
+    file: str
+    kind: str
+    text: str
+    expected_ids: frozenset[str]
+    labels: dict[str, Any]
+
+
+def load_corpus(folder: Path) -> list[Doc]:
+    docs = []
+    for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        ids = set(d.get("expected_ids", ())) | {f"LicenseRef-modelclear-{d['id']}"}
+        docs.append(
+            Doc(
+                d["id"],
+                d["file"],
+                d["kind"],
+                (folder / d["file"]).read_text(encoding="utf-8"),
+                frozenset(ids),
+                d["labels"],
+            )
+        )
+    return docs
+
+
+def field_correct(name: str, expected: Any, got: Any) -> bool:
+    """The corpus README's scoring rule for one field."""
+    if name in ENUMERATED:
+        return expected == got
+    if name in BY_NUMBER:
+        if expected is None or got is None:
+            return expected is None and got is None
+        try:
+            return int(expected) == int(got)
+        except (TypeError, ValueError):
+            return False
+    return (expected is None) == (got is None)
+
+
+@dataclass
+class Score:
+    right: int = 0
+    total: int = 0
+    per_field: dict[str, list[int]] = field(default_factory=dict)
+    misses: list[tuple[str, str, Any, Any]] = field(default_factory=list)
+
+    def add(self, doc: Doc, terms: dict[str, Term]) -> None:
+        for name in SCORED:
+            if name not in doc.labels:
+                continue
+            expected = doc.labels[name].get("value")
+            got = terms[name].value if name in terms else None
+            ok = field_correct(name, expected, got)
+            self.right += ok
+            self.total += 1
+            cell = self.per_field.setdefault(name, [0, 0])
+            cell[0] += ok
+            cell[1] += 1
+            if not ok:
+                self.misses.append((doc.id, name, expected, got))
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+
+def score_terms(docs: list[Doc], reader: Callable[[Doc], dict[str, Term]]) -> Score:
+    s = Score()
+    for d in docs:
+        s.add(d, reader(d))
+    return s
+
+
+def pure_extraction(doc: Doc) -> dict[str, Term]:
+    return extract_terms(doc.text, doc.file)
+
+
+# ------------------------------------------------------------------ identification (C1's engine)
+
+
+@dataclass(frozen=True)
+class Engine:
+    identify: Callable[..., list[LicenseMatch]]
+    load_catalog: Callable[[], Any]
+    analyze_text: Callable[..., Any] | None
+
+
+def engine() -> Engine | None:
+    """The identification engine, when it is installed in this checkout."""
+    try:
+        from modelclear.analyzers.license import catalog, identify
+    except ImportError:
+        return None
+    analyze_text = None
+    try:
+        from modelclear.analyzers.license import analyze
+
+        analyze_text = getattr(analyze, "analyze_text", None)
+    except ImportError:
+        pass
+    return Engine(identify.identify, catalog.load_catalog, analyze_text)
+
+
+def primary(matches: list[LicenseMatch], kind: str) -> LicenseMatch | None:
+    """The match that stands for a document of `kind` (a license file may carry its
+    use policy after it; the license is what the label describes)."""
+    same = [m for m in matches if m.kind == kind]
+    pool = same or list(matches)
+    if not pool:
+        return None
+    return max(pool, key=lambda m: (m.match == "exact", m.line_end - m.line_start))
+
+
+def identified(doc: Doc, matches: list[LicenseMatch]) -> tuple[bool, LicenseMatch | None]:
+    m = primary(matches, doc.kind)
+    return (m is not None and m.id in doc.expected_ids and m.match == "exact"), m
+
+
+def catalog_terms(eng: Engine, doc: Doc) -> dict[str, Term]:
+    """Terms as the product reports them: the catalog's for a known license (with
+    evidence located in the file), extraction for the rest."""
+    matches: list[LicenseMatch]
+    if eng.analyze_text is not None:
+        report = eng.analyze_text(doc.text, doc.file)
+        matches = list(getattr(report, "licenses", report))
+    else:
+        matches = eng.identify(doc.text, doc.file)
+    m = primary(matches, doc.kind)
+    extracted = extract_terms(doc.text, doc.file)
+    if m is None:
+        return extracted
+    terms = dict(m.terms)
+    if not terms and m.match in ("exact", "modified"):
+        entry = eng.load_catalog().get(m.id)
+        if entry is not None:
+            terms = entry.catalog_terms()
+    return {name: terms.get(name, extracted[name]) for name in TERM_NAMES}
+
+
+# ------------------------------------------------------------------ robustness transforms
+
+
+def rewrap(text: str, width: int = 64) -> str:
+    paras = re.split(r"\n\s*\n", text)
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), width) for p in paras if p.strip())
+
+
+def markdownify(text: str) -> str:
+    """Headings, bold clause titles, list markers and smart quotes, as a card author
+    pasting the license into Markdown would produce."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if i == 0 and s:
+            out.append(f"# {s}")
+            continue
+        m = re.match(r"^(\d+)\.\s+([A-Z][^.]{2,60})\.(.*)$", s)
+        if m:
+            out.append(f"{m.group(1)}. **{m.group(2)}.**{m.group(3)}")
+            continue
+        m = re.match(r"^([a-z]|[ivx]+)\.\s+(.*)$", s)
+        if m:
+            out.append(f"- {m.group(2)}")
+            continue
+        out.append(line)
+    md = "\n".join(out)
+    md = re.sub(r'"([^"\n]{1,80})"', "\u201c\\1\u201d", md)
+    return md.replace(" - ", " \u2014 ")
+
+
+def typo(text: str, rate: float = 0.01, seed: int = 7) -> str:
+    """Swap two inner letters in `rate` of the words of five letters or more."""
+    rng = random.Random(seed)
+
+    def swap(m: re.Match[str]) -> str:
+        w = m.group()
+        if rng.random() >= rate * 2:  # about half the words are this long
+            return w
+        j = rng.randrange(1, len(w) - 2)
+        return w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+
+    return re.sub(r"[A-Za-z]{5,}", swap, text)
+
+
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "rewrapped": rewrap,
+    "markdown": markdownify,
+    "typos-1%": typo,
+    "all three": lambda t: typo(markdownify(rewrap(t))),
+}
+
+
+# ------------------------------------------------------------------ ScanCode side by side
+
+
+def scancode_run(docs: list[Doc]) -> dict[str, Any] | None:
+    exe = os.environ.get("SCANCODE") or shutil.which("scancode")
+    if not exe:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in docs:
+            (Path(tmp) / d.file).write_text(d.text, encoding="utf-8")
+        out = Path(tmp) / "out.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [exe, "--license", "--processes", "1", "--quiet", "--json", str(out), str(Path(tmp))],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - t0
+        if proc.returncode != 0 or not out.exists():
+            return {"error": (proc.stderr or proc.stdout)[-500:], "seconds": elapsed}
+        data = json.loads(out.read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+    for f in data.get("files", []):
+        name = Path(f.get("path", "")).name
+        keys: set[str] = set()
+        for det in f.get("license_detections", []) or []:
+            for match in det.get("matches", []) or []:
+                key = match.get("license_expression") or ""
+                keys.update(re.findall(r"[\w.+-]+", key))
+                spdx = match.get("license_expression_spdx") or match.get("spdx_license_expression")
+                if spdx:
+                    keys.update(re.findall(r"[\w.+-]+", spdx))
+        expr = f.get("detected_license_expression_spdx") or ""
+        keys.update(re.findall(r"[\w.+-]+", expr))
+        found[name] = keys
+    right = 0
+    for d in docs:
+        keys = found.get(d.file, set())
+        accepted = set()
+        for e in d.expected_ids:
+            accepted.add(e)
+            if e.startswith("LicenseRef-scancode-"):
+                accepted.add(e.removeprefix("LicenseRef-scancode-"))
+        right += bool(keys & accepted)
+    return {"right": right, "total": len(docs), "seconds": elapsed}
+
+
+# ------------------------------------------------------------------ main
+
+
+def _table(title: str, rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [title]
+    for r in rows:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def run(corpus: Path, with_scancode: bool = True) -> dict[str, Any]:
+    docs = load_corpus(corpus)
+    result: dict[str, Any] = {"schema_version": 1, "documents": len(docs)}
+
+    # pure extraction
+    t0 = time.perf_counter()
+    pure = score_terms(docs, pure_extraction)
+    result["extraction_seconds_total"] = time.perf_counter() - t0
+    result["terms_pure"] = {
+        "right": pure.right,
+        "total": pure.total,
+        "accuracy": pure.accuracy,
+        "misses": pure.misses,
+        "per_field": pure.per_field,
+    }
+    ext_times = []
+    for d in docs:
+        t = time.perf_counter()
+        extract_terms(d.text, d.file)
+        ext_times.append(time.perf_counter() - t)
+    result["extract_ms_median"] = statistics.median(ext_times) * 1000
+    result["extract_ms_max"] = max(ext_times) * 1000
+
+    rob_terms = {}
+    for name, fn in TRANSFORMS.items():
+        changed = [Doc(d.id, d.file, d.kind, fn(d.text), d.expected_ids, d.labels) for d in docs]
+        rob_terms[name] = score_terms(changed, pure_extraction).accuracy
+    result["terms_pure_robustness"] = rob_terms
+
+    eng = engine()
+    if eng is None:
+        result["identification"] = None
+        return result
+
+    # timing: catalog load cold (cache cleared), identification warm
+    clear = getattr(eng.load_catalog, "cache_clear", None)
+    if clear:
+        clear()
+    t = time.perf_counter()
+    eng.load_catalog()
+    result["catalog_load_ms"] = (time.perf_counter() - t) * 1000
+    for d in docs[:3]:
+        eng.identify(d.text, d.file)
+    id_times = []
+    right = 0
+    wrong: list[tuple[str, str | None, str | None]] = []
+    for d in docs:
+        t = time.perf_counter()
+        matches = eng.identify(d.text, d.file)
+        id_times.append(time.perf_counter() - t)
+        ok, m = identified(d, matches)
+        right += ok
+        if not ok:
+            wrong.append((d.id, m.id if m else None, m.match if m else None))
+    result["identification"] = {"right": right, "total": len(docs), "misses": wrong}
+    result["identify_ms_median"] = statistics.median(id_times) * 1000
+    result["identify_ms_max"] = max(id_times) * 1000
+
+    cat = score_terms(docs, lambda d: catalog_terms(eng, d))
+    result["terms_catalog"] = {
+        "right": cat.right,
+        "total": cat.total,
+        "accuracy": cat.accuracy,
+        "misses": cat.misses,
+        "per_field": cat.per_field,
+    }
+
+    rob: dict[str, dict[str, int]] = {}
+    for name, fn in TRANSFORMS.items():
+        ok_id = 0
+        for d in docs:
+            matches = eng.identify(fn(d.text), d.file)
+            m = primary(matches, d.kind)
+            ok_id += m is not None and m.id in d.expected_ids
+        rob[name] = {"identified": ok_id, "total": len(docs)}
+    result["robustness"] = rob
+    confident_wrong = 0
+    kinds: dict[str, int] = {}
+    for d in docs:
+        lines = d.text.splitlines(keepends=True)
+        third = "".join(lines[: max(1, len(lines) // 3)])
+        for m in eng.identify(third, d.file):
+            kinds[m.match] = kinds.get(m.match, 0) + 1
+            if m.match == "exact" or (m.id not in d.expected_ids and m.confidence >= 0.8):
+                confident_wrong += 1
+    result["first_third"] = {"match_kinds": kinds, "confident_or_exact": confident_wrong}
+
+    if with_scancode:
+        result["scancode"] = scancode_run(docs)
+    return result
+
+
+def report(r: dict[str, Any]) -> str:
+    out = [f"license benchmark: {r['documents']} corpus documents"]
+    ident = r.get("identification")
+    if ident is None:
+        out.append("identification: engine not installed in this checkout; skipped")
+    else:
+        out.append(
+            f"identification (right id, exact): {ident['right']}/{ident['total']} "
+            f"= {ident['right'] / ident['total']:.1%}"
+        )
+        for miss in ident["misses"]:
+            out.append(f"  miss: {miss[0]} -> {miss[1]} ({miss[2]})")
+    tp = r["terms_pure"]
+    lines = []
+    if "terms_catalog" in r:
+        tc = r["terms_catalog"]
+        lines.append(f"terms with catalog:      {tc['right']}/{tc['total']} = {tc['accuracy']:.1%}")
+    lines.append(f"terms, pure extraction:  {tp['right']}/{tp['total']} = {tp['accuracy']:.1%}")
+    out.extend(lines)
+    rows = [("field", "catalog", "extraction")]
+    for name in SCORED:
+        p = tp["per_field"].get(name, [0, 0])
+        c = r.get("terms_catalog", {}).get("per_field", {}).get(name)
+        rows.append((name, f"{c[0]}/{c[1]}" if c else "-", f"{p[0]}/{p[1]}"))
+    out.append(_table("per-field accuracy:", rows))
+    for doc_id, name, exp, got in tp["misses"]:
+        out.append(f"  extraction miss: {doc_id}.{name}: expected {exp!r}, got {got!r}")
+    for doc_id, name, exp, got in r.get("terms_catalog", {}).get("misses", []):
+        out.append(f"  catalog miss: {doc_id}.{name}: expected {exp!r}, got {got!r}")
+    rows = [("transform", "identified", "extraction accuracy")]
+    for name, acc in r["terms_pure_robustness"].items():
+        idr = r.get("robustness", {}).get(name)
+        rows.append((name, f"{idr['identified']}/{idr['total']}" if idr else "-", f"{acc:.1%}"))
+    out.append(_table("robustness:", rows))
+    if "first_third" in r:
+        ft = r["first_third"]
+        kinds = ", ".join(f"{k}: {v}" for k, v in sorted(ft["match_kinds"].items()))
+        out.append(
+            f"first third of each text: {kinds}; exact or confident-wrong: "
+            f"{ft['confident_or_exact']}"
+        )
+    out.append(
+        f"extraction per document: median {r['extract_ms_median']:.1f} ms, "
+        f"max {r['extract_ms_max']:.1f} ms"
+    )
+    if "identify_ms_median" in r:
+        out.append(
+            f"identification per document (warm): median {r['identify_ms_median']:.1f} ms, "
+            f"max {r['identify_ms_max']:.1f} ms; catalog load (cold) {r['catalog_load_ms']:.1f} ms"
+        )
+    sc = r.get("scancode")
+    if sc is None:
+        out.append("scancode: not installed (set $SCANCODE or put scancode on PATH)")
+    elif "error" in sc:
+        out.append(f"scancode: failed after {sc['seconds']:.1f} s: {sc['error']}")
+    else:
+        ours = r["identify_ms_median"] * sc["total"] / 1000 if ident else 0.0
+        out.append(
+            f"scancode: right license key on {sc['right']}/{sc['total']} files in "
+            f"{sc['seconds']:.1f} s total (modelclear identify ~{ours:.2f} s)"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--no-scancode", action="store_true")
+    args = ap.parse_args(argv)
+    if not (args.corpus / "manifest.jsonl").is_file():
+        print(
+            f"error: {args.corpus}: no manifest.jsonl (the shared license corpus)", file=sys.stderr
+        )
+        return 2
+    r = run(args.corpus, with_scancode=not args.no_scancode)
+    if args.json:
+        print(json.dumps(r, indent=2, default=str))
+    else:
+        print(report(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
