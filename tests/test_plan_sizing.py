@@ -1,0 +1,319 @@
+"""Weight bytes, KV cache and GPU plans — against the corpus and hand-computed values."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from modelclear.analyzers.architecture import read_architecture
+from modelclear.analyzers.params import ParamEntry
+from modelclear.analyzers.sizing import (
+    find_gpu,
+    gpu_catalog,
+    kv_cache,
+    linear_bytes,
+    native_linear_bytes,
+    plan,
+    weight_bytes,
+)
+from modelclear.cli import main
+from modelclear.errors import InputError
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+MODELS = SHARED / "corpus" / "models"
+
+LLAMA_8B = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+    "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+    "num_key_value_heads": 8, "vocab_size": 128256, "max_position_embeddings": 131072,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+}
+
+SMALL_MOE = {
+    "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": 256,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 64, "vocab_size": 1000, "num_experts": 8, "num_experts_per_tok": 2,
+    "moe_intermediate_size": 128, "intermediate_size": 512, "decoder_sparse_step": 1,
+    "mlp_only_layers": [], "tie_word_embeddings": False, "torch_dtype": "bfloat16",
+    "max_position_embeddings": 4096,
+}
+
+
+def facts() -> list[dict]:
+    if not (MODELS / "facts.jsonl").is_file():
+        pytest.skip("../shared corpus not present")
+    return [json.loads(x) for x in (MODELS / "facts.jsonl").read_text().splitlines() if x]
+
+
+def corpus_arch(name: str):
+    for f in facts():
+        if f["name"] == name:
+            p = MODELS / f["config"]
+            return read_architecture(json.loads(p.read_text()), str(p)), f
+    raise AssertionError(name)
+
+
+def test_kv_elements_per_token_match_corpus():
+    for f in facts():
+        p = MODELS / f["config"]
+        kv = kv_cache(read_architecture(json.loads(p.read_text()), f["config"]))
+        assert kv.elements_per_token == f["kv_cache_elements_per_token"], f["name"]
+
+
+def test_deepseek_v3_native_bytes_within_1_percent_of_checkpoint():
+    a, f = corpus_arch("DeepSeek-V3")
+    w = weight_bytes(a)
+    assert abs(w.native - 688.6e9) / 688.6e9 < 0.01
+    # exact against the corpus' own tensor-by-tensor computation
+    assert w.native == f["checkpoint"]["total_size_bytes_computed"]
+    assert w.native_main == f["checkpoint"]["main_model_only_bytes_computed"]
+    # what-if fp8 with the same 128×128 blocks equals the native main model
+    assert w.by_precision["fp8"] == w.native_main
+    assert w.native_format.startswith("fp8 e4m3 (block 128x128)")
+
+
+def test_llama_8b_gqa_kv_hand_computed():
+    a = read_architecture(LLAMA_8B, "config.json")
+    kv = kv_cache(a)
+    # 2 (K,V) × 8 KV heads × 128 head_dim × 32 layers
+    assert kv.kind == "gqa" and kv.elements_per_layer == 2048
+    assert kv.elements_per_token == 65_536 and kv.bytes_per_token == 131_072
+    assert kv.bytes_per_sequence(131_072) == 17_179_869_184  # 17.2 GB at 128K
+    # naive MHA sizing (32 heads) would be 4× larger; fp8 halves it
+    assert 2 * 32 * 128 * 32 * 2 == 4 * kv.bytes_per_token
+    assert kv_cache(a, "fp8").bytes_per_token == 65_536
+    assert "2 (K and V) × 8 kv_heads × 128 head_dim" in kv.formula
+
+
+def test_mla_kv_hand_computed():
+    a, _ = corpus_arch("DeepSeek-V3")
+    kv = kv_cache(a)
+    assert kv.kind == "mla" and kv.elements_per_layer == 512 + 64
+    assert kv.bytes_per_token == 576 * 61 * 2 == 70_272
+
+
+def test_sliding_window_savings_reported_separately():
+    a, _ = corpus_arch("Gemma-2-9B")
+    kv = kv_cache(a)
+    assert kv.sliding_layers == 21 and kv.sliding_window == 4096
+    per_layer_bytes = 2 * 8 * 256 * 2
+    full = kv.bytes_per_sequence(8192)
+    assert full == 42 * per_layer_bytes * 8192
+    windowed = kv.bytes_per_sequence(8192, window_aware=True)
+    assert full - windowed == 21 * per_layer_bytes * 4096
+    j = kv.to_json(8192)
+    assert j["sliding_window_savings_bytes"] == full - windowed
+    assert j["elements_per_token"] == 172_032  # every layer at full context
+
+
+def test_small_moe_weights_hand_computed():
+    a = read_architecture(SMALL_MOE, "config.json")
+    w = weight_bytes(a)
+    H, V, E, mI, hd = 256, 1000, 8, 128, 64
+    attn = H * 4 * hd * 2 + H * 2 * hd * 2  # q,o + k,v
+    experts = E * 3 * H * mI
+    router = E * H
+    norms = 2 * H + 2 * hd  # input/post norms + q/k norms
+    params = 2 * V * H + 2 * (attn + experts + router + norms) + H
+    assert w.native == w.by_precision["bf16"] == params * 2
+    # int4: every linear at 4 bits + per 128-input group a fp16 scale and a 4-bit zero
+    linear_shapes = ([(4 * hd, H), (2 * hd, H), (2 * hd, H), (H, 4 * hd)]
+                     + [(mI, H), (mI, H), (H, mI)] * E) * 2
+    int4 = 0
+    for out, inp in linear_shapes:
+        groups = out * math.ceil(inp / 128)
+        int4 += out * inp // 2 + groups * 2 + math.ceil(groups / 2)
+    kept = (2 * V * H + 2 * (router + norms) + H) * 2
+    assert w.by_precision["int4"] == kept + int4
+    # fp8: 1 byte per weight + one fp32 scale per 128×128 block
+    fp8 = sum(o * i + math.ceil(o / 128) * math.ceil(i / 128) * 4 for o, i in linear_shapes)
+    assert w.by_precision["fp8"] == kept + fp8
+
+
+def test_quantized_formats_byte_formulas():
+    e = ParamEntry("x.weight", (4096, 4096), "linear")
+    assert linear_bytes(e, "bf16") == 4096 * 4096 * 2
+    assert linear_bytes(e, "int8") == 4096 * 4096 + 4096 * 2
+    gptq = read_architecture(dict(LLAMA_8B, quantization_config={
+        "quant_method": "gptq", "bits": 4, "group_size": 128}), "c").quantization
+    assert native_linear_bytes(e, gptq) == (4096 * 4096 // 2 + 4096 * 32 * 2 + 4096 * 32 // 2
+                                            + 4096 * 4)
+    awq = read_architecture(dict(LLAMA_8B, quantization_config={
+        "quant_method": "awq", "bits": 4, "group_size": 128}), "c").quantization
+    assert native_linear_bytes(e, awq) == 4096 * 4096 // 2 + 4096 * 32 * 2 + 4096 * 32 // 2
+    # a GGUF k-quant through the ggml table: Q4_K is 144 bytes per 256 weights
+    assert linear_bytes(e, "Q4_K") == 4096 * 4096 // 256 * 144
+
+
+def test_gpu_catalog_is_data_and_lookup_is_forgiving():
+    cat = gpu_catalog()
+    for key in ("H100", "H200", "B200", "A100-80", "A100-40", "L40S", "L4", "RTX4090",
+                "RTX5090", "MI300X", "MI325X"):
+        assert key in cat
+    assert find_gpu("h100").memory_bytes == 81559 * 2**20
+    assert find_gpu("a100_80").key == "A100-80"
+    with pytest.raises(InputError, match="unknown GPU"):
+        find_gpu("TPUv9")
+
+
+def test_deepseek_v3_eight_gpu_question():
+    a, _ = corpus_arch("DeepSeek-V3")
+    r = plan(a, gpus=["H100", "H200"], precisions=["native", "fp8", "int4"], gpu_count=8,
+             context=32768)
+    by = {(p.gpu.key, p.precision): p for p in r.plans}
+    assert not by["H100", "native"].fits and not by["H100", "fp8"].fits
+    assert by["H200", "fp8"].fits and by["H200", "native"].fits
+    int4 = by["H100", "int4"]
+    assert int4.fits and int4.layout.kv_budget_per_gpu > 20e9
+    assert int4.layout.max_concurrency >= 8
+    assert {f.code for f in r.findings} >= {"MC410"}
+
+
+def test_plan_searches_minimal_gpu_count_and_valid_tp():
+    a = read_architecture(LLAMA_8B, "config.json")
+    r = plan(a, gpus=["H100"], precisions=["bf16"], context=8192, concurrency=1)
+    p = r.plans[0]
+    assert p.layout.gpus == 1 and p.fits and p.meets_concurrency
+    assert p.commands["vllm"].startswith("vllm serve MODEL --tensor-parallel-size 1 "
+                                         "--max-model-len 8192 --gpu-memory-utilization 0.9")
+    # 28 attention heads (Qwen2.5-7B): tensor parallel 8 is impossible → 4 × 2 pipeline
+    q = read_architecture(dict(LLAMA_8B, num_attention_heads=28, num_key_value_heads=4,
+                               hidden_size=3584), "c")
+    r = plan(q, gpus=["L4"], precisions=["bf16"], gpu_count=8, context=4096)
+    lay = r.plans[0].layout
+    assert (lay.tensor_parallel, lay.pipeline_parallel) == (4, 2)
+    assert "--pipeline-parallel-size 2" in r.plans[0].commands["vllm"]
+
+
+def test_fp8_block_quantized_moe_falls_back_to_expert_parallel():
+    # moe_intermediate_size 384 / TP 8 = 48: not a whole 128-wide fp8 block per shard
+    cfg = dict(SMALL_MOE, hidden_size=1024, moe_intermediate_size=384, intermediate_size=1024,
+               num_attention_heads=8, num_key_value_heads=8, head_dim=128,
+               quantization_config={"quant_method": "fp8", "weight_block_size": [128, 128]})
+    a = read_architecture(cfg, "c")
+    r = plan(a, gpus=["L4"], precisions=["native"], gpu_count=8, context=1024)
+    lay = r.plans[0].layout
+    assert lay.expert_parallel and lay.fits
+    assert "--enable-expert-parallel" in r.plans[0].commands["vllm"]
+
+
+def test_bad_usage():
+    a = read_architecture(LLAMA_8B, "c")
+    with pytest.raises(InputError, match="unknown precision"):
+        plan(a, precisions=["int3"])
+    with pytest.raises(InputError, match="unknown KV-cache dtype"):
+        plan(a, kv_dtype="int2")
+    with pytest.raises(InputError, match="--concurrency must be at least 1"):
+        plan(a, concurrency=0)
+
+
+# ---- CLI -----------------------------------------------------------------------------------
+
+
+def _json_plan(capsys, *args: str) -> dict:
+    rc = main(["plan", *args, "--json"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    return json.loads(out)
+
+
+def test_cli_deepseek_v3_config(capsys):
+    cfg = str(MODELS / "DeepSeek-V3" / "config.json")
+    if not MODELS.is_dir():
+        pytest.skip("../shared corpus not present")
+    data = _json_plan(capsys, cfg, "--gpu", "H100", "--gpu", "H200", "--gpus", "8",
+                      "--precision", "fp8", "--precision", "int4", "--context", "32768")
+    assert data["schema_version"] == 1
+    wb = data["weights_bytes"]
+    assert set(wb) >= {"native", "bf16", "fp8", "int8", "int4"}
+    assert abs(wb["native"] - 688.6e9) / 688.6e9 < 0.01
+    assert data["kv_cache_bytes_per_token"] == 70_272
+    plans = {(p["gpu"], p["precision"]): p for p in data["plans"]}
+    assert plans["H100", "fp8"]["fits"] is False and plans["H100", "fp8"]["gpus"] == 8
+    assert plans["H200", "fp8"]["fits"] is True
+    int4 = plans["H100", "int4"]
+    assert int4["fits"] is True and int4["max_concurrency"] >= 8
+    assert int4["layout"]["kv_budget_bytes_per_gpu"] > 20e9
+    for p in data["plans"]:
+        assert set(p) >= {"gpu", "precision", "gpus", "tensor_parallel", "max_concurrency",
+                          "fits", "commands", "arithmetic"}
+        assert set(p["commands"]) == {"vllm", "sglang", "llama_cpp"}
+    assert plans["H200", "fp8"]["commands"]["vllm"].startswith("vllm serve ")
+    assert "--tp 8" in plans["H200", "fp8"]["commands"]["sglang"]
+    # the text table answers the same question
+    assert main(["plan", cfg, "--gpu", "H100", "--gpus", "8", "--precision", "fp8"]) == 0
+    out = capsys.readouterr().out
+    assert "does not fit" in out and "vllm serve" in out
+
+
+def test_cli_table_without_gpu_on_bare_config(tmp_path, capsys):
+    p = tmp_path / "my-config.json"
+    p.write_text(json.dumps(LLAMA_8B))
+    assert main(["plan", str(p), "--context", "8192"]) == 0
+    out = capsys.readouterr().out
+    for gpu in ("H100", "RTX4090", "MI300X"):
+        assert gpu in out
+    data = _json_plan(capsys, str(p), "--kv-dtype", "fp8")
+    assert data["kv_cache_bytes_per_token"] == 65_536
+    assert len(data["plans"]) == len(gpu_catalog()) * 5
+    assert all("--kv-cache-dtype fp8" in p["commands"]["vllm"]
+               for p in data["plans"] if p["commands"]["vllm"])
+
+
+def test_cli_on_safetensors_release_and_gguf(tmp_path, capsys):
+    from test_params_counts import TINY_LLAMA, tiny_llama_tensors, write_release
+
+    folder = write_release(tmp_path / "tiny", TINY_LLAMA, [tiny_llama_tensors()])
+    data = _json_plan(capsys, str(folder), "--gpu", "L4")
+    size = sum(t.numel() * 2 for t in tiny_llama_tensors().values())
+    assert data["weights_bytes"]["native"] == size
+    assert data["weights_bytes"]["method"] == "headers"
+    assert data["parameters"]["method"] == "headers"
+    assert data["weight_files"] == ["model.safetensors"]
+
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    path = tmp_path / "tiny.gguf"
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(1)
+    w.add_embedding_length(64)
+    w.add_feed_forward_length(128)
+    w.add_head_count(4)
+    w.add_head_count_kv(4)
+    w.add_context_length(2048)
+    w.add_token_list([f"t{i}" for i in range(50)])
+    w.add_tensor("token_embd.weight", np.zeros((50, 64), np.float16))
+    w.add_tensor("blk.0.attn_q.weight", np.zeros((64, 64), np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    data = _json_plan(capsys, str(path), "--gpu", "M4-Max-128", "--context", "2048")
+    assert data["weights_bytes"]["native"] == (50 * 64 + 64 * 64) * 2
+    assert data["kv_cache_bytes_per_token"] == 2 * 4 * 16 * 2
+    cmd = data["plans"][0]["commands"]
+    assert cmd["vllm"] is None and cmd["llama_cpp"].startswith(f"llama-server -m {path}")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/nonexistent/model"], "does not exist"),
+        (["BAD_JSON"], "not valid JSON"),
+        (["CFG", "--gpu", "TPUv9"], "unknown GPU"),
+        (["CFG", "--precision", "int3"], "unknown precision"),
+    ],
+)
+def test_cli_bad_input_exit_2(tmp_path, capsys, args, message):
+    bad = tmp_path / "config.json"
+    bad.write_text("{oops")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(LLAMA_8B))
+    args = [str(bad) if a == "BAD_JSON" else str(good) if a == "CFG" else a for a in args]
+    assert main(["plan", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
