@@ -657,9 +657,10 @@ def _law(doc: Doc) -> Term:
             break
     if not m:
         return _term(None)
-    place = doc.original_text(m.start("place"), m.end("place"))
+    group = "adj" if "adj" in m.re.groupindex and m.group("adj") else "place"
+    place = doc.original_text(m.start(group), m.end(group))
     place = re.split(r"\s+(?:without|excluding|and the|notwithstanding|except)\b", place)[0]
-    value = f"laws of {place.strip()}"
+    value = f"{place.strip()} law" if group == "adj" else f"laws of {place.strip()}"
     venue_m = _first(doc, pt.list("law", "venue"))
     if venue_m:
         venue = doc.original_text(venue_m.start("venue"), venue_m.end("venue")).strip()

@@ -58,6 +58,17 @@ _UNIT_AFTER = [
     ("visits", re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:visits|visitors|page\s*views)\b", re.I)),
     ("api_calls", re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:api\s+calls|requests|tokens)\b", re.I)),
 ]
+_LINK = (
+    r"(?:\s*\(\w+\))?(?:\s+(?:of|is|are|was|exceeds?|exceeding|reach(?:es)?|surpass(?:es)?|"
+    r"over|above|at|least|more|greater|than|in|excess|the|number|total|count))*\s*$"
+)
+_UNIT_BEFORE = [
+    ("monthly_active_users", re.compile(r"\bmonthly\s+active\s+users?" + _LINK, re.I)),
+    ("monthly_active_users", re.compile(r"\bMAUs?" + _LINK)),
+    ("daily_active_users", re.compile(r"\bdaily\s+active\s+users?" + _LINK, re.I)),
+    ("daily_active_users", re.compile(r"\bDAUs?" + _LINK)),
+    ("active_users", re.compile(r"\b(?:active\s+)?users?" + _LINK, re.I)),
+]
 _PERIOD = [
     ("month", re.compile(r"\b(?:per\s+month|a\s+month|each\s+month|monthly|/\s*month)\b", re.I)),
     ("year", re.compile(
@@ -156,6 +167,12 @@ def find_quantities(text: str) -> list[Quantity]:
                 if pattern.search(after):
                     unit = name
                     break
+            else:
+                # "daily active users (DAU) exceed 1 million": the unit came first
+                for name, pattern in _UNIT_BEFORE:
+                    if pattern.search(text[max(0, start - 70) : start]):
+                        unit = name
+                        break
         window = text[max(0, start - 60) : end + 60]
         period = None
         for name, pattern in _PERIOD:
