@@ -72,6 +72,7 @@ class LicenseMatch(Frozen):
     terms: dict[str, Term] = {}
     diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
     changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
+    missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
 
 
 class Declared(Frozen):
@@ -91,5 +92,29 @@ class LicenseReport(Frozen):
     findings: tuple[Any, ...] = ()  # modelclear.findings.Finding
 
     def primary(self) -> LicenseMatch | None:
-        """The model license that governs use (not a code license or an AUP)."""
-        ...
+        """The model license that governs use (not a code license or an AUP).
+
+        Releases often ship a permissive code license beside a custom model license
+        (DeepSeek: LICENSE-CODE MIT + LICENSE-MODEL); the model license is the one
+        that binds the weights, so file names and what the card declares decide.
+        """
+        licenses = [m for m in self.licenses if m.kind == "license"]
+        if not licenses:
+            return None
+        declared = set(self.declared.resolved_ids)
+
+        def score(m: LicenseMatch) -> tuple[float, ...]:
+            name = m.file.rsplit("/", 1)[-1].upper()
+            s = 0.0
+            if "MODEL" in name or "WEIGHT" in name:
+                s += 3
+            if "CODE" in name:
+                s -= 3
+            if m.id in declared:
+                s += 2
+            if not m.osi_approved:
+                s += 1
+            s += {"exact": 1.0, "modified": 0.7, "partial": 0.3, "unknown": 0.0}[m.match]
+            return (s, m.confidence)
+
+        return max(licenses, key=score)

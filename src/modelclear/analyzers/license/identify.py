@@ -1,0 +1,378 @@
+"""Which known license texts a file holds, where, and how faithfully.
+
+We wrote our own matcher instead of calling a general license scanner because
+model licenses need what those tools do not give: discrimination between close
+versions (Llama 3.2 vs 3.3 differ in a few words), a verdict that separates a
+faithful copy from an edited one (``modified``, with the file's new sentences),
+several documents per file (code license + model license + use policy), and no
+license texts shipped (we only hold fingerprints).
+
+Method: every K-word shingle of the file is looked up in the catalog's
+fingerprints. The best-scoring fingerprint claims the densest run of the file it
+matches (a maximum-sum segment, so an inserted clause stays inside the region but
+a stray shared phrase elsewhere does not); the region is then classified against
+that fingerprint and its close versions, and the process repeats on the rest of
+the file. What no fingerprint claims is reported as an ``unknown`` document when
+it reads like license text.
+
+Verdicts never overstate: ``exact`` is the same word stream (layout, markup,
+quotes and filled-in copyright lines aside) or one that differs only by
+misspellings — words that the known text never uses; any other edit, even one
+word such as "not", makes it ``modified``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Catalog, Entry, load_catalog
+from .fingerprint import Fingerprint, K, sentence_hashes, shingles, text_sha256, word_hash
+from .model import LicenseMatch
+from .normalize import Words, words
+
+#: fewest shared shingles for a fingerprint to be considered at all
+MIN_HITS = 12
+#: fewest words for an unclaimed stretch to be reported as an unknown document
+MIN_UNKNOWN_WORDS = 40
+#: a misspelling-only copy may differ in at most this share of its words
+MAX_TYPO_SHARE = 0.03
+UNKNOWN_ID = "LicenseRef-modelclear-unknown"
+_LICENSEY = re.compile(
+    r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
+    r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*)\b"
+)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A span of the file matched to one fingerprint, with the measurements behind the verdict."""
+
+    fp: Fingerprint
+    first_word: int
+    last_word: int
+    match: str  # exact | modified | partial
+    confidence: float
+    coverage_catalog: float  # share of the known text found in the region
+    coverage_file: float  # share of the region made of the known text
+    new_sentences: tuple[tuple[int, int], ...]  # word ranges of the file's new sentences
+    missing_sentences: int
+    typos: int
+
+
+def _max_segment(hits: np.ndarray) -> tuple[int, int, int]:
+    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss)."""
+    best, best_a, best_b = 0, 0, -1
+    cur, cur_a = 0, 0
+    for i, h in enumerate(hits.tolist()):
+        cur += 1 if h else -1
+        if cur <= 0:
+            cur, cur_a = 0, i + 1
+        elif cur > best:
+            best, best_a, best_b = cur, cur_a, i
+    return best_a, best_b, best
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of True as (start, end) inclusive."""
+    if not mask.any():
+        return []
+    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
+    d = np.diff(padded)
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+class _File:
+    """The analysed text with its shingles, computed once per identification."""
+
+    def __init__(self, text: str) -> None:
+        self.ws: Words = words(text)
+        self.sh = np.asarray(shingles(self.ws), dtype=np.uint32)
+        self.claimed = np.zeros(len(self.sh), dtype=bool)
+
+    def covered_words(self, hit: np.ndarray, a: int, b: int) -> np.ndarray:
+        """For words a..b+K-1 of shingle range a..b: is each word inside some hit shingle."""
+        n_words = min(b + K, len(self.ws)) - a
+        cov = np.zeros(n_words, dtype=bool)
+        idx = np.flatnonzero(hit[a : b + 1])
+        for k in range(K):
+            pos = idx + k
+            cov[pos[pos < n_words]] = True
+        return cov
+
+
+def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
+    """Judge shingle range a..b of the file against one fingerprint."""
+    if len(f.ws) < K:
+        wa, wb = 0, len(f.ws) - 1
+    else:
+        wa, wb = a, min(b + K - 1, len(f.ws) - 1)
+    region_words = f.ws.words[wa : wb + 1]
+    fp_set = fp.shingles
+    hit = np.isin(f.sh, fp_set)
+    region = f.sh[a : b + 1]
+    uniq_region = np.unique(region)
+    shared = int(np.isin(uniq_region, fp_set).sum())
+    uniq_fp = len(np.unique(fp_set))
+    cov_c = shared / max(uniq_fp, 1)
+    cov_f = float(hit[a : b + 1].mean()) if b >= a else 0.0
+    file_sents = sentence_hashes(f.ws, wa, wb)
+    sent_ranges = [
+        (max(s, wa), min(e, wb))
+        for s, e in f.ws.sentences()
+        if e >= wa and s <= wb and min(e, wb) - max(s, wa) >= 2
+    ]
+    new_sents = tuple(
+        r for r, h in zip(sent_ranges, file_sents, strict=False) if h not in fp.sentences
+    )
+    missing = len(fp.sentences - set(file_sents))
+    if text_sha256(region_words) == fp.sha256:
+        return Region(fp, wa, wb, "exact", 1.0, 1.0, 1.0, (), 0, 0)
+    # words of the region no known shingle covers: edits (or misspellings)
+    cov_words = f.covered_words(hit, a, b) if len(f.ws) >= K else np.ones(len(region_words), bool)
+    novel = _runs(~cov_words)
+    novel_words = sum(e - s + 1 for s, e in novel)
+    missing_runs = _runs(~np.isin(fp_set, region))
+    typo_like = (
+        cov_c >= 0.9
+        and novel_words <= max(1, MAX_TYPO_SHARE * len(region_words))
+        and all(s == e for s, e in novel)
+        and all(
+            not region_words[s].isdigit() and word_hash(region_words[s]) not in fp.vocab
+            for s, _ in novel
+        )
+        # each misspelt word removes at most K (+K for a neighbour) known shingles
+        and all(e - s + 1 <= 2 * K for s, e in missing_runs)
+        and len(missing_runs) <= len(novel)
+    )
+    if typo_like:
+        conf = max(0.9, 0.99 - novel_words / max(len(region_words), 1))
+        return Region(
+            fp, wa, wb, "exact", round(conf, 3), cov_c, cov_f, new_sents, missing, novel_words
+        )
+    if cov_c >= 0.6 and cov_f >= 0.6:
+        conf = 0.5 + 0.45 * min(cov_c, cov_f)
+        return Region(fp, wa, wb, "modified", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
+    if cov_f >= 0.8 and (wb - wa + 1) >= 30:
+        conf = 0.3 + 0.3 * cov_c
+        return Region(fp, wa, wb, "partial", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
+    return None
+
+
+def _best_region(f: _File, cat: Catalog) -> Region | None:
+    avail = f.sh[~f.claimed]
+    if len(avail) == 0:
+        return None
+    counts = cat.shared_counts(np.unique(avail))
+    order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
+    if not order:
+        return None
+    top = cat.fingerprints[order[0]]
+    hit = np.isin(f.sh, top.shingles) & ~f.claimed
+    a, b, score = _max_segment(hit)
+    if score < MIN_HITS // 2:
+        return None
+    # the region is fixed by the strongest candidate; its close versions compete on it
+    candidates: list[Region] = []
+    for i in order:
+        if counts[i] < counts[order[0]] * 0.5:
+            continue
+        r = _classify(f, cat.fingerprints[i], a, b)
+        if r is not None:
+            candidates.append(r)
+    if not candidates:
+        # nothing fits well: claim the region so the loop moves on, report nothing
+        f.claimed[a : b + 1] = True
+        return _best_region(f, cat)
+    rank = {"exact": 3, "modified": 2, "partial": 1}
+    candidates.sort(
+        key=lambda r: (rank[r.match], r.confidence, r.coverage_catalog + r.coverage_file),
+        reverse=True,
+    )
+    best = candidates[0]
+    if best.match != "exact" and len(candidates) > 1:
+        runner = next((c for c in candidates[1:] if c.fp.license_id != best.fp.license_id), None)
+        if (
+            runner is not None
+            and abs(
+                (runner.coverage_catalog + runner.coverage_file)
+                - (best.coverage_catalog + best.coverage_file)
+            )
+            < 0.02
+        ):
+            # two versions fit equally well: say so through a low confidence
+            best = Region(**{**best.__dict__, "confidence": round(min(best.confidence, 0.45), 3)})
+    f.claimed[a : b + 1] = True
+    return best
+
+
+def _phrase_entries(cat: Catalog, text_words: str, fingerprinted: set[str]) -> list[Entry]:
+    """Entries without a fingerprint whose identifying phrases occur in the text."""
+    out: list[tuple[int, Entry]] = []
+    padded = f" {text_words} "
+    for e in cat.entries:
+        if e.id in fingerprinted or not e.phrases:
+            continue
+        n = sum(1 for p in e.phrases if f" {' '.join(words(p).words)} " in padded)
+        if n:
+            out.append((n, e))
+    out.sort(key=lambda t: -t[0])
+    best = out[0][0] if out else 0
+    return [e for n, e in out if n == best]
+
+
+def _match(
+    entry: Entry | None, file: str, f: _File, wa: int, wb: int, **kw: object
+) -> LicenseMatch:
+    ls, le = f.ws.line_span(wa, wb)
+    base: dict[str, object] = {"file": file, "line_start": ls, "line_end": le}
+    if entry is not None:
+        base.update(
+            id=entry.id,
+            title=entry.title,
+            kind=entry.kind,
+            publisher=entry.publisher,
+            publisher_country=entry.publisher_country,
+            osi_approved=entry.osi_approved,
+            incorporates=tuple(i.as_model() for i in entry.incorporates),
+        )
+    base.update(kw)
+    return LicenseMatch.model_validate(base)
+
+
+def identify_regions(text: str, catalog: Catalog | None = None) -> tuple[_File, list[Region]]:
+    """Fingerprint regions of a text, in file order (the engine behind :func:`identify`)."""
+    cat = catalog if catalog is not None else load_catalog()
+    f = _File(text)
+    regions: list[Region] = []
+    if len(f.ws) == 0 or not cat.fingerprints:
+        return f, regions
+    whole = cat.by_sha.get(text_sha256(f.ws.words))
+    if whole is not None:
+        return f, [Region(whole, 0, len(f.ws) - 1, "exact", 1.0, 1.0, 1.0, (), 0, 0)]
+    for _ in range(12):
+        r = _best_region(f, cat)
+        if r is None:
+            break
+        regions.append(r)
+    regions.sort(key=lambda r: r.first_word)
+    return f, _absorb_adjacent(f, text, regions)
+
+
+#: unmatched words next to a match that may be a heading or a separator, not an edit
+_SLACK_WORDS = 8
+
+
+def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]:
+    """Judge text added before or after a known license as part of it.
+
+    The densest-run region stops where the known text stops, so a clause appended
+    at the end (or prepended) would otherwise vanish from the verdict. Unmatched
+    words in the same document (same segment: no title or separator rule between)
+    are pulled into the region and the region is judged again.
+    """
+    if not regions:
+        return regions
+    from .segment import segment
+
+    segs = segment(text)
+    out: list[Region] = []
+    for n, r in enumerate(regions):
+        ls, le = f.ws.line_span(r.first_word, r.last_word)
+        over = [s for s in segs if s.line_start <= le and s.line_end >= ls]
+        if not over:
+            out.append(r)
+            continue
+        lo_line = min(s.line_start for s in over)
+        hi_line = max(s.line_end for s in over)
+        floor = regions[n - 1].last_word + 1 if n else 0
+        ceil = regions[n + 1].first_word - 1 if n + 1 < len(regions) else len(f.ws) - 1
+        wa = r.first_word
+        while wa - 1 >= floor and f.ws.line_of(f.ws.starts[wa - 1]) >= lo_line:
+            wa -= 1
+        wb = r.last_word
+        while wb + 1 <= ceil and f.ws.line_of(f.ws.starts[wb + 1]) <= hi_line:
+            wb += 1
+        if (r.first_word - wa) + (wb - r.last_word) <= _SLACK_WORDS:
+            out.append(r)
+            continue
+        again = _classify(f, r.fp, wa, max(wa, wb - K + 1))
+        if again is None or again.match == "exact":
+            out.append(r)
+        else:
+            out.append(
+                Region(**{**again.__dict__, "confidence": min(again.confidence, r.confidence)})
+            )
+    return out
+
+
+def identify(text: str, file: str, catalog: Catalog | None = None) -> list[LicenseMatch]:
+    """Every license document found in ``text``, in file order, without terms.
+
+    ``file`` is only used to label the results. :func:`..analyze.analyze_text`
+    adds the terms with their evidence.
+    """
+    cat = catalog if catalog is not None else load_catalog()
+    f, regions = identify_regions(text, cat)
+    out: list[tuple[int, LicenseMatch]] = []
+    for r in regions:
+        entry = cat.get(r.fp.license_id)
+        diff = tuple(f.ws.quote(s, e, 300) for s, e in r.new_sentences[:20])
+        out.append(
+            (
+                r.first_word,
+                _match(
+                    entry,
+                    file,
+                    f,
+                    r.first_word,
+                    r.last_word,
+                    match=r.match,
+                    confidence=r.confidence,
+                    diff=diff,
+                    missing_sentences=r.missing_sentences,
+                ),
+            )
+        )
+    for s, e in _unclaimed(f, regions):
+        seg_words = f.ws.words[s : e + 1]
+        joined = " ".join(seg_words)
+        if len(_LICENSEY.findall(joined)) < 2:
+            continue
+        fingerprinted = {fp.license_id for fp in cat.fingerprints}
+        named = _phrase_entries(cat, joined, fingerprinted)
+        if len(named) == 1:
+            # no text to compare with: identified by its own name only, never exact
+            out.append((s, _match(named[0], file, f, s, e, match="partial", confidence=0.4)))
+        else:
+            out.append(
+                (
+                    s,
+                    _match(
+                        None,
+                        file,
+                        f,
+                        s,
+                        e,
+                        id=UNKNOWN_ID,
+                        title="Unrecognised license text",
+                        kind="unknown",
+                        match="unknown",
+                        confidence=0.0,
+                    ),
+                )
+            )
+    out.sort(key=lambda t: t[0])
+    return [m for _, m in out]
+
+
+def _unclaimed(f: _File, regions: list[Region]) -> list[tuple[int, int]]:
+    """Word ranges no region covers that are long enough to be a document."""
+    taken = np.zeros(len(f.ws), dtype=bool)
+    for r in regions:
+        taken[r.first_word : r.last_word + 1] = True
+    return [(s, e) for s, e in _runs(~taken) if e - s + 1 >= MIN_UNKNOWN_WORDS]

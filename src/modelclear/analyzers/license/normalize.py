@@ -1,0 +1,135 @@
+"""Turn license text into a canonical word stream that keeps its way back to the file.
+
+Identification must survive what people do to license files: re-wrapping,
+markdown decoration, smart quotes, numbering styles, a filled-in copyright line.
+So we compare *words* only (punctuation, markup and layout are dropped) but keep,
+for every word, its character span in the original text, so that a match found on
+words can always be quoted from the file with its line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+# One CJK ideograph/syllable is one word: Chinese text has no spaces, and a re-wrap
+# may break a line anywhere inside it.
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+# Markup whose text is not part of the license: link targets, HTML tags, images.
+_SKIP = re.compile(r"\]\([^)\s]*\)|<[/!]?[a-zA-Z][^<>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
+# A filled-in copyright line varies per project and is not part of the license
+# terms (SPDX matching guidelines treat it the same way).
+_COPYRIGHT_LINE = re.compile(
+    r"^[\s#>*_\-|]*copyright\s*(?:\(c\)|©|\d{4}|\[yyyy\]|\{yyyy\}|<year>)[^\n]{0,200}$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Sentence ends: western and CJK punctuation, or a blank line (headings, list items).
+_SENT_END = re.compile(r"[.;:!?。；：！？](?=\s|$)|\n[ \t]*\n|[。；！？]")
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00a0": " ",
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
+
+
+def fold(word: str) -> str:
+    """The comparable form of a word: compatibility-normalised and case-folded."""
+    return unicodedata.normalize("NFKC", word).casefold()
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words of a text with their character spans and the text's line starts."""
+
+    text: str
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+    line_starts: list[int] = field(repr=False)
+    #: index of the first word of each sentence (ascending, starts with 0 if any words)
+    sentence_starts: list[int] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        return bisect_right(self.line_starts, offset)
+
+    def line_span(self, first: int, last: int) -> tuple[int, int]:
+        """1-based first and last line of words ``first..last`` (inclusive)."""
+        return self.line_of(self.starts[first]), self.line_of(max(self.ends[last] - 1, 0))
+
+    def quote(self, first: int, last: int, limit: int = 400) -> str:
+        """The file's own text for words ``first..last``, whitespace collapsed."""
+        raw = self.text[self.starts[first] : self.ends[last]]
+        out = " ".join(raw.split())
+        return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Word index ranges ``[first, last]`` of each sentence."""
+        bounds = self.sentence_starts + [len(self.words)]
+        return [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+    def sentence_of(self, index: int) -> tuple[int, int]:
+        """The sentence (word range) holding word ``index``."""
+        pos = bisect_right(self.sentence_starts, index) - 1
+        first = self.sentence_starts[max(pos, 0)]
+        nxt = pos + 1
+        last = (
+            self.sentence_starts[nxt] - 1
+            if nxt < len(self.sentence_starts)
+            else len(self.words) - 1
+        )
+        return first, last
+
+
+def _skipped_spans(text: str) -> list[tuple[int, int]]:
+    spans = [(m.start(), m.end()) for m in _SKIP.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _COPYRIGHT_LINE.finditer(text)]
+    spans.sort()
+    return spans
+
+
+def words(text: str) -> Words:
+    """Split ``text`` into comparable words, remembering where each one came from."""
+    folded = text.translate(_FOLD)
+    skip = _skipped_spans(folded)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    si = 0
+    for m in _WORD.finditer(folded):
+        s = m.start()
+        while si < len(skip) and skip[si][1] <= s:
+            si += 1
+        if si < len(skip) and skip[si][0] <= s < skip[si][1]:
+            continue
+        out.append(fold(m.group()))
+        starts.append(s)
+        ends.append(m.end())
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    # sentence boundaries: the first word after each sentence-ending mark
+    sent: list[int] = [0] if out else []
+    wi = 0
+    for m in _SENT_END.finditer(folded):
+        pos = m.end()
+        while wi < len(starts) and starts[wi] < pos:
+            wi += 1
+        if wi < len(starts) and sent[-1] != wi:
+            sent.append(wi)
+    return Words(text, out, starts, ends, line_starts, sent)
+
+
+def normalized(text: str) -> str:
+    """The canonical one-line form of a text: its words joined by single spaces."""
+    return " ".join(words(text).words)
