@@ -96,6 +96,18 @@ def restrictions_and_obligations(record: Record) -> tuple[list[str], list[str]]:
     return restrictions, obligations
 
 
+def _declared_text(record: Record, link: str | None) -> str | None:
+    """The text behind a card's non-standard license: the file its ``license_link`` names,
+    else the release's only license file."""
+    docs = [d for d in record.documents if d["kind"] == "license" and d["text"] is not None]
+    if link:
+        target = link.strip().removeprefix("./")
+        hit = next((d for d in docs if d["path"] == target), None)
+        if hit is not None:
+            return hit["text"]
+    return docs[0]["text"] if len(docs) == 1 else None
+
+
 def _licenses(record: Record) -> list[Any]:
     from cyclonedx.model import AttachedText, XsUri
     from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
@@ -131,8 +143,10 @@ def _licenses(record: Record) -> list[Any]:
             if key in seen:
                 continue
             seen.add(key)
+            text = None if spdx else _declared_text(record, card.get("license_link"))
             out.append(DisjunctiveLicense(
                 id=spdx, name=None if spdx else f"LicenseRef-hf-{key}",
+                text=AttachedText(content=text, content_type="text/plain") if text else None,
                 acknowledgement=LicenseAcknowledgement.DECLARED,
             ))
     if not out:
