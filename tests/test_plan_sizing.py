@@ -317,3 +317,52 @@ def test_cli_bad_input_exit_2(tmp_path, capsys, args, message):
     assert main(["plan", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_header_sizing_of_fp8_checkpoint_matches_file_bytes(tmp_path):
+    from test_params_counts import TINY_DSV3, tiny_dsv3_tensors, write_release
+
+    from modelclear.analyzers import params
+    from modelclear.analyzers.architecture import analyze as arch_analyze
+    from modelclear.sources import open_release
+
+    tensors = tiny_dsv3_tensors()
+    rel = open_release(str(write_release(tmp_path / "ds", TINY_DSV3, [tensors])))
+    arch = arch_analyze(rel)
+    headers = params.weight_headers(rel)
+    w = weight_bytes(arch, headers.tensors)
+    on_disk = sum(t.numel() * t.element_size() for t in tensors.values())
+    mtp = sum(t.numel() * t.element_size() for k, t in tensors.items()
+              if k.startswith("model.layers.2."))
+    assert w.method == "headers" and w.native == on_disk and w.mtp == mtp
+    # re-pricing the same tensors as fp8 with 128×128 blocks reproduces the file
+    assert w.by_precision["fp8"] == w.native_main == on_disk - mtp
+    # and the config formula prices the checkpoint identically
+    assert weight_bytes(arch).native == on_disk
+    # params.analyze finds the headers itself when given the release only
+    assert params.analyze(rel, arch, None).method == "headers"
+    assert params.analyze(rel, arch, ()).method == "config"
+
+
+def test_min_gpus_and_plan_lookup():
+    a = read_architecture(LLAMA_8B, "c")
+    r = plan(a, gpus=["L4", "H100"], precisions=["bf16", "int4"], context=32768,
+             concurrency=64)
+    p = r.plan_for("l4", "bf16")
+    assert p is not None and p.min_gpus is not None and p.min_gpus <= p.layout.gpus
+    assert p.min_gpus == 2  # 16.1 GB of bf16 weights do not leave room on one 24 GB L4
+    assert r.plan_for("H100", "int4").min_gpus == 1
+    assert r.plan_for("H100", "fp8") is None
+
+
+def test_cli_gguf_type_precision(capsys):
+    p = MODELS / "Llama-3.1-8B" / "config.json"
+    if not p.is_file():
+        pytest.skip("../shared corpus not present")
+    data = _json_plan(capsys, str(p), "--gpu", "RTX4090", "--precision", "Q4_K",
+                      "--context", "8192")
+    q4k = data["weights_bytes"]["Q4_K"]
+    # 4.5 bits per linear weight + 16-bit embeddings, norms and lm_head
+    linear = 8_030_261_248 - 2 * 128_256 * 4096 - 65 * 4096
+    assert q4k == linear // 256 * 144 + (2 * 128_256 * 4096 + 65 * 4096) * 2
+    assert data["plans"][0]["fits"] and "Q4_K" in data["plans"][0]["commands"]["llama_cpp"]

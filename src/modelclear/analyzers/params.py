@@ -541,11 +541,17 @@ def analyze(
 ) -> ParameterCount | None:
     """Counts for a release: headers when tensors are given, else the config formula.
 
+    ``tensors=None`` with a release reads the release's weight headers
+    (:func:`weight_headers`); pass ``()`` to force the config formula.
+
     When both are available the config formula is computed too and a disagreement
     above 0.5% is a finding (MC401): either the config does not describe these weights
     or the release carries extra modules (a vision tower, adapters…).
     """
     findings: list[Finding] = []
+    if tensors is None and release is not None:
+        headers = weight_headers(release)
+        tensors = headers.tensors if headers else None
     cfg: ParameterCount | None = None
     if arch is not None and arch.complete and arch.source == "config":
         cfg = count_from_config(arch)

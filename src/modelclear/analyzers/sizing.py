@@ -626,6 +626,7 @@ class Plan:
     kv_dtype: str
     layout: Layout
     meets_concurrency: bool
+    min_gpus: int | None  # fewest GPUs (of the counts tried) that serve one full sequence
     commands: dict[str, str | None]
     notes: tuple[str, ...]
     arithmetic: str
@@ -650,6 +651,7 @@ class Plan:
             "max_concurrency": lay.max_concurrency,
             "concurrency_target": self.concurrency,
             "meets_concurrency": self.meets_concurrency,
+            "min_gpus": self.min_gpus,
             "fits": self.fits,
             "context": self.context,
             "kv_dtype": self.kv_dtype,
@@ -671,6 +673,12 @@ class SizingReport:
     concurrency: int
     plans: tuple[Plan, ...]
     findings: tuple[Finding, ...] = ()
+
+    def plan_for(self, gpu: str, precision: str = "native") -> Plan | None:
+        """The plan for one catalog GPU and precision, if it was computed."""
+        key = find_gpu(gpu).key
+        return next((p for p in self.plans if p.gpu.key == key and p.precision == precision),
+                    None)
 
     def to_json(self) -> dict[str, Any]:
         rules = serving_rules()
@@ -785,14 +793,15 @@ def plan_one(
 ) -> Plan:
     """One (GPU, precision) plan: the smallest GPU count that serves the target."""
     w = weights.served(precision)
+    layouts = [_layout(arch, gpu, n, w, kv, context, precision) for n in gpu_counts(gpu)]
+    fitting = [lay for lay in layouts if lay.fits]
+    min_gpus = fitting[0].gpus if fitting else None
     if gpu_count is not None:
         if gpu_count < 1:
             raise UsageError("--gpus must be at least 1")
         lay = _layout(arch, gpu, gpu_count, w, kv, context, precision)
     else:
-        layouts = [_layout(arch, gpu, n, w, kv, context, precision) for n in gpu_counts(gpu)]
         enough = [lay for lay in layouts if lay.fits and lay.max_concurrency >= concurrency]
-        fitting = [lay for lay in layouts if lay.fits]
         lay = (enough or fitting or layouts[-1:])[0]
     meets = lay.fits and lay.max_concurrency >= concurrency
     commands, notes = _commands(model, arch, gpu, precision, lay, context, concurrency,
@@ -816,7 +825,7 @@ def plan_one(
         f"GPU → {lay.max_concurrency} concurrent sequence(s)"
     )
     return Plan(gpu, precision, _label(precision, weights), w, context, concurrency,
-                kv_dtype, lay, meets, commands, tuple(notes), arith)
+                kv_dtype, lay, meets, min_gpus, commands, tuple(notes), arith)
 
 
 def plan(
