@@ -220,3 +220,15 @@ def test_fuzz_mutated_valid_file(tmp_path, kind, edits, cut):
 @given(prefix=st.sampled_from([b"PK\x03\x04", b"\x80\x02", b""]), data=st.binary(max_size=400))
 def test_fuzz_random_bytes(tmp_path, prefix, data):
     _parse_or_input_error(tmp_path / "r.pt", prefix + data)
+
+
+def test_pickled_module_named_like_its_state_dict(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    path = tmp_path / "full.pt"
+    torch.save(model, path)
+    a = read_torch_checkpoint(rf(path))
+    assert [t.name for t in a.tensors] == list(model.state_dict())
+    assert a.tensors_known and a.findings == ()  # every storage accounted for
+    bare = tmp_path / "bare.pt"
+    torch.save(torch.zeros(3), bare)
+    assert [t.name for t in read_torch_checkpoint(rf(bare)).tensors] == ["(root)"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import struct
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InputError
@@ -107,6 +107,7 @@ _REBUILD_PARAM = {
     "torch._utils._rebuild_parameter_with_state",
 }
 _REBUILD_FROM_TYPE = "torch._tensor._rebuild_from_type_v2"
+_MODULE_SLOTS = {"_parameters", "_buffers", "_modules"}
 
 
 @dataclass(frozen=True)
@@ -528,6 +529,7 @@ def _tensors_from_value(
 ) -> tuple[list[tuple[TensorInfo, tuple[str, int, int]]], dict[str, Storage], bool, str]:
     w = _Walk(path=path, locate=locate, tensors=[], storages={})
     _walk(w, value, "", 0)
+    w.tensors = [(replace(t, name=t.name or "(root)"), extra) for t, extra in w.tensors]
     return w.tensors, w.storages, w.known, w.why
 
 
@@ -563,9 +565,12 @@ def _walk(w: _Walk, v: Any, name: str, depth: int) -> None:
                 _walk(w, x, sub(str(i)), depth + 1)
     elif isinstance(v, pm.Build):
         _walk(w, v.obj, name, depth + 1)
+        _walk(w, v.state, name, depth + 1)  # a pickled nn.Module keeps its tensors here
     elif isinstance(v, dict):
         for k, x in v.items():
-            _walk(w, x, sub(_key_name(k)), depth + 1)
+            key = _key_name(k)
+            # nn.Module state: name tensors the way state_dict() does ("0.weight")
+            _walk(w, x, name if key in _MODULE_SLOTS else sub(key), depth + 1)
     elif isinstance(v, list | tuple):
         for i, x in enumerate(v):
             _walk(w, x, sub(str(i)), depth + 1)
