@@ -228,8 +228,14 @@ def _is_pickle(head: bytes) -> bool:
     return False
 
 
+# C0 control bytes that do not occur in text files (tab, newlines, form feed, escape
+# and vertical tab do: licenses use form feeds, logs use escapes).
+_BINARY_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1B)) + bytes(range(0x1C, 0x20))
+_NOT_TEXT = bytes.maketrans(b"", b"")
+
+
 def _as_text(head: bytes) -> str | None:
-    if b"\x00" in head:
+    if len(head.translate(_NOT_TEXT, _BINARY_BYTES)) != len(head):
         return None
     try:
         return head.decode("utf-8")
