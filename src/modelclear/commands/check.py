@@ -1,0 +1,62 @@
+"""``modelclear check``: the deployment checklist for one release and one profile."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..analyzers.policy.model import FailOn, Status, reaches
+from ..analyzers.policy.profile import resolve_profile
+from ..cli import app
+from ..config import load_config
+from ..console import emit_json, progress, stdout
+from ..pipeline import SCHEMA_VERSION, AuditResult, load_probe_results, run_target
+from ..reports.audit import PROFILE_HELP, check_dict, obligation_dict, print_checks
+
+
+def check_json(result: AuditResult) -> dict[str, Any]:
+    pol = result.policy
+    assert pol is not None
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "target": result.target,
+        "profile": pol.profile,
+        "scope": pol.scope,
+        "license": pol.license_id,
+        "verdict": str(pol.verdict),
+        "counts": {s.value: len(pol.by_status(s)) for s in Status},
+        "checks": [check_dict(c) for c in pol.checks],
+        "obligations": [obligation_dict(o) for o in pol.obligations],
+        "analyzers": result.analyzers,
+    }
+
+
+@app.command()
+def check(
+    target: str = typer.Argument(..., help="Release directory, weights/GGUF file, org/name[@rev],"
+                                 " or a bare license text file."),
+    profile: str | None = typer.Option(None, "--profile", "-p", help=PROFILE_HELP),
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="Exit 1 when the verdict reaches this level.")] = FailOn.blocked,
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    probe_results: str | None = typer.Option(None, "--probe-results",
+                                             help="JSON from `modelclear probe --json`."),
+    config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
+                                      "to use instead of the nearest one."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Check a release against a deployment profile: CLEAR / REVIEW / BLOCKED with reasons."""
+    cfg = load_config(config)
+    prof = resolve_profile(profile, cfg.profile, required=True)
+    probes = load_probe_results(probe_results) if probe_results else None
+    with progress(not quiet and not json_out) as sink:
+        result = run_target(target, prof, progress=sink, probe_results=probes, config=cfg)
+    if json_out:
+        emit_json(check_json(result))
+    else:
+        print_checks(result, stdout)
+    if result.policy is not None and reaches(result.policy.verdict, fail_on):
+        # SystemExit, not typer.Exit: cli.main() runs the app with standalone_mode=False,
+        # where a typer.Exit code is returned by the app and then dropped.
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""Report renderers: turn analysis results into terminal, JSON, Markdown, HTML, SARIF."""

@@ -1,0 +1,332 @@
+"""The audit report: one document a reviewer attaches to a ticket.
+
+Same content in four forms: terminal (rich), JSON (the pipeline's schema),
+Markdown (fits a pull-request comment: tables, no HTML) and HTML (one
+self-contained file, inline CSS, print styles; no scripts, no external assets).
+Templates live in ``data/templates``; this module only prepares plain data for
+them so the Markdown and HTML say exactly the same things.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
+from ..console import stdout
+from ..errors import InputError
+from ..pipeline import AuditResult
+
+FORMATS = ("terminal", "json", "markdown", "html")
+PROFILE_HELP = "Built-in profile name (modelclear profile list) or a profile YAML file."
+
+
+class Format(StrEnum):
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+STATUS_STYLE = {"CLEAR": "green", "REVIEW": "yellow", "BLOCKED": "bold red"}
+STATUS_ICON = {"CLEAR": "✔", "REVIEW": "⚠", "BLOCKED": "✖"}
+
+
+# ---------------------------------------------------------------------------- shared
+
+
+def _env() -> jinja2.Environment:
+    loader = jinja2.FunctionLoader(
+        lambda name: (resources.files("modelclear") / "data" / "templates" / name).read_text(
+            encoding="utf-8"
+        )
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_escape
+    env.filters["human"] = human_bytes
+    env.filters["num"] = human_count
+    return env
+
+
+def render_template(name: str, **data: Any) -> str:
+    return _env().get_template(name).render(**data)
+
+
+def md_escape(text: Any) -> str:
+    """Text safe inside a Markdown table cell (pipes and newlines would break the row)."""
+    s = "" if text is None else str(text)
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
+
+
+def human_bytes(n: int | float | None) -> str:
+    if n is None:
+        return "—"
+    n = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def human_count(n: int | float | None) -> str:
+    if n is None:
+        return "—"
+    n = float(n)
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.2f}{unit}".replace(".00", "")
+    return f"{n:.0f}"
+
+
+def evidence_dict(e: EvidenceRef) -> dict[str, Any]:
+    return {"where": e.location(), "quote": e.quote, "note": e.note, "source": e.source}
+
+
+def check_dict(c: Check) -> dict[str, Any]:
+    return {
+        "code": c.code, "name": c.name, "title": c.title, "status": str(c.status),
+        "reason": c.reason, "ignored": c.ignored, "severity": c.severity,
+        "evidence": [evidence_dict(e) for e in c.evidence],
+    }
+
+
+def obligation_dict(o: Obligation) -> dict[str, Any]:
+    return {"code": o.code, "text": o.text, "applies": o.applies, "condition": o.condition,
+            "evidence": [evidence_dict(e) for e in o.evidence]}
+
+
+def _sorted_checks(checks: Iterable[Check]) -> list[Check]:
+    return sorted(checks, key=lambda c: (c.ignored, -c.status.rank, c.code))
+
+
+def _attr(obj: Any, *names: str) -> Any:
+    for n in names:
+        if obj is None:
+            return None
+        obj = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
+    return obj
+
+
+def _license_rows(result: AuditResult) -> list[dict[str, Any]]:
+    rep = result.license
+    if rep is None:
+        return []
+    rows = []
+    for m in rep.licenses:
+        terms = []
+        for name, t in m.terms.items():
+            if t.value is None and t.evidence is None:
+                continue
+            terms.append({
+                "name": name.replace("_", " "),
+                "value": t.value if not isinstance(t.value, int) or isinstance(t.value, bool)
+                else f"{t.value:,}",
+                "detail": t.detail,
+                "where": f"{t.evidence.file}:{t.evidence.line_start}" if t.evidence else None,
+                "quote": t.evidence.quote if t.evidence else None,
+            })
+        rows.append({"id": m.id, "title": m.title, "kind": m.kind, "match": m.match,
+                     "confidence": m.confidence, "file": m.file, "line": m.line_start,
+                     "terms": terms, "changed_terms": list(m.changed_terms)})
+    return rows
+
+
+def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
+    rows = []
+    for f in list(getattr(result.security, "files", ()) or ()):
+        for fnd in list(getattr(f, "findings", ()) or ()):
+            rows.append({
+                "file": getattr(f, "path", None),
+                "status": str(getattr(f, "status", "")),
+                "code": getattr(fnd, "code", ""),
+                "severity": str(getattr(fnd, "severity", "")),
+                "message": getattr(fnd, "message", ""),
+                "where": (f"offset {fnd.offset}" if getattr(fnd, "offset", None) is not None
+                          else f"line {fnd.line}" if getattr(fnd, "line", None) else ""),
+            })
+    return rows
+
+
+def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
+    """Headline numbers from the sizing analyzers, whatever their exact shape."""
+    arch, params, sizing = result.architecture, result.params, result.sizing
+    if arch is None and params is None and sizing is None:
+        return None
+    js = sizing.to_json() if hasattr(sizing, "to_json") else {}
+    pj = params.to_json() if hasattr(params, "to_json") else {}
+    out: dict[str, Any] = {
+        "model_type": _attr(arch, "model_type"),
+        "layers": _attr(arch, "layers") or _attr(arch, "num_hidden_layers"),
+        "total_params": pj.get("total") if isinstance(pj, dict) else None,
+        "active_params": pj.get("active") if isinstance(pj, dict) else None,
+        "weights_bytes": js.get("weights_bytes") if isinstance(js, dict) else None,
+        "kv_per_token": js.get("kv_cache_bytes_per_token") if isinstance(js, dict) else None,
+        "plans": [],
+    }
+    for p in (js.get("plans") or [])[:12] if isinstance(js, dict) else []:
+        out["plans"].append(p)
+    return out
+
+
+def view(result: AuditResult) -> dict[str, Any]:
+    """Plain data for the templates (one dict, same for Markdown and HTML)."""
+    pol = result.policy
+    comps = result.components()
+    card = result.card
+    checks = _sorted_checks(pol.checks) if pol else []
+    return {
+        "title": f"modelclear audit: {result.target}",
+        "target": result.target,
+        "source": result.source,
+        "generated_at": result.generated_at,
+        "n_files": len(result.files),
+        "total_bytes": result.total_bytes(),
+        "analyzers": result.analyzers,
+        "openness": comps,
+        "card": {
+            "file": getattr(card, "file", None),
+            "license": getattr(card, "license", None),
+            "base_model": list(getattr(card, "base_model", ()) or ()),
+            "pipeline_tag": getattr(card, "pipeline_tag", None),
+        } if card is not None else None,
+        "profile": result.profile.name if result.profile else None,
+        "profile_description": result.profile.description if result.profile else None,
+        "verdict": str(pol.verdict) if pol else None,
+        "counts": {s.value: len(pol.by_status(s)) for s in Status} if pol else {},
+        "checks": [check_dict(c) for c in checks],
+        "obligations": [obligation_dict(o) for o in (pol.obligations if pol else ())],
+        "licenses": _license_rows(result),
+        "security": _security_rows(result),
+        "security_files": len(list(getattr(result.security, "files", ()) or ())),
+        "sizing": _sizing_summary(result),
+        "icons": STATUS_ICON,
+    }
+
+
+# ---------------------------------------------------------------------------- terminal
+
+
+def print_terminal(result: AuditResult, console: Console) -> None:
+    v = view(result)
+    console.print(f"[bold]{escape(v['title'])}[/]")
+    console.print(f"{v['n_files']} files, {human_bytes(v['total_bytes'])}; source "
+                  f"{escape(result.source.kind)} {escape(result.source.location)}")
+    if v["openness"] is not None:
+        parts = [f"[{'green' if ok else 'dim'}]{'●' if ok else '○'} {name}[/]"
+                 for name, ok in v["openness"].items()]
+        console.print("Contents: " + "  ".join(parts))
+    if v["licenses"]:
+        t = Table(title="Licenses", show_lines=False, expand=False)
+        for col in ("id", "kind", "match", "file"):
+            t.add_column(col)
+        for lic in v["licenses"]:
+            t.add_row(escape(lic["id"]), lic["kind"], f"{lic['match']} {lic['confidence']:.2f}",
+                      f"{escape(lic['file'])}:{lic['line']}")
+        console.print(t)
+    if v["security"]:
+        t = Table(title=f"Security findings ({v['security_files']} files scanned)")
+        for col in ("file", "code", "severity", "message"):
+            t.add_column(col)
+        for r in v["security"][:30]:
+            t.add_row(escape(str(r["file"])), r["code"], r["severity"], escape(str(r["message"])))
+        console.print(t)
+    sz = v["sizing"]
+    if sz:
+        console.print(f"Sizing: {sz['model_type'] or '?'}; parameters "
+                      f"{human_count(sz['total_params'])} total, "
+                      f"{human_count(sz['active_params'])} active")
+    missing = {k: s for k, s in v["analyzers"].items() if s != "ok"}
+    for k, s in missing.items():
+        console.print(f"[dim]{k}: {escape(s)}[/]")
+    if result.policy is not None:
+        print_checks(result, console)
+
+
+def print_checks(result: AuditResult, console: Console) -> None:
+    pol = result.policy
+    assert pol is not None
+    t = Table(title=f"Profile {pol.profile}", show_lines=True, expand=False)
+    t.add_column("", no_wrap=True)
+    t.add_column("check")
+    t.add_column("reason and evidence", overflow="fold")
+    for c in _sorted_checks(pol.checks):
+        style = "dim" if c.ignored else STATUS_STYLE[c.status.value]
+        ev_lines = []
+        for e in c.evidence[:3]:
+            line = f"[cyan]{escape(e.location())}[/]"
+            if e.quote:
+                line += f' "{escape(e.quote[:200])}"'
+            elif e.note:
+                line += f" {escape(e.note)}"
+            ev_lines.append(line)
+        t.add_row(
+            f"[{style}]{STATUS_ICON[c.status.value]} {c.status.value}[/]"
+            + (" (ignored)" if c.ignored else ""),
+            f"{c.code} {escape(c.title)}",
+            escape(c.reason) + ("\n" + "\n".join(ev_lines) if ev_lines else ""),
+        )
+    console.print(t)
+    applies = [o for o in pol.obligations if o.applies]
+    later = [o for o in pol.obligations if not o.applies]
+    if applies:
+        console.print("[bold]Obligations[/]")
+        for o in applies:
+            where = f" [cyan]({escape(o.evidence[0].location())})[/]" if o.evidence else ""
+            console.print(f"  • {escape(o.text)}{where}")
+    if later:
+        console.print("[bold]Obligations if the deployment changes[/]")
+        for o in later:
+            console.print(f"  • [dim]{escape(o.text)} — {escape(o.condition)}[/]")
+    style = STATUS_STYLE[pol.verdict.value]
+    counts = ", ".join(f"{len(pol.by_status(s))} {s.value.lower()}" for s in Status)
+    console.print(f"Verdict for [bold]{escape(pol.profile)}[/]: [{style}]{pol.verdict.value}[/] "
+                  f"({counts})")
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def render(result: AuditResult, fmt: str) -> str:
+    """The audit as text in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt == "markdown":
+        return render_template("audit.md.j2", **view(result))
+    if fmt == "html":
+        return render_template("audit.html.j2", **view(result))
+    if fmt == "terminal":
+        buf = io.StringIO()
+        print_terminal(result, Console(file=buf, width=110, color_system=None,
+                                       force_terminal=False))
+        return buf.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Text to ``-o FILE`` or to standard output (no rich markup processing)."""
+    if output is None:
+        stdout.file.write(text)
+        stdout.file.flush()
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(output, f"cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,170 @@
+"""The pipeline and the audit report on a release the test builds (the demo release).
+
+Every analyzer is optional; these tests hold whether or not a given analyzer is
+installed, and check that what is missing shows up as "not analysed".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from modelclear.analyzers.policy import Status, load_profile
+from modelclear.cli import main as _main
+from modelclear.demo import build_demo
+from modelclear.pipeline import SCHEMA_VERSION, run, run_target
+from modelclear.reports.audit import render
+from modelclear.sources import open_release
+
+
+def main(argv: list[str]) -> int:
+    """The CLI's exit code, whether it returns it or raises SystemExit."""
+    try:
+        return _main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def result(demo: Path):
+    return run(open_release(str(demo)), load_profile("customer-saas"))
+
+
+def test_pipeline_runs_every_available_analyzer(result) -> None:
+    assert result.policy is not None
+    assert result.verdict in (Status.CLEAR, Status.REVIEW, Status.BLOCKED)
+    for name in ("inventory", "card", "license", "security", "sizing"):
+        assert name in result.analyzers
+    for name, status in result.analyzers.items():
+        assert status == "ok" or status.startswith(("unavailable", "failed", "skipped")), name
+    # anything not analysed is a REVIEW item, never silently CLEAR
+    if result.analyzers["license"] != "ok":
+        assert result.policy.check("license-identified").code == "MC521"
+    if result.analyzers["security"] != "ok":
+        assert result.policy.check("security-scan").status is Status.REVIEW
+    assert all(c.reason for c in result.policy.checks)
+
+
+def test_audit_json_schema(result) -> None:
+    data = json.loads(render(result, "json"))
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["policy"]["verdict"] == result.verdict.value
+    assert data["profile"]["name"] == "customer-saas"
+    assert {f["path"] for f in data["files"]} >= {"config.json", "LICENSE", "README.md"}
+    assert set(data) >= {"inventory", "card", "license", "security", "sizing", "analyzers"}
+
+
+def test_markdown_is_a_pr_comment(result) -> None:
+    md = render(result, "markdown")
+    assert md.startswith("## modelclear audit")
+    assert f"**Verdict for profile `customer-saas`: " in md
+    assert "| | Check | Reason | Evidence |" in md
+    assert "<script" not in md and "<style" not in md
+    # every table row has the same number of cells as its header
+    for block in re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M):
+        rows = block.strip("\n").split("\n")
+        widths = {len(re.split(r"(?<!\\)\|", r)) for r in rows}
+        assert len(widths) == 1, rows[:3]
+
+
+def test_html_is_self_contained(result) -> None:
+    html = render(result, "html")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<style>" in html and "@media print" in html
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert not re.search(r"""(src|href)=["']https?:""", html)
+    assert f">{'⚠' if result.verdict is Status.REVIEW else ''}" or True
+    assert result.verdict.value in html
+    for c in result.policy.checks:
+        assert f'id="check-{c.name}"' in html
+
+
+def test_html_escapes_release_text(tmp_path: Path) -> None:
+    demo = build_demo(tmp_path)
+    card = (demo / "README.md").read_text(encoding="utf-8")
+    (demo / "README.md").write_text(card.replace("license: other",
+                                                 "license: other\nbase_model: <b>x/y</b>"),
+                                    encoding="utf-8")
+    res = run(open_release(str(demo)), load_profile("prototype"))
+    assert "<b>x/y</b>" not in render(res, "html")
+
+
+def test_terminal_render(result) -> None:
+    text = render(result, "terminal")
+    assert "Verdict for customer-saas" in text
+
+
+def test_no_profile_means_no_verdict(demo: Path) -> None:
+    res = run(open_release(str(demo)))
+    assert res.policy is None and res.verdict is None
+    assert "No deployment profile given" in render(res, "markdown")
+
+
+def test_unknown_format(result) -> None:
+    with pytest.raises(ValueError):
+        render(result, "pdf")
+
+
+def test_cli_audit_formats(demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "a.html"
+    code = main(["audit", str(demo), "--profile", "customer-saas", "--format", "html", "-o",
+                 str(out), "--fail-on", "never"])
+    assert code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    code = main(["audit", str(demo), "--profile", "prototype", "--format", "json",
+                 "--fail-on", "never"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["schema_version"] == SCHEMA_VERSION
+
+
+def test_cli_check_exit_codes(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    res = run_target(str(demo), load_profile("customer-saas"))
+    code = main(["check", str(demo), "--profile", "customer-saas", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema_version"] and data["verdict"] == res.verdict.value
+    assert code == (1 if res.verdict is Status.BLOCKED else 0)
+    code = main(["check", str(demo), "--profile", "customer-saas", "--fail-on", "review",
+                 "--json"])
+    capsys.readouterr()
+    assert code == (0 if res.verdict is Status.CLEAR else 1)
+
+
+def test_cli_check_needs_profile(demo: Path, tmp_path: Path, monkeypatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(demo)]) == 2
+    assert "no profile" in capsys.readouterr().err
+    (tmp_path / "modelclear.toml").write_text('profile = "prototype"\nignore = ["MC5"]\n')
+    assert main(["check", str(demo), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["profile"] == "prototype" and data["verdict"] == "CLEAR"  # everything ignored
+    assert all(c["ignored"] for c in data["checks"])
+
+
+def test_cli_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", str(tmp_path / "missing")]) == 2
+    assert main(["check", str(tmp_path), "--profile", "no-such"]) == 2
+    bad = tmp_path / "probes.json"
+    bad.write_text("[1, 2")
+    assert main(["audit", str(tmp_path), "--probe-results", str(bad)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_probe_results_attach(demo: Path, tmp_path: Path) -> None:
+    p = tmp_path / "probes.json"
+    p.write_text(json.dumps({"schema_version": "1", "categories": [
+        {"name": "harmful-refusal", "passed": True},
+        {"name": "prompt-injection", "passed": False, "rate": 0.4}]}))
+    from modelclear.pipeline import load_probe_results
+
+    res = run(open_release(str(demo)), load_profile("prototype"),
+              probe_results=load_probe_results(str(p)))
+    c = res.policy.check("probes")
+    assert c.status is Status.REVIEW and "prompt-injection" in c.reason
