@@ -290,16 +290,35 @@ def scancode_run(docs: list[Doc]) -> dict[str, Any] | None:
         expr = f.get("detected_license_expression_spdx") or ""
         keys.update(re.findall(r"[\w.+-]+", expr))
         found[name] = keys
-    right = 0
+    right = wrong = 0
     for d in docs:
-        keys = found.get(d.file, set())
+        keys = found.get(d.file, set()) - _SCANCODE_OPERATORS
         accepted = set()
         for e in d.expected_ids:
             accepted.add(e)
             if e.startswith("LicenseRef-scancode-"):
                 accepted.add(e.removeprefix("LicenseRef-scancode-"))
-        right += bool(keys & accepted)
-    return {"right": right, "total": len(docs), "seconds": elapsed}
+        if keys & accepted:
+            right += 1
+        elif {k.removeprefix("LicenseRef-scancode-") for k in keys} - _SCANCODE_GENERIC:
+            wrong += 1  # named a specific license, and not this one
+    return {"right": right, "wrong_specific": wrong, "total": len(docs), "seconds": elapsed}
+
+
+_SCANCODE_OPERATORS = {"AND", "OR", "WITH"}
+# ScanCode keys that say "some license text" rather than naming one
+_SCANCODE_GENERIC = {
+    "unknown-license-reference",
+    "warranty-disclaimer",
+    "proprietary-license",
+    "commercial-license",
+    "unknown",
+    "other-permissive",
+    "other-copyleft",
+    "free-unknown",
+    "generic-cla",
+    "unknown-spdx",
+}
 
 
 # ------------------------------------------------------------------ main
@@ -463,8 +482,9 @@ def report(r: dict[str, Any]) -> str:
     else:
         ours = r["identify_ms_median"] * sc["total"] / 1000 if ident else 0.0
         out.append(
-            f"scancode: right license key on {sc['right']}/{sc['total']} files in "
-            f"{sc['seconds']:.1f} s total (modelclear identify ~{ours:.2f} s)"
+            f"scancode: right license key on {sc['right']}/{sc['total']} files, a different "
+            f"specific license on {sc['wrong_specific']}, in {sc['seconds']:.1f} s total "
+            f"(modelclear identify ~{ours:.2f} s)"
         )
     return "\n".join(out)
 
