@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import _compat_pickle
 import codecs
+import mmap
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -389,9 +391,19 @@ OPCODE_NAMES: dict[int, str] = dict(_OPNAMES)
 
 
 class _Machine:
-    def __init__(self, data: bytes, file: str, base: int, max_ops: int, max_objects: int):
-        self.data = memoryview(data) if not isinstance(data, memoryview) else data
-        self.raw = bytes(data) if not isinstance(data, bytes) else data
+    def __init__(
+        self,
+        data: Any,
+        file: str,
+        base: int,
+        max_ops: int,
+        max_objects: int,
+        after_build: dict[str, Callable[[Any, Any, int], int | None]] | None = None,
+    ):
+        self.after_build = after_build or {}
+        # bytes or an mmap (slicing, indexing and find work on both without copying the
+        # whole file); anything else (bytearray, memoryview) is copied once
+        self.raw = data if isinstance(data, bytes | mmap.mmap) else bytes(data)
         self.file = file
         self.base = base
         self.max_ops = max_ops
@@ -404,6 +416,31 @@ class _Machine:
         self.stream_no = 0
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _inline_data(self, obj: _Node, state: Any, pos: int, stack: list[Any]) -> int:
+        """Let a format hook skip raw bytes a custom unpickler reads right after BUILD.
+
+        joblib writes array data between opcodes: its unpickler reads the bytes after
+        BUILD of a NumpyArrayWrapper. Without skipping them, the opcode walk would
+        decode array bytes as opcodes.
+        """
+        cls = obj.a if obj.kind == "call" else obj
+        if not (isinstance(cls, _Node) and cls.kind == "global"):
+            return pos
+        hook = self.after_build.get(f"{cls.a}.{cls.b}")
+        if hook is None:
+            return pos
+        skip = hook(_Freezer().freeze(state), self.raw, pos)
+        if skip is None:
+            return pos
+        if skip == -1:  # an inline pickle stream follows; it runs in the same load
+            value, pos, _ = self._stream(pos)
+            stack[-1] = value
+            return pos
+        if skip < 0 or skip > len(self.raw) - pos:
+            raise _Fail(f"inline data of {skip} bytes runs past the end of data (truncated)")
+        stack[-1] = Opaque("inline-data", f"{skip} bytes at offset {self.base + pos}")
+        return pos + skip
 
     def _count(self, n: int = 1) -> None:
         self.objects += n
@@ -638,6 +675,8 @@ class _Machine:
                     self.calls.append(
                         (at, "BUILD", "build", obj, (state,), "__setstate__", self.stream_no)
                     )
+                    if self.after_build:
+                        pos = self._inline_data(obj, state, pos, stack)
                 elif (
                     isinstance(obj, list | tuple | _Dict | _Set)
                     or obj is None
@@ -1023,13 +1062,14 @@ class _Freezer:
 
 
 def simulate(
-    data: bytes,
+    data: bytes | mmap.mmap,
     *,
     file: str,
     base_offset: int = 0,
     max_ops: int = DEFAULT_MAX_OPS,
     max_objects: int = DEFAULT_MAX_OBJECTS,
     max_streams: int | None = None,
+    after_build: dict[str, Callable[[Any, Any, int], int | None]] | None = None,
 ) -> PickleTrace:
     """Run every pickle stream in ``data`` symbolically and report what a load would do.
 
@@ -1039,8 +1079,13 @@ def simulate(
     that do not start a new one are reported in ``trailing``. A stream that fails stops
     the run: ``error`` says where and why, and ``calls`` still lists everything that ran
     before, because a real load would have done it too.
+
+    ``after_build`` maps a class (``"joblib.numpy_pickle.NumpyArrayWrapper"``) to a hook
+    called after BUILD of an instance with ``(state, data, pos)``; it returns how many
+    raw bytes the format's own unpickler reads there (skipped), ``-1`` when an inline
+    pickle stream follows, or ``None``.
     """
-    m = _Machine(data, file, base_offset, max_ops, max_objects)
+    m = _Machine(data, file, base_offset, max_ops, max_objects, after_build)
     try:
         streams, values, error, trailing = m.run(max_streams)
     except RecursionError:  # pragma: no cover - the machine is iterative; belt and braces

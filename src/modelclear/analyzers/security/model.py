@@ -1,0 +1,100 @@
+"""Result types of the security analysis (frozen; reports render them, policy reads them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...findings import Finding, Severity
+
+#: bump when the JSON shape changes (documented in docs/security.md)
+SCHEMA_VERSION = 1
+
+STATUSES = ("clean", "unsafe", "malformed", "unsupported")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """One file of the release: what it is, whether loading it is safe, and why."""
+
+    path: str
+    kind: str  # pickle | torch-zip | torch-legacy | npy | npz | joblib | zip | 7z | tar | gzip |
+    #            python | chat-template | config | safetensors | gguf | other
+    status: str  # clean | unsafe | malformed | unsupported
+    findings: tuple[Finding, ...] = ()
+    #: every global the file's pickles import (allowed ones included), for review
+    imports: tuple[str, ...] = ()
+    #: does loading this file run pickle (torch.load, joblib, np.load(allow_pickle))?
+    pickle: bool = False
+
+    @property
+    def max_severity(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "status": self.status,
+            "pickle": self.pickle,
+            "imports": list(self.imports),
+            "findings": [_finding_json(f) for f in self.findings],
+        }
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    out = f.to_json()
+    out.setdefault("callable", None)
+    return out
+
+
+@dataclass(frozen=True)
+class SecurityReport:
+    files: tuple[FileReport, ...]
+    allowlist_version: str
+    target: str = ""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for r in self.files for f in r.findings)
+
+    @property
+    def unsafe(self) -> tuple[FileReport, ...]:
+        return tuple(r for r in self.files if r.status == "unsafe")
+
+    @property
+    def has_pickle_weights(self) -> bool:
+        return any(r.pickle for r in self.files)
+
+    def reaches(self, severity: Severity) -> bool:
+        return any(f.severity.rank >= severity.rank for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for r in self.files:
+            out[r.status] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "target": self.target,
+            "allowlist_version": self.allowlist_version,
+            "summary": self.counts(),
+            "files": [r.to_json() for r in self.files],
+        }
+
+
+def status_for(findings: tuple[Finding, ...], malformed: bool, unsupported: bool) -> str:
+    """unsafe beats everything: a broken file that ran code first is unsafe, not malformed."""
+    if any(f.severity.rank >= Severity.MEDIUM.rank and f.code not in _NOT_UNSAFE for f in findings):
+        return "unsafe"
+    if unsupported:
+        return "unsupported"
+    if malformed:
+        return "malformed"
+    return "clean"
+
+
+#: findings that describe the file rather than a danger in it
+_NOT_UNSAFE = frozenset({"MC340", "MC341", "MC342", "MC353"})

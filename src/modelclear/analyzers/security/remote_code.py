@@ -1,0 +1,329 @@
+"""Code a release would run: ``auto_map`` targets and a static review of every ``.py``.
+
+``trust_remote_code=True`` imports the modules named in ``auto_map`` (and whatever they
+import relatively) from the release, or from another repository for
+``org/repo--module.Class`` references. We list those files and review every Python file
+with the ``ast`` module, never importing it: process spawning, dynamic code, dynamic
+imports, network, file writes and pickle loading, with file:line evidence, and whether
+the call sits at module level (runs at import time).
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from posixpath import dirname, join, normpath
+from typing import Any
+
+from ...findings import Finding, finding
+from ...release import Release
+
+
+@dataclass(frozen=True)
+class _Rules:
+    exact: dict[str, str]  # dotted → category
+    modules: dict[str, str]  # "module" (from "module.*") → category
+    write_methods: frozenset[str]
+
+
+_CODES = {
+    "process": "MC333",
+    "dynamic_code": "MC334",
+    "dynamic_import": "MC335",
+    "network": "MC336",
+    "file_write": "MC337",
+    "pickle_load": "MC338",
+}
+
+
+@cache
+def _rules() -> _Rules:
+    text = (resources.files("modelclear") / "data" / "safe_globals.toml").read_text("utf-8")
+    t = tomllib.loads(text)["python_review"]
+    exact: dict[str, str] = {}
+    modules: dict[str, str] = {}
+    for cat in _CODES:
+        for name in t[cat]:
+            if name.endswith(".*"):
+                modules[name[:-2]] = cat
+            else:
+                exact[name] = cat
+    return _Rules(exact, modules, frozenset(t["file_write_methods"]))
+
+
+# --------------------------------------------------------------------------------------
+# auto_map
+# --------------------------------------------------------------------------------------
+
+
+def auto_map_refs(config: dict) -> list[tuple[str, str]]:
+    """(auto class, reference) pairs from a config's ``auto_map``."""
+    am = config.get("auto_map")
+    out: list[tuple[str, str]] = []
+    if not isinstance(am, dict):
+        return out
+    for key, val in am.items():
+        vals = val if isinstance(val, list | tuple) else [val]
+        for v in vals:
+            if isinstance(v, str) and v:
+                out.append((str(key), v))
+    return out
+
+
+def review_auto_map(
+    config: dict, *, file: str, text: str, release: Release
+) -> tuple[list[Finding], list[str]]:
+    """Findings for one config's ``auto_map`` and the release files it would run."""
+    findings: list[Finding] = []
+    runs: list[str] = []
+    base = dirname(file)
+    for auto, ref in auto_map_refs(config):
+        line = _line_of(text, ref)
+        if "--" in ref:
+            repo, _, rest = ref.partition("--")
+            findings.append(
+                finding(
+                    "MC331",
+                    f"auto_map {auto} loads {rest} from repository {repo}: "
+                    "trust_remote_code would fetch and run code outside this release",
+                    file=file,
+                    line=line,
+                    quote=ref,
+                    callable=ref,
+                )
+            )
+            continue
+        module = ref.rsplit(".", 1)[0] if "." in ref else ref
+        rel = (
+            normpath(join(base, module.replace(".", "/") + ".py"))
+            if base
+            else (module.replace(".", "/") + ".py")
+        )
+        if release.get(rel) is None:
+            findings.append(
+                finding(
+                    "MC332",
+                    f"auto_map {auto} names {ref}, but {rel} is not in the release",
+                    file=file,
+                    line=line,
+                    quote=ref,
+                    callable=ref,
+                )
+            )
+            continue
+        chain = _relative_closure(release, rel)
+        runs.extend(chain)
+        extra = f" (and {', '.join(c for c in chain if c != rel)})" if len(chain) > 1 else ""
+        findings.append(
+            finding(
+                "MC330",
+                f"auto_map {auto} → {ref}: trust_remote_code=True imports and runs {rel}{extra}",
+                file=file,
+                line=line,
+                quote=ref,
+                callable=ref,
+                runs=chain,
+            )
+        )
+    return findings, list(dict.fromkeys(runs))
+
+
+def _relative_closure(release: Release, start: str) -> list[str]:
+    """The module plus the release modules it imports relatively (transformers copies them)."""
+    out: list[str] = []
+    todo = [start]
+    while todo and len(out) < 200:
+        rel = todo.pop()
+        if rel in out:
+            continue
+        out.append(rel)
+        f = release.get(rel)
+        if f is None or f.size > 8 * 1024 * 1024:
+            continue
+        try:
+            tree = ast.parse(f.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level >= 1:
+                d = dirname(rel)
+                for _ in range(node.level - 1):
+                    d = dirname(d)
+                names = [node.module] if node.module else [a.name for a in node.names]
+                for mod in names:
+                    cand = (
+                        normpath(join(d, mod.replace(".", "/") + ".py"))
+                        if d
+                        else (mod.replace(".", "/") + ".py")
+                    )
+                    if release.get(cand) is not None:
+                        todo.append(cand)
+    return out
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for i, ln in enumerate(text.splitlines(), 1):
+        if needle in ln:
+            return i
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Python review
+# --------------------------------------------------------------------------------------
+
+
+class _Review(ast.NodeVisitor):
+    def __init__(self, file: str, lines: list[str]) -> None:
+        self.file = file
+        self.lines = lines
+        self.aliases: dict[str, str] = {}
+        self.depth = 0  # >0 inside def/class bodies
+        self.findings: list[Finding] = []
+        self.rules = _rules()
+
+    # imports -------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            if a.asname:
+                self.aliases[a.asname] = a.name
+            else:
+                top = a.name.split(".")[0]
+                self.aliases[top] = top
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            for a in node.names:
+                self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        self.generic_visit(node)
+
+    # scopes --------------------------------------------------------------------------
+    def _scoped(self, node: ast.AST) -> None:
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    visit_FunctionDef = _scoped
+    visit_AsyncFunctionDef = _scoped
+    visit_Lambda = _scoped
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        # class bodies run at import time, but their methods do not
+        self.generic_visit(node)
+
+    # calls ---------------------------------------------------------------------------
+    def _dotted(self, node: ast.AST) -> str | None:
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            head = self.aliases.get(node.id, node.id)
+            return ".".join([head, *reversed(parts)])
+        return None
+
+    def _category(self, dotted: str) -> str | None:
+        r = self.rules
+        if dotted in r.exact:
+            return r.exact[dotted]
+        mod = dotted.rsplit(".", 1)[0] if "." in dotted else None
+        while mod:
+            if mod in r.modules:
+                return r.modules[mod]
+            mod = mod.rsplit(".", 1)[0] if "." in mod else None
+        return None
+
+    def visit_Call(self, node: ast.Call) -> None:
+        dotted = self._dotted(node.func)
+        cat = self._category(dotted) if dotted else None
+        why = ""
+        if dotted in ("builtins.open", "open", "io.open") and _writes(node):
+            cat, why = "file_write", " for writing"
+        elif dotted in ("torch.load",) and not _kw_true(node, "weights_only"):
+            cat, why = "pickle_load", " without weights_only=True"
+        elif dotted in ("numpy.load",) and _kw_true(node, "allow_pickle"):
+            cat, why = "pickle_load", " with allow_pickle=True"
+        elif cat == "dynamic_import" and node.args and isinstance(node.args[0], ast.Constant):
+            cat = None  # a constant module name is an ordinary import
+        elif (
+            cat is None
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in self.rules.write_methods
+            and dotted is not None
+            and not dotted.startswith(("self.", "torch.", "np.", "numpy."))
+        ):
+            cat, why = "file_write", ""
+        if cat:
+            self._emit(cat, dotted or "?", why, node)
+        self.generic_visit(node)
+
+    def _emit(self, cat: str, dotted: str, why: str, node: ast.AST) -> None:
+        ln = getattr(node, "lineno", None)
+        quote = self.lines[ln - 1].strip()[:200] if ln and ln - 1 < len(self.lines) else None
+        at_import = self.depth == 0
+        when = " at import time" if at_import else ""
+        self.findings.append(
+            finding(
+                _CODES[cat],
+                f"calls {dotted}{why}{when}",
+                file=self.file,
+                line=ln,
+                quote=quote,
+                callable=dotted,
+                import_time=at_import,
+            )
+        )
+        if at_import and cat in ("process", "dynamic_code", "network", "file_write"):
+            self.findings.append(
+                finding(
+                    "MC339",
+                    f"module-level call of {dotted} runs as soon as the file is "
+                    "imported (trust_remote_code imports it)",
+                    file=self.file,
+                    line=ln,
+                    quote=quote,
+                    callable=dotted,
+                )
+            )
+
+
+def _writes(node: ast.Call) -> bool:
+    mode: Any = None
+    if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+        mode = node.args[1].value
+    for kw in node.keywords:
+        if kw.arg == "mode" and isinstance(kw.value, ast.Constant):
+            mode = kw.value.value
+    return isinstance(mode, str) and any(c in mode for c in "wax+")
+
+
+def _kw_true(node: ast.Call, name: str) -> bool:
+    for kw in node.keywords:
+        if kw.arg == name:
+            return isinstance(kw.value, ast.Constant) and kw.value.value is True
+    return False
+
+
+def review_python(source: bytes, *, file: str) -> list[Finding]:
+    try:
+        tree = ast.parse(source, filename=file)
+    except SyntaxError as exc:
+        return [
+            finding(
+                "MC342",
+                f"does not parse as Python 3: {exc.msg}",
+                file=file,
+                line=exc.lineno,
+                quote=(exc.text or "").strip()[:200] or None,
+            )
+        ]
+    except ValueError as exc:  # null bytes
+        return [finding("MC342", f"does not parse as Python 3: {exc}", file=file)]
+    text = source.decode("utf-8", "replace")
+    v = _Review(file, text.splitlines())
+    v.visit(tree)
+    return v.findings
