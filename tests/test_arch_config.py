@@ -258,3 +258,22 @@ def test_gguf_metadata_mla_and_bad_values():
         from_gguf_metadata(dict(meta, **{"deepseek2.block_count": "x"}), "m.gguf")
     with pytest.raises(InputError, match="lacks general.architecture"):
         from_gguf_metadata({}, "m.gguf")
+
+
+def test_gguf_sliding_layers_follow_llama_cpp_rules():
+    base = {"general.architecture": "gemma2", "gemma2.block_count": 4,
+            "gemma2.embedding_length": 64, "gemma2.attention.head_count": 4,
+            "gemma2.attention.sliding_window": 128, "gemma2.vocab_size": 10}
+    a = from_gguf_metadata(base, "g.gguf")
+    assert a.layer_types == ("sliding_attention", "full_attention") * 2
+    g3 = {k.replace("gemma2", "gemma3"): v for k, v in base.items()}
+    g3["gemma3.block_count"] = 12
+    g3["general.architecture"] = "gemma3"
+    a = from_gguf_metadata(g3, "g.gguf")
+    assert a.layer_types is not None
+    assert [i for i, t in enumerate(a.layer_types) if t == "full_attention"] == [5, 11]
+    explicit = dict(base, **{"gemma2.attention.sliding_window_pattern":
+                             [False, True, True, False]})
+    a = from_gguf_metadata(explicit, "g.gguf")
+    assert a.layer_types == ("full_attention", "sliding_attention", "sliding_attention",
+                             "full_attention")

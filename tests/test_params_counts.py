@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import save_file
 
 from modelclear.analyzers import params
@@ -329,3 +331,44 @@ def test_gguf_stacked_experts_and_q8_0(tmp_path):
     # Q8_0 stores 34 bytes per 32 weights
     q8_bytes = sum(a.size for n, a in arrays.items() if a.ndim >= 2 and "gate_inp" not in n)
     assert sum(t.nbytes for t in headers.tensors if t.dtype == "Q8_0") == q8_bytes // 32 * 34
+
+
+def test_vision_tower_layers_are_not_mtp():
+    arch = read_architecture(TINY_LLAMA, "config.json")
+    t = [
+        TensorInfo("model.layers.1.mlp.up_proj.weight", "BF16", (160, 64), 20480, "m", 0),
+        TensorInfo("model.vision_tower.encoder.layers.5.mlp.fc1.weight", "BF16", (8, 8), 128,
+                   "m", 0),
+        TensorInfo("model.layers.2.eh_proj.weight", "BF16", (64, 128), 16384, "m", 0),
+    ]
+    c = count_from_tensors(t, arch)
+    assert c.total == 160 * 64 + 64 and c.mtp == 64 * 128
+
+
+_names = st.lists(
+    st.tuples(
+        st.sampled_from(["model.layers.{i}.mlp.experts.{e}.up_proj.weight",
+                         "model.layers.{i}.self_attn.q_proj.weight",
+                         "model.layers.{i}.mlp.gate.weight", "blk.{i}.ffn_up_exps.weight",
+                         "model.layers.{i}.mlp.down_proj.qweight", "lm_head.weight",
+                         "model.layers.{i}.mlp.up_proj.weight_scale_inv",
+                         "model.layers.{i}.input_layernorm.weight",
+                         "model.layers.{i}.mlp.up_proj.weight.absmax", "x.{i}.{e}"]),
+        st.integers(0, 70), st.integers(0, 300),
+        st.sampled_from(["BF16", "F32", "I32", "U8", "F8_E4M3", "Q4_K"]),
+        st.lists(st.integers(0, 4096), min_size=0, max_size=3),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_names, st.booleans())
+def test_fuzz_header_counting_never_crashes(rows, with_arch):
+    tensors = [TensorInfo(n.format(i=i, e=e), dt, tuple(shape), 0, "m", 0)
+               for n, i, e, dt, shape in rows]
+    arch = read_architecture(dict(TINY_DSV3, num_hidden_layers=61), "c") if with_arch else None
+    c = count_from_tensors(tensors, arch)
+    assert c.total >= 0 and c.mtp >= 0
+    assert c.active is None or 0 <= c.active <= c.total
+    c.to_json()

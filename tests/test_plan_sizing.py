@@ -243,6 +243,8 @@ def test_cli_deepseek_v3_config(capsys):
         assert set(p["commands"]) == {"vllm", "sglang", "llama_cpp"}
     assert plans["H200", "fp8"]["commands"]["vllm"].startswith("vllm serve ")
     assert "--tp 8" in plans["H200", "fp8"]["commands"]["sglang"]
+    ep = plans["H200", "fp8"]["expert_parallel_alternative"]
+    assert ep["experts_per_gpu"] == 32 and ep["vllm"] == "--enable-expert-parallel"
     # the text table answers the same question
     assert main(["plan", cfg, "--gpu", "H100", "--gpus", "8", "--precision", "fp8"]) == 0
     out = capsys.readouterr().out

@@ -684,7 +684,7 @@ def from_gguf_metadata(meta: dict[str, Any], file: str) -> Architecture:
         v_head_dim=value_len if kv_lora else None,
         max_position_embeddings=get_int("context_length"),
         sliding_window=window,
-        layer_types=("sliding_attention",) * blocks if window and blocks else None,
+        layer_types=_gguf_layer_types(arch_name, meta, window, blocks),
         torch_dtype=None,
         quantization=None,
         num_nextn_predict_layers=nextn,
@@ -693,6 +693,28 @@ def from_gguf_metadata(meta: dict[str, Any], file: str) -> Architecture:
         tie_word_embeddings=False,
         router_bias=False,
     )
+
+
+def _gguf_layer_types(
+    arch_name: str, meta: dict[str, Any], window: int | None, blocks: int | None
+) -> tuple[str, ...] | None:
+    """Which GGUF layers use the sliding window (llama.cpp's per-architecture rules)."""
+    if not window or not blocks:
+        return None
+    pattern = meta.get(f"{arch_name}.attention.sliding_window_pattern")
+    if isinstance(pattern, list | tuple) and len(pattern) == blocks:
+        return tuple("sliding_attention" if p else "full_attention" for p in pattern)
+    if isinstance(pattern, int) and not isinstance(pattern, bool) and pattern > 0:
+        step = pattern
+    elif arch_name == "gemma2":  # even layers slide
+        return tuple("sliding_attention" if i % 2 == 0 else "full_attention"
+                     for i in range(blocks))
+    elif arch_name.startswith("gemma3"):
+        step = 6  # five sliding layers, then one global
+    else:
+        return ("sliding_attention",) * blocks
+    return tuple("sliding_attention" if (i + 1) % step else "full_attention"
+                 for i in range(blocks))
 
 
 # ---- release-level analyzer ------------------------------------------------------------------

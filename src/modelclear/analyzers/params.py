@@ -313,6 +313,18 @@ def _layer_of(name: str) -> int | None:
     return int(m.group(1) or m.group(2))
 
 
+#: towers of multimodal checkpoints whose layer numbers are not the decoder's
+_NON_DECODER = ("vision", "visual", "audio", "encoder", "mm_projector", "multi_modal",
+                "image", "speech")
+
+
+def is_mtp(name: str, layer: int | None, n_layers: int | None) -> bool:
+    """A decoder layer beyond ``num_hidden_layers``: a multi-token-prediction layer."""
+    if layer is None or n_layers is None or layer < n_layers:
+        return False
+    return not any(k in name for k in _NON_DECODER)
+
+
 def is_side_tensor(name: str) -> bool:
     """Whether a tensor is quantization bookkeeping (scale, zero point, index), not weights."""
     return bool(_SIDE_RE.search(name))
@@ -355,7 +367,7 @@ def entries_from_tensors(
             shape = shape[:-1] + (shape[-1] * factor,) if shape else shape
         kind = _classify(t.name, len(shape))
         layer = _layer_of(t.name)
-        mtp = layer is not None and n_layers is not None and layer >= n_layers
+        mtp = is_mtp(t.name, layer, n_layers)
         stacked = bool(_STACKED_EXPERT_RE.search(t.name))
         routed = bool(_EXPERT_RE.search(t.name)) or stacked
         experts = 0

@@ -273,11 +273,10 @@ def weight_bytes(
         native = sum(t.nbytes for t in tensors)
         mtp = 0
         if n_layers is not None:
-            from .params import _layer_of
+            from .params import _layer_of, is_mtp
 
             for t in tensors:
-                layer = _layer_of(t.name)
-                if layer is not None and layer >= n_layers:
+                if is_mtp(t.name, _layer_of(t.name), n_layers):
                     mtp += t.nbytes
         method = "headers"
         fmt = native_format or _format_from_tensors(tensors)
@@ -627,6 +626,7 @@ class Plan:
     layout: Layout
     meets_concurrency: bool
     min_gpus: int | None  # fewest GPUs (of the counts tried) that serve one full sequence
+    expert_parallel_alternative: dict[str, Any] | None
     commands: dict[str, str | None]
     notes: tuple[str, ...]
     arithmetic: str
@@ -652,6 +652,7 @@ class Plan:
             "concurrency_target": self.concurrency,
             "meets_concurrency": self.meets_concurrency,
             "min_gpus": self.min_gpus,
+            "expert_parallel_alternative": self.expert_parallel_alternative,
             "fits": self.fits,
             "context": self.context,
             "kv_dtype": self.kv_dtype,
@@ -811,10 +812,19 @@ def plan_one(
     if lay.expert_parallel:
         notes.append("experts are spread whole across GPUs (expert parallel): their widths "
                      "do not split into the quantization blocks")
-    elif arch.is_moe and lay.gpus > 1:
-        notes.append(f"expert-parallel alternative: --enable-expert-parallel (vLLM) / "
-                     f"--ep-size {lay.gpus} (SGLang) puts {arch.num_experts} experts "
-                     f"{math.ceil((arch.num_experts or 0) / lay.gpus)} per GPU; same memory")
+    ep_alt: dict[str, Any] | None = None
+    if arch.is_moe and lay.gpus > 1:
+        ep_alt = {
+            "size": lay.gpus,
+            "experts_per_gpu": math.ceil((arch.num_experts or 0) / lay.gpus),
+            "vllm": "--enable-expert-parallel",
+            "sglang": f"--ep-size {lay.gpus}",
+            "memory": "same weight bytes per GPU; experts stay whole instead of sliced",
+        }
+        if not lay.expert_parallel:
+            notes.append(f"expert-parallel alternative: --enable-expert-parallel (vLLM) / "
+                         f"--ep-size {lay.gpus} (SGLang) puts {arch.num_experts} experts, "
+                         f"{ep_alt['experts_per_gpu']} per GPU; same memory")
     arith = (
         f"{lay.gpus} × {gpu.key}: usable {_gb(lay.usable_per_gpu)} per GPU "
         f"({_gb(gpu.memory_bytes)} × "
@@ -825,7 +835,7 @@ def plan_one(
         f"GPU → {lay.max_concurrency} concurrent sequence(s)"
     )
     return Plan(gpu, precision, _label(precision, weights), w, context, concurrency,
-                kv_dtype, lay, meets, min_gpus, commands, tuple(notes), arith)
+                kv_dtype, lay, meets, min_gpus, ep_alt, commands, tuple(notes), arith)
 
 
 def plan(
