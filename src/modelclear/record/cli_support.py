@@ -98,10 +98,13 @@ def record_summary(record: Record, registry_url: str | None = None) -> Group:
         lines.append(Text(f"  profile {prof}: verdict {policy.get('overall') or 'not evaluated'}"))
     if d.get("note"):
         lines.append(Text(f"  note: {d['note']}"))
-    skipped = [f"{k} ({v['detail'] or v['status']})" for k, v in d["analyses"].items()
-               if v["status"] != "analysed"]
-    if skipped:
-        lines.append(Text("  not in record: " + "; ".join(skipped), style="dim"))
+    why: dict[str, list[str]] = {}
+    for name, st in d["analyses"].items():
+        if st["status"] != "analysed":
+            why.setdefault(st["detail"] or st["status"], []).append(name)
+    if why:
+        lines.append(Text("  not in record: " + "; ".join(
+            f"{', '.join(names)} ({reason})" for reason, names in why.items()), style="dim"))
     lines.append(Text(f"  sha256 {record.record_hash}", style="dim"))
     if registry_url:
         lines.append(Text(f"  registry {registry_url}", style="dim"))
@@ -167,7 +170,7 @@ def drift_view(report: DriftReport, target: str) -> Group:
             out.append(Text("    … diff cut (see --json for the texts)", style="dim"))
         for t in doc.terms:
             where = f"  {doc.path}:{t.line}" if t.line else ""
-            quote = f' "{t.quote}"' if t.quote else ""
+            quote = f' "{" ".join(t.quote.split())}"' if t.quote else ""
             out.append(Text.assemble(("    term ", "bold"), f"{t.term}: {t.old!r} → {t.new!r}",
                                      (where + quote, "dim")))
     for c in report.card:
