@@ -372,3 +372,40 @@ def test_fuzz_header_counting_never_crashes(rows, with_arch):
     assert c.total >= 0 and c.mtp >= 0
     assert c.active is None or 0 <= c.active <= c.total
     c.to_json()
+
+
+# Families outside the corpus, checked against the publishers' figures (configs as published
+# on the Hub, reduced to the fields the formula reads).
+_SCOUT = {"model_type": "llama4", "text_config": {
+    "model_type": "llama4_text", "hidden_size": 5120, "num_hidden_layers": 48,
+    "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+    "vocab_size": 202048, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+    "num_local_experts": 16, "num_experts_per_tok": 1, "interleave_moe_layer_step": 1,
+    "tie_word_embeddings": False}}
+_MAVERICK = {"model_type": "llama4", "text_config": dict(
+    _SCOUT["text_config"], num_local_experts=128, interleave_moe_layer_step=2)}
+_QWEN15_MOE = {
+    "model_type": "qwen2_moe", "hidden_size": 2048, "num_hidden_layers": 24,
+    "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 151936,
+    "intermediate_size": 5632, "moe_intermediate_size": 1408,
+    "shared_expert_intermediate_size": 5632, "num_experts": 60, "num_experts_per_tok": 4,
+    "decoder_sparse_step": 1, "tie_word_embeddings": False}
+_GEMMA3_27B = {"model_type": "gemma3", "text_config": {
+    "model_type": "gemma3_text", "hidden_size": 5376, "num_hidden_layers": 62,
+    "num_attention_heads": 32, "num_key_value_heads": 16, "head_dim": 128,
+    "intermediate_size": 21504, "vocab_size": 262208, "sliding_window": 1024}}
+
+
+@pytest.mark.parametrize(
+    ("config", "total", "active"),
+    [
+        (_SCOUT, 109e9, 17e9),  # published total includes the vision encoder
+        (_MAVERICK, 400e9, 17e9),
+        (_QWEN15_MOE, 14.3e9, 2.7e9),
+        (_GEMMA3_27B, 27e9, 27e9),
+    ],
+)
+def test_other_families_against_published_figures(config, total, active):
+    c = count_from_config(read_architecture(config, "config.json"))
+    assert abs(c.total - total) / total < 0.02
+    assert abs(c.active - active) / active < 0.05

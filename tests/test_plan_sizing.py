@@ -368,3 +368,35 @@ def test_cli_gguf_type_precision(capsys):
     linear = 8_030_261_248 - 2 * 128_256 * 4096 - 65 * 4096
     assert q4k == linear // 256 * 144 + (2 * 128_256 * 4096 + 65 * 4096) * 2
     assert data["plans"][0]["fits"] and "Q4_K" in data["plans"][0]["commands"]["llama_cpp"]
+
+
+def test_bnb_packed_checkpoint_priced_on_config_shapes():
+    from modelclear.parsers.tensors import TensorInfo
+
+    cfg = dict(LLAMA_8B, hidden_size=256, intermediate_size=512, num_attention_heads=4,
+               num_key_value_heads=2, num_hidden_layers=1, vocab_size=1000,
+               quantization_config={"quant_method": "bitsandbytes", "load_in_4bit": True})
+    a = read_architecture(cfg, "c")
+    tensors = []
+    for n, shape in (("q_proj", (256, 256)), ("k_proj", (128, 256)), ("v_proj", (128, 256)),
+                     ("o_proj", (256, 256))):
+        name = f"model.layers.0.self_attn.{n}.weight"
+        k = shape[0] * shape[1] // 2
+        tensors += [TensorInfo(name, "U8", (k, 1), k, "m", 0),
+                    TensorInfo(name + ".absmax", "F32", (k // 32,), k // 8, "m", 0)]
+    for n, shape in (("gate_proj", (512, 256)), ("up_proj", (512, 256)),
+                     ("down_proj", (256, 512))):
+        name = f"model.layers.0.mlp.{n}.weight"
+        k = shape[0] * shape[1] // 2
+        tensors += [TensorInfo(name, "U8", (k, 1), k, "m", 0),
+                    TensorInfo(name + ".absmax", "F32", (k // 32,), k // 8, "m", 0)]
+    for name, shape in (("model.embed_tokens.weight", (1000, 256)),
+                        ("lm_head.weight", (1000, 256)),
+                        ("model.layers.0.input_layernorm.weight", (256,)),
+                        ("model.layers.0.post_attention_layernorm.weight", (256,)),
+                        ("model.norm.weight", (256,))):
+        tensors.append(TensorInfo(name, "BF16", shape, math.prod(shape) * 2, "m", 0))
+    w = weight_bytes(a, tensors)
+    assert w.native == sum(t.nbytes for t in tensors)
+    assert w.by_precision == weight_bytes(read_architecture(
+        {k: v for k, v in cfg.items() if k != "quantization_config"}, "c")).by_precision

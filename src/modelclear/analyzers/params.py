@@ -363,7 +363,11 @@ def entries_from_tensors(
             or (q is not None and q.bits == 4 and _sibling(t.name, "weight_scale") in names)
         ):
             factor = 2
-        if factor != 1:
+        if factor != 1 and len(shape) == 2 and shape[-1] == 1:
+            # bitsandbytes stores a flat column of bytes; the matrix shape lives in the
+            # quant_state JSON. Keep it a (1, n) linear so it is priced as one long row.
+            shape = (1, shape[0] * factor)
+        elif factor != 1:
             shape = shape[:-1] + (shape[-1] * factor,) if shape else shape
         kind = _classify(t.name, len(shape))
         layer = _layer_of(t.name)

@@ -269,6 +269,13 @@ def weight_bytes(
     precisions = tuple(dict.fromkeys((*PRECISIONS, *extra_precisions)))
     if tensors:
         entries, _, _ = entries_from_tensors(tensors, arch)
+        if arch is not None and arch.complete and arch.source == "config":
+            # Packed checkpoints lose matrix shapes (bitsandbytes, GPTQ's transposed
+            # qweight). When the files hold exactly the parameters the config describes,
+            # price the what-if precisions on the config's shapes instead.
+            cfg_entries = entries_from_config(arch)
+            if _numel(cfg_entries) == _numel(entries):
+                entries = cfg_entries
         n_layers = arch.num_layers if arch else None
         native = sum(t.nbytes for t in tensors)
         mtp = 0
@@ -324,6 +331,11 @@ def weight_bytes(
         kept_bytes=kept,
         findings=tuple(findings),
     )
+
+
+def _numel(entries: Sequence[ParamEntry]) -> tuple[int, int]:
+    main = sum(e.numel for e in entries if not e.mtp)
+    return main, sum(e.numel for e in entries) - main
 
 
 def _format_from_config(arch: Architecture) -> str:
