@@ -483,3 +483,22 @@ def test_unseen_licenses(name: str) -> None:
     for field in present:
         assert got[field].value is not None, field
         assert got[field].evidence is not None
+
+
+def test_typos_in_key_words_are_read_through() -> None:
+    clean = terms(GRANT, "You shall not use the Model or its outputs to improve any other large language model.")
+    typoed = terms(GRANT, "You shall not use the Model or its outptus to imrpove any other large language model.")
+    assert clean["use_outputs_to_train_other_models"].value == "prohibited"
+    assert typoed["use_outputs_to_train_other_models"].value == "prohibited"
+    # the quote keeps the file's own spelling
+    assert "outptus" in typoed["use_outputs_to_train_other_models"].evidence.quote
+
+
+def test_speller_leaves_frequent_and_ambiguous_words_alone() -> None:
+    from modelclear.analyzers.license.extract import patterns
+
+    sp = patterns().speller
+    assert sp.correct("commerical") == "commercial"
+    assert sp.correct("zzzzzz") is None
+    text = "the modle modle modle is here"
+    assert sp.respell(text) == text  # used three times: the author's word

@@ -58,7 +58,8 @@ class Doc:
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        self.norm, self.index = _normalize(text)
+        norm, self.index = _normalize(text)
+        self.norm = patterns().speller.respell(norm)
         self.sentences = _sentences(self.norm)
         self._starts = [s.start for s in self.sentences]
 
@@ -203,10 +204,78 @@ def _sentences(norm: str) -> list[Span]:
 # --------------------------------------------------------------------------- patterns
 
 
+class Speller:
+    """Reads a word one typo away from exactly one detector word as that word.
+
+    Only same-length corrections (one substituted letter or two swapped
+    neighbours) are made, so the normalized text keeps its length and its map
+    back to the original characters; quotes still show the file's own spelling.
+    """
+
+    def __init__(self, vocabulary: set[str]) -> None:
+        self.vocab = frozenset(w for w in vocabulary if len(w) >= 5)
+        self._subst: dict[tuple[int, str], set[str]] = {}
+        self._anagram: dict[str, set[str]] = {}
+        for w in self.vocab:
+            for i in range(len(w)):
+                self._subst.setdefault((i, w[:i] + w[i + 1 :]), set()).add(w)
+            self._anagram.setdefault("".join(sorted(w)), set()).add(w)
+
+    def correct(self, word: str) -> str | None:
+        found: set[str] = set()
+        for i in range(len(word)):
+            found |= self._subst.get((i, word[:i] + word[i + 1 :]), set())
+        for w in self._anagram.get("".join(sorted(word)), ()):
+            diff = [k for k in range(len(w)) if w[k] != word[k]]
+            if len(diff) == 2 and diff[1] == diff[0] + 1:
+                found.add(w)
+        found.discard(word)
+        return next(iter(found)) if len(found) == 1 else None
+
+    def respell(self, norm: str) -> str:
+        counts: dict[str, int] = {}
+        for m in _WORD.finditer(norm):
+            counts[m.group()] = counts.get(m.group(), 0) + 1
+        fixes: dict[str, str] = {}
+        for word, n in counts.items():
+            # a typo is rare; a word the text uses often is its own word
+            if n > 2 or word in self.vocab:
+                continue
+            fixed = self.correct(word)
+            if fixed is not None:
+                fixes[word] = fixed
+        if not fixes:
+            return norm
+        return _WORD.sub(lambda m: fixes.get(m.group(), m.group()), norm)
+
+
+_WORD = re.compile(r"(?<![a-z])[a-z]{5,}(?![a-z])")
+
+
 @dataclass(frozen=True)
 class Patterns:
     raw: dict[str, Any]
     places: dict[str, str]
+
+    @cached_property
+    def speller(self) -> Speller:
+        words: set[str] = set(self.raw.get("spelling", {}).get("extra", ()))
+
+        def walk(node: Any) -> None:
+            if isinstance(node, str):
+                # literal words of a pattern, not regex syntax
+                clean = re.sub(r"\\[a-zA-Z]", " ", node)
+                words.update(re.findall(r"(?<![a-z\])?])[a-z]{5,}(?![a-z\[(?])", clean))
+            elif isinstance(node, dict):
+                for k, v in node.items():
+                    if k != "summary":  # our prose, not a pattern
+                        walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk({k: v for k, v in self.raw.items() if k not in ("places", "macros", "spelling")})
+        return Speller(words)
 
     def compile(self, pattern: str) -> re.Pattern[str]:
         return _compile(pattern, self._macro_key)
