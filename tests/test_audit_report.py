@@ -65,7 +65,7 @@ def test_audit_json_schema(result) -> None:
 def test_markdown_is_a_pr_comment(result) -> None:
     md = render(result, "markdown")
     assert md.startswith("## modelclear audit")
-    assert f"**Verdict for profile `customer-saas`: " in md
+    assert "**Verdict for profile `customer-saas`: " in md
     assert "| | Check | Reason | Evidence |" in md
     assert "<script" not in md and "<style" not in md
     # every table row has the same number of cells as its header
@@ -81,7 +81,6 @@ def test_html_is_self_contained(result) -> None:
     assert "<style>" in html and "@media print" in html
     assert not re.search(r"<(script|link|img|iframe)\b", html)
     assert not re.search(r"""(src|href)=["']https?:""", html)
-    assert f">{'⚠' if result.verdict is Status.REVIEW else ''}" or True
     assert result.verdict.value in html
     for c in result.policy.checks:
         assert f'id="check-{c.name}"' in html

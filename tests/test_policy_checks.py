@@ -376,7 +376,9 @@ def test_other_scale_thresholds() -> None:
                                    "active users, or more than 20 million US dollars", 23),
         "attribution_required": T("yes", detail="Kimi K2"),
     })
-    assert run(kimi, "internal-tool").check("other-scale").status is Status.REVIEW  # no monthly rev
+    assert run(kimi, "prototype").check("other-scale").status is Status.REVIEW  # no revenue given
+    derived = run(kimi, "internal-tool").check("other-scale")  # 50M a year → 4.2M a month
+    assert derived.status is Status.CLEAR and "annual / 12" in derived.reason
     small = with_scale("customer-saas", monthly_revenue_usd=1_000_000)
     assert run(kimi, small).check("other-scale").status is Status.CLEAR
     big = with_scale("customer-saas", monthly_revenue_usd=30_000_000)

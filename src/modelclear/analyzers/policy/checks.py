@@ -232,16 +232,29 @@ def check_identified(ctx: PolicyInputs, profile: Profile, out: Outcome) -> Licen
         return None
     lic = primary_license(report)
     declared = report.declared
+    policies = [m for m in report.licenses if m.kind == "acceptable-use-policy"]
+    if lic is None and policies:
+        out.add("MC520", "license-identified", title, Status.REVIEW,
+                f"{', '.join(p.title for p in policies)}: a use policy, not a license; it grants "
+                "no rights by itself — check it together with the license that incorporates it",
+                [EvidenceRef(source="acceptable-use-policy", file=p.file, line=p.line_start,
+                             line_end=p.line_end, note=f"{p.id}, {p.match} match")
+                 for p in policies])
+        return None
     if lic is None:
+        searched = sorted(ctx.license_texts) or sorted(
+            p for p, comp, _ in ctx.files if comp in ("license", "notice"))
+        none_ev = (EvidenceRef(source="license", note="documents read: " + (
+            ", ".join(searched) if searched else "none (no LICENSE-like file)")),)
         if declared.license or declared.resolved_ids:
             out.add("MC520", "license-identified", title, Status.REVIEW,
                     f"no license text in the release; the metadata declares "
                     f"{declared.license or ', '.join(declared.resolved_ids)!r} but the terms "
-                    "cannot be checked against a text", _card_ev(ctx, "license"))
+                    "cannot be checked against a text", _card_ev(ctx, "license") + none_ev)
         else:
             out.add("MC520", "license-identified", title, Status.BLOCKED,
                     "no license text and no license declaration: without a grant, copyright "
-                    "reserves all rights", ())
+                    "reserves all rights", none_ev)
         return None
     where = EvidenceRef(source="license", file=lic.file, line=lic.line_start,
                         line_end=lic.line_end, note=f"{lic.match} match, confidence "
@@ -432,6 +445,11 @@ def check_other_scale(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
     for dim, limit, _snippet in found:
         attr, label = _PROFILE_SCALE[dim]
         have = getattr(profile.scale, attr)
+        yearly, monthly = profile.scale.annual_revenue_usd, profile.scale.monthly_revenue_usd
+        if have is None and dim == "monthly_revenue" and yearly is not None:
+            have, label = yearly // 12, "monthly revenue (USD, annual / 12)"
+        elif have is None and dim == "annual_revenue" and monthly is not None:
+            have, label = monthly * 12, "annual revenue (USD, monthly × 12)"
         if have is None:
             unknown.append(f"{label} (limit {_fmt_int(limit)})")
         elif have > limit:
@@ -611,7 +629,7 @@ def check_naming(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Ou
             + ("" if applies else " (applies if you distribute derived models)"), ev)
 
 
-def check_territory(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
+def check_territory(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch | None,
                     docs: tuple[LicenseMatch, ...], out: Outcome) -> None:
     title = "Territory"
     hits: list[tuple[LicenseMatch, Term]] = []

@@ -73,6 +73,9 @@ def evaluate(
         check_aup(inputs, profile, lic, docs, out)
         check_redistribution(inputs, profile, lic, out)
         check_governing_law(inputs, profile, lic, out)
+    elif inputs.license is not None and inputs.license.licenses:
+        # a use policy on its own still carries territory rules worth showing
+        check_territory(inputs, profile, None, inputs.license.licenses, out)
     check_sector_clauses(inputs, profile, out)
     countries = check_origin(inputs, profile, lic, out)
     check_sector_notes(inputs, profile, countries, out)
