@@ -46,7 +46,9 @@ def build(corpus: Path | None, spdx: Path | None) -> dict[str, object]:
     catalog = load_catalog_from(DATA, with_fingerprints=False)
     previous: dict[str, list[dict[str, object]]] = {}
     if OUT.is_file():
-        previous = json.loads(OUT.read_text(encoding="utf-8")).get("entries", {})
+        old = json.loads(OUT.read_text(encoding="utf-8"))
+        if old.get("format") == FORMAT and old.get("k") == K:
+            previous = old.get("entries", {})  # hashes of another format are useless
     manifest: dict[str, dict[str, object]] = {}
     if corpus is not None:
         for line in (corpus / "manifest.jsonl").read_text(encoding="utf-8").splitlines():

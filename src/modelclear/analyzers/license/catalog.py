@@ -166,7 +166,7 @@ class Catalog:
             hashes: list[np.ndarray] = []
             owners: list[np.ndarray] = []
             for i, fp in enumerate(self.fingerprints):
-                u = np.unique(fp.shingles)
+                u = fp.unique
                 hashes.append(u)
                 owners.append(np.full(len(u), i, dtype=np.int32))
             h = np.concatenate(hashes) if hashes else np.zeros(0, np.uint32)
@@ -176,10 +176,18 @@ class Catalog:
         return self._index
 
     def shared_counts(self, file_shingles: np.ndarray) -> np.ndarray:
-        """For each fingerprint, how many distinct shingles it shares with the file."""
+        """For each fingerprint, how many of the (distinct) file shingles it holds."""
         h, o = self.index()
-        mask = np.isin(h, file_shingles, assume_unique=False)
-        return np.bincount(o[mask], minlength=len(self.fingerprints))
+        q = np.unique(file_shingles)
+        left = np.searchsorted(h, q, "left")
+        right = np.searchsorted(h, q, "right")
+        lens = right - left
+        total = int(lens.sum())
+        if total == 0:
+            return np.zeros(len(self.fingerprints), dtype=np.int64)
+        starts = np.repeat(left - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+        owners = o[starts + np.arange(total)]
+        return np.bincount(owners, minlength=len(self.fingerprints))
 
     def resolve_declared(
         self, value: str | None, name: str | None = None, link: str | None = None

@@ -19,13 +19,14 @@ import base64
 import hashlib
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from .normalize import Words
 
 K = 5  # shingle length in words
-FORMAT = 1
+FORMAT = 2
 
 
 def _h(text: str) -> int:
@@ -36,12 +37,36 @@ def word_hash(word: str) -> int:
     return _h(word)
 
 
-def shingles(ws: Words | list[str]) -> list[int]:
-    """Hash of every run of K consecutive words, in order."""
+_MULT = np.uint64(0x9E3779B1)  # odd 32-bit constant (golden ratio): mixes positions
+_MASK = np.uint64(0xFFFFFFFF)
+
+
+def shingles(ws: Words | list[str]) -> np.ndarray:
+    """Hash of every run of K consecutive words, in order.
+
+    Each distinct word is hashed once; a shingle's hash is a position-weighted sum of
+    its words' hashes (mod 2**32) with a final avalanche step — vectorised, so a long
+    file costs a few hundred microseconds instead of one string hash per position.
+    """
     seq = ws.words if isinstance(ws, Words) else ws
+    if not seq:
+        return np.zeros(0, dtype=np.uint32)
+    table: dict[str, int] = {}
+    wh = np.fromiter(
+        (table[w] if w in table else table.setdefault(w, _h(w)) for w in seq),
+        dtype=np.uint64,
+        count=len(seq),
+    )
     if len(seq) < K:
-        return [_h(" ".join(seq))] if seq else []
-    return [_h(" ".join(seq[i : i + K])) for i in range(len(seq) - K + 1)]
+        wh = np.concatenate((wh, np.zeros(K - len(seq), dtype=np.uint64)))
+    n = len(wh) - K + 1
+    acc = np.zeros(n, dtype=np.uint64)
+    for k in range(K):
+        acc = ((acc * _MULT) + wh[k : k + n]) & _MASK
+    acc ^= acc >> np.uint64(16)
+    acc = (acc * np.uint64(0x45D9F3B)) & _MASK
+    acc ^= acc >> np.uint64(16)
+    return acc.astype(np.uint32)
 
 
 def sentence_hashes(ws: Words, first: int = 0, last: int | None = None) -> list[int]:
@@ -82,6 +107,20 @@ class Fingerprint:
     #: hashes of the distinct words: tells a misspelling (a word the text never
     #: uses) from a real edit (a word it does use, like "not", moved elsewhere)
     vocab: frozenset[int] = frozenset()
+
+    @cached_property
+    def unique(self) -> np.ndarray:
+        """Sorted distinct shingle hashes, for fast membership tests."""
+        return np.unique(self.shingles)
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Boolean mask: which of ``values`` are shingles of this text."""
+        u = self.unique
+        if len(u) == 0 or len(values) == 0:
+            return np.zeros(len(values), dtype=bool)
+        idx = np.searchsorted(u, values)
+        idx[idx == len(u)] = 0
+        return u[idx] == values
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .catalog import Catalog, Entry, load_catalog
-from .fingerprint import Fingerprint, K, sentence_hashes, shingles, text_sha256, word_hash
+from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
 from .model import LicenseMatch
 from .normalize import Words, words
 
@@ -63,16 +63,19 @@ class Region:
 
 
 def _max_segment(hits: np.ndarray) -> tuple[int, int, int]:
-    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss)."""
-    best, best_a, best_b = 0, 0, -1
-    cur, cur_a = 0, 0
-    for i, h in enumerate(hits.tolist()):
-        cur += 1 if h else -1
-        if cur <= 0:
-            cur, cur_a = 0, i + 1
-        elif cur > best:
-            best, best_a, best_b = cur, cur_a, i
-    return best_a, best_b, best
+    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss), inclusive bounds."""
+    if len(hits) == 0:
+        return 0, -1, 0
+    prefix = np.concatenate(([0], np.cumsum(np.where(hits, 1, -1))))
+    low = np.minimum.accumulate(prefix)
+    gain = prefix[1:] - low[:-1]
+    end = int(np.argmax(gain))
+    best = int(gain[end])
+    if best <= 0:
+        return 0, -1, 0
+    head = prefix[: end + 1]
+    start = end - int(np.argmin(head[::-1]))  # last position of the minimum: a tight start
+    return start, end, best
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -93,16 +96,49 @@ class _File:
         self.ws: Words = words(text)
         self.sh = np.asarray(shingles(self.ws), dtype=np.uint32)
         self.claimed = np.zeros(len(self.sh), dtype=bool)
+        self._uniq_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._sent_cache: dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]] = {}
 
-    def covered_words(self, hit: np.ndarray, a: int, b: int) -> np.ndarray:
-        """For words a..b+K-1 of shingle range a..b: is each word inside some hit shingle."""
-        n_words = min(b + K, len(self.ws)) - a
-        cov = np.zeros(n_words, dtype=bool)
-        idx = np.flatnonzero(hit[a : b + 1])
-        for k in range(K):
-            pos = idx + k
-            cov[pos[pos < n_words]] = True
-        return cov
+    def sentences_in(self, wa: int, wb: int) -> tuple[list[tuple[int, int]], list[int]]:
+        """Sentences (word ranges clipped to wa..wb, three words or more) and their hashes."""
+        key = (wa, wb)
+        if key not in self._sent_cache:
+            ranges = [
+                (max(s, wa), min(e, wb))
+                for s, e in self.ws.sentences()
+                if e >= wa and s <= wb and min(e, wb) - max(s, wa) >= 2
+            ]
+            hashes = [word_hash(" ".join(self.ws.words[s : e + 1])) for s, e in ranges]
+            self._sent_cache[key] = (ranges, hashes)
+        return self._sent_cache[key]
+
+    def unique_in(self, a: int, b: int) -> np.ndarray:
+        """Sorted distinct shingles of shingle range a..b (cached: candidates share it)."""
+        key = (a, b)
+        if key not in self._uniq_cache:
+            self._uniq_cache[key] = np.unique(self.sh[a : b + 1])
+        return self._uniq_cache[key]
+
+
+def _clusters(runs: list[tuple[int, int]]) -> int:
+    """Runs closer than K positions apart count as one gap (a phrase repeated elsewhere
+    in the file splits one gap into several runs)."""
+    n, last = 0, None
+    for s, e in runs:
+        if last is None or s - last > K:
+            n += 1
+        last = e
+    return n
+
+
+def _covered(hit: np.ndarray, n_words: int) -> np.ndarray:
+    """For each of n_words words: is it inside some hit shingle (hit[i] covers i..i+K-1)."""
+    cov = np.zeros(n_words, dtype=bool)
+    idx = np.flatnonzero(hit)
+    for k in range(K):
+        pos = idx + k
+        cov[pos[pos < n_words]] = True
+    return cov
 
 
 def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
@@ -112,43 +148,45 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
     else:
         wa, wb = a, min(b + K - 1, len(f.ws) - 1)
     region_words = f.ws.words[wa : wb + 1]
-    fp_set = fp.shingles
-    hit = np.isin(f.sh, fp_set)
-    region = f.sh[a : b + 1]
-    uniq_region = np.unique(region)
-    shared = int(np.isin(uniq_region, fp_set).sum())
-    uniq_fp = len(np.unique(fp_set))
-    cov_c = shared / max(uniq_fp, 1)
-    cov_f = float(hit[a : b + 1].mean()) if b >= a else 0.0
-    file_sents = sentence_hashes(f.ws, wa, wb)
-    sent_ranges = [
-        (max(s, wa), min(e, wb))
-        for s, e in f.ws.sentences()
-        if e >= wa and s <= wb and min(e, wb) - max(s, wa) >= 2
-    ]
-    new_sents = tuple(
-        r for r, h in zip(sent_ranges, file_sents, strict=False) if h not in fp.sentences
-    )
-    missing = len(fp.sentences - set(file_sents))
     if text_sha256(region_words) == fp.sha256:
         return Region(fp, wa, wb, "exact", 1.0, 1.0, 1.0, (), 0, 0)
-    # words of the region no known shingle covers: edits (or misspellings)
-    cov_words = f.covered_words(hit, a, b) if len(f.ws) >= K else np.ones(len(region_words), bool)
-    novel = _runs(~cov_words)
-    novel_words = sum(e - s + 1 for s, e in novel)
-    missing_runs = _runs(~np.isin(fp_set, region))
-    typo_like = (
-        cov_c >= 0.9
-        and novel_words <= max(1, MAX_TYPO_SHARE * len(region_words))
-        and all(s == e for s, e in novel)
-        and all(
-            not region_words[s].isdigit() and word_hash(region_words[s]) not in fp.vocab
-            for s, _ in novel
-        )
-        # each misspelt word removes at most K (+K for a neighbour) known shingles
-        and all(e - s + 1 <= 2 * K for s, e in missing_runs)
-        and len(missing_runs) <= len(novel)
+    region = f.sh[a : b + 1]
+    uniq_region = f.unique_in(a, b)
+    hit = fp.contains(region)
+    cov_c = int(fp.contains(uniq_region).sum()) / max(len(fp.unique), 1)
+    cov_f = float(hit.mean()) if len(hit) else 0.0
+    sent_ranges, file_sents = f.sentences_in(wa, wb)
+    new_sents = tuple(
+        r for r, h in zip(sent_ranges, file_sents, strict=True) if h not in fp.sentences
     )
+    missing = len(fp.sentences - set(file_sents))
+    typo_like = False
+    novel_words = 0
+    if cov_c >= 0.9:
+        # words of the region no known shingle covers: edits (or misspellings)
+        cov_words = (
+            _covered(hit, wb - wa + 1) if len(f.ws) >= K else np.ones(len(region_words), bool)
+        )
+        novel = _runs(~cov_words)
+        novel_words = sum(e - s + 1 for s, e in novel)
+        idx = np.searchsorted(uniq_region, fp.shingles)
+        idx[idx == len(uniq_region)] = 0
+        missing_runs = _runs(uniq_region[idx] != fp.shingles) if len(uniq_region) else []
+        typo_like = (
+            novel_words <= max(1, MAX_TYPO_SHARE * len(region_words))
+            and all(s == e for s, e in novel)
+            and all(
+                not region_words[s].isdigit() and word_hash(region_words[s]) not in fp.vocab
+                for s, _ in novel
+            )
+            # each misspelt word hides the K known shingles around it, no more: a longer
+            # gap in the known text is a deletion, which is an edit
+            and all(e - s + 1 <= 2 * K for s, e in missing_runs)
+            and sum(e - s + 1 for s, e in missing_runs) <= K * (len(novel) + 2)
+            # every gap in the known text needs a misspelt word to explain it: a gap
+            # without one is a deleted word (say, a deleted "not")
+            and _clusters(missing_runs) <= len(novel)
+        )
     if typo_like:
         conf = max(0.9, 0.99 - novel_words / max(len(region_words), 1))
         return Region(
@@ -167,12 +205,12 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
     avail = f.sh[~f.claimed]
     if len(avail) == 0:
         return None
-    counts = cat.shared_counts(np.unique(avail))
+    counts = cat.shared_counts(avail)
     order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
     if not order:
         return None
     top = cat.fingerprints[order[0]]
-    hit = np.isin(f.sh, top.shingles) & ~f.claimed
+    hit = top.contains(f.sh) & ~f.claimed
     a, b, score = _max_segment(hit)
     if score < MIN_HITS // 2:
         return None

@@ -104,19 +104,30 @@ def words(text: str) -> Words:
     """Split ``text`` into comparable words, remembering where each one came from."""
     folded = text.translate(_FOLD)
     skip = _skipped_spans(folded)
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    si = 0
-    for m in _WORD.finditer(folded):
-        s = m.start()
-        while si < len(skip) and skip[si][1] <= s:
-            si += 1
-        if si < len(skip) and skip[si][0] <= s < skip[si][1]:
-            continue
-        out.append(fold(m.group()))
-        starts.append(s)
-        ends.append(m.end())
+    if skip:
+        # blank skipped markup in place: same length, so offsets still point into `text`
+        pieces: list[str] = []
+        last = 0
+        for a, b in skip:
+            a = max(a, last)
+            if b <= a:
+                continue
+            pieces += [folded[last:a], " " * (b - a)]
+            last = b
+        pieces.append(folded[last:])
+        folded = "".join(pieces)
+    spans = [m.span() for m in _WORD.finditer(folded)]
+    starts = [a for a, _ in spans]
+    ends = [b for _, b in spans]
+    lowered = folded.lower()
+    if len(lowered) != len(folded):  # a rare character whose lower case is longer
+        out = [fold(folded[a:b]) for a, b in spans]
+    else:
+        out = [lowered[a:b] for a, b in spans]
+        for i, w in enumerate(out):
+            if not w.isascii():
+                a, b = spans[i]
+                out[i] = fold(folded[a:b])
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     # sentence boundaries: the first word after each sentence-ending mark
     sent: list[int] = [0] if out else []
