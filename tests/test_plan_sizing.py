@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelclear.analyzers.architecture import read_architecture
 from modelclear.analyzers.params import ParamEntry
@@ -400,3 +402,49 @@ def test_bnb_packed_checkpoint_priced_on_config_shapes():
     assert w.native == sum(t.nbytes for t in tensors)
     assert w.by_precision == weight_bytes(read_architecture(
         {k: v for k, v in cfg.items() if k != "quantization_config"}, "c")).by_precision
+
+
+def test_cli_hf_cache_target_serves_repo_id(hf_hub, capsys):
+    from conftest import make_hf_cache
+
+    make_hf_cache(hf_hub, "acme/tiny-llama", {"config.json": json.dumps(LLAMA_8B).encode()},
+                  "c" * 40)
+    data = _json_plan(capsys, "acme/tiny-llama", "--gpu", "H100", "--precision", "bf16")
+    assert data["model"] == "acme/tiny-llama"
+    assert data["plans"][0]["commands"]["vllm"].startswith("vllm serve acme/tiny-llama ")
+    assert data["parameters"]["total"] == 8_030_261_248
+
+
+def test_cli_zero_context_is_a_usage_error(tmp_path, capsys):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(LLAMA_8B))
+    assert main(["plan", str(p), "--context", "0"]) == 2
+    assert "--context must be at least 1" in capsys.readouterr().err
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    heads=st.integers(1, 64), kv_div=st.sampled_from([1, 2, 4, 8]), hd=st.integers(1, 256),
+    layers=st.integers(1, 96), inter=st.integers(0, 50000), vocab=st.integers(1, 300000),
+    experts=st.sampled_from([0, 2, 8, 64]), topk=st.integers(1, 8),
+    mla=st.booleans(), window=st.one_of(st.none(), st.integers(1, 8192)),
+    context=st.integers(1, 200_000), conc=st.integers(1, 512),
+)
+def test_fuzz_plan_on_random_architectures(heads, kv_div, hd, layers, inter, vocab, experts,
+                                           topk, mla, window, context, conc):
+    kv = heads // kv_div if heads % kv_div == 0 and heads >= kv_div else heads
+    cfg = {"model_type": "x", "hidden_size": heads * hd, "num_attention_heads": heads,
+           "num_key_value_heads": kv, "num_hidden_layers": layers, "vocab_size": vocab,
+           "intermediate_size": inter or None, "sliding_window": window}
+    if experts:
+        cfg.update(num_local_experts=experts, num_experts_per_tok=min(topk, experts),
+                   moe_intermediate_size=max(inter // 4, 1))
+    if mla:
+        cfg.update(kv_lora_rank=64, qk_rope_head_dim=16, qk_nope_head_dim=32, v_head_dim=32)
+    a = read_architecture(cfg, "c")
+    r = plan(a, gpus=["L4", "H200"], context=context, concurrency=conc)
+    data = r.to_json()
+    assert data["kv_cache_bytes_per_token"] > 0
+    for p in r.plans:
+        assert p.layout.max_concurrency >= 0
+        assert not p.fits or p.layout.kv_budget_per_gpu > 0

@@ -871,7 +871,8 @@ def plan(
                          + ": cannot plan hardware for it")
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    ctx = context or min(arch.max_position_embeddings or 32768, 32768)
+    ctx = context if context is not None else min(arch.max_position_embeddings or 32768,
+                                                  32768)
     if ctx < 1:
         raise UsageError("--context must be at least 1")
     precs = list(precisions) if precisions else ["native", *PRECISIONS]
