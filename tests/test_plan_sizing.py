@@ -262,7 +262,9 @@ def test_cli_table_without_gpu_on_bare_config(tmp_path, capsys):
         assert gpu in out
     data = _json_plan(capsys, str(p), "--kv-dtype", "fp8")
     assert data["kv_cache_bytes_per_token"] == 65_536
-    assert len(data["plans"]) == len(gpu_catalog()) * 5
+    # native is bf16 here, so the bf16 what-if row would repeat it
+    assert len(data["plans"]) == len(gpu_catalog()) * 4
+    assert {p["precision"] for p in data["plans"]} == {"native", "fp8", "int8", "int4"}
     assert all("--kv-cache-dtype fp8" in p["commands"]["vllm"]
                for p in data["plans"] if p["commands"]["vllm"])
 

@@ -882,6 +882,10 @@ def plan(
                              + ", ".join(PRECISIONS) + " or a GGUF type such as Q4_K")
     extra = [p for p in precs if p not in ("native", *PRECISIONS)]
     weights = weight_bytes(arch, tensors, extra, native_format)
+    if not precisions:
+        # a what-if precision that prices exactly like the checkpoint adds nothing
+        precs = ["native"] + [p for p in PRECISIONS
+                              if weights.by_precision[p] != weights.native_main]
     kv = kv_cache(arch, kv_dtype)
     findings: list[Finding] = list(weights.findings)
     if arch.max_position_embeddings and ctx > arch.max_position_embeddings:
