@@ -17,7 +17,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from modelclear.errors import InputError
-from modelclear.parsers.safetensors import DTYPE_BITS, read_safetensors
+from modelclear.parsers.safetensors import DTYPE_BITS, clear_cache, read_safetensors
 from modelclear.release import ReleaseFile, stat_file
 
 
@@ -156,6 +156,7 @@ def test_truncated_at_every_cut_point(sample, tmp_path):
     cut = tmp_path / "cut.safetensors"
     for n in range(len(blob)):
         cut.write_bytes(blob[:n])
+        clear_cache()
         with pytest.raises(InputError):
             read_safetensors(rf(cut))
 
@@ -215,6 +216,7 @@ FUZZ = settings(max_examples=200, deadline=None,
 
 def _parse_or_input_error(path: Path, data: bytes) -> None:
     path.write_bytes(data)
+    clear_cache()  # same size, same clock tick: make sure these bytes are parsed
     try:
         read_safetensors(rf(path))
     except InputError as exc:
@@ -252,3 +254,10 @@ def test_fuzz_mutated_valid_file(tmp_path, edits, cut):
 def test_fuzz_structured_headers(tmp_path, header, tail):
     hb = json.dumps(header).encode()
     _parse_or_input_error(tmp_path / "s.safetensors", struct.pack("<Q", len(hb)) + hb + tail)
+
+
+def test_duplicate_metadata_key_is_found(tmp_path):
+    hdr = b'{"__metadata__": {"format": "pt", "format": "tf"}, ' \
+          b'"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}'
+    got = read_safetensors(rf(raw_file(tmp_path / "m.safetensors", hdr, b"\0")))
+    assert "MC121" in {f.code for f in got.findings} and got.metadata == {"format": "tf"}

@@ -82,12 +82,16 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
 
     base = posixpath.dirname(path)
     weight_map: dict[str, str] = {}
+    resolved: dict[str, str] = {}  # a few shard names, each repeated for ~1000 tensors
     for tensor, shard in wm.items():
-        if not isinstance(shard, str) or not shard:
-            raise InputError(path, f"weight_map entry for {tensor!r} is not a file name")
-        rel = posixpath.normpath(posixpath.join(base, shard)) if base else posixpath.normpath(shard)
-        if shard.startswith("/") or rel.startswith("../") or rel == "..":
-            raise InputError(path, f"shard {shard!r} points outside the release")
+        rel = resolved.get(shard) if isinstance(shard, str) else None
+        if rel is None:
+            if not isinstance(shard, str) or not shard:
+                raise InputError(path, f"weight_map entry for {tensor!r} is not a file name")
+            rel = posixpath.normpath(posixpath.join(base, shard))
+            if shard.startswith("/") or rel.startswith("../") or rel == "..":
+                raise InputError(path, f"shard {shard!r} points outside the release")
+            resolved[shard] = rel
         weight_map[tensor] = rel
     shard_paths = tuple(sorted(set(weight_map.values())))
     files: dict[str, ReleaseFile] = {}
@@ -100,23 +104,28 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
         files[sp] = f
 
     findings: list[Finding] = []
-    held: dict[str, list[TensorInfo]] = {}
-    per_shard: dict[str, dict[str, TensorInfo]] = {}
+    held: dict[str, TensorInfo] = {}  # first shard holding each name
+    copies: dict[str, list[TensorInfo]] = {}  # names held by several shards
+    per_shard: dict[str, tuple[TensorInfo, ...]] = {}
     verified = True
     for sp, f in files.items():
         tensors = _shard_tensors(fmt, f, findings)
         if tensors is None:
             verified = False
             continue
-        per_shard[sp] = {t.name: t for t in tensors}
+        per_shard[sp] = tensors
         for t in tensors:
-            held.setdefault(t.name, []).append(t)
+            first = held.setdefault(t.name, t)
+            if first is not t:
+                copies.setdefault(t.name, [first]).append(t)
 
     listed_bytes: int | None = None
     if verified:
         listed_bytes = 0
         for tensor, sp in weight_map.items():
-            t = per_shard[sp].get(tensor)
+            t = held.get(tensor)
+            if t is not None and t.file != sp:
+                t = next((c for c in copies.get(tensor, ()) if c.file == sp), None)
             if t is None:
                 raise InputError(
                     path,
@@ -131,22 +140,21 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
                 finding(
                     "MC131",
                     f"{len(unlisted)} tensor(s) in the shards are not in the index: {shown}",
-                    file=held[unlisted[0]][0].file,
+                    file=held[unlisted[0]].file,
                     quote=unlisted[0],
                     tensors=unlisted,
                 )
             )
-        for name, copies in sorted(held.items()):
-            if len(copies) > 1:
-                findings.append(
-                    finding(
-                        "MC133",
-                        f"tensor {name!r} is in {len(copies)} shards: "
-                        + ", ".join(c.file for c in copies),
-                        file=copies[1].file,
-                        quote=name,
-                    )
+        for name, held_by in sorted(copies.items()):
+            findings.append(
+                finding(
+                    "MC133",
+                    f"tensor {name!r} is in {len(held_by)} shards: "
+                    + ", ".join(c.file for c in held_by),
+                    file=held_by[1].file,
+                    quote=name,
                 )
+            )
         if total is None:
             findings.append(finding("MC134", "index has no metadata.total_size", file=path))
         elif total != listed_bytes:
@@ -163,7 +171,7 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
                 )
             )
     findings.extend(_stray_shards(release, path, shard_paths))
-    all_tensors = tuple(t for sp in shard_paths for t in per_shard.get(sp, {}).values())
+    all_tensors = tuple(t for sp in shard_paths for t in per_shard.get(sp, ()))
     return ShardIndex(
         file=path,
         format=fmt,
