@@ -73,7 +73,8 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         )
     # worst first: consumers (policy, terminal) show the first finding as the reason
     ft = tuple(sorted(findings, key=lambda x: -x.severity.rank))
-    status = status_for(ft, bool(out.malformed), bool(out.unsupported))
+    unparsable = any(x.code in ("MC342", "MC353") for x in ft)
+    status = status_for(ft, bool(out.malformed) or unparsable, bool(out.unsupported))
     return FileReport(
         path=f.path,
         kind=out.kind,

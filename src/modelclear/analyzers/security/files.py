@@ -89,7 +89,6 @@ TEXT_SUFFIXES = {
     ".gitignore",
     ".sh",
     ".license",
-    "",
 }
 _STORAGE = re.compile(r"(^|/)(\.data/|data/)[^/]*$")
 
@@ -134,10 +133,17 @@ def looks_like_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and head[1] <= 5
 
 
-def probe_pickle(buf: Any, limit: int = PROBE) -> bool:
-    """Does the start of ``buf`` run as a pickle that imports or calls something?"""
+def probe_pickle(buf: Any, limit: int = PROBE, *, strict: bool = False) -> bool:
+    """Does the start of ``buf`` run as a pickle that imports or calls something?
+
+    ``strict`` (for names that say nothing about pickle) also wants the first stream to
+    reach STOP, so text that happens to start with an opcode letter is not taken for one.
+    """
     t = simulate(bytes(buf[:limit]), file="", max_ops=20_000)
-    return bool(t.globals) or bool(t.streams and t.streams[0].complete and t.ops > 2)
+    complete = bool(t.streams and t.streams[0].complete)
+    if strict:
+        return complete and (bool(t.globals) or t.ops > 2)
+    return bool(t.globals) or (complete and t.ops > 2)
 
 
 # --------------------------------------------------------------------------------------
@@ -600,7 +606,7 @@ def examine_buffer(
         return out
     if suffix in PICKLE_SUFFIXES or suffix not in TEXT_SUFFIXES:
         # protocol 0/1 pickles have no PROTO opcode: recognise them by running the start
-        if len(buf) and probe_pickle(buf):
+        if len(buf) and probe_pickle(buf, strict=suffix not in PICKLE_SUFFIXES):
             out = scan_pickle_buffer(buf, path=path)
             _mislabel(out, path, suffix)
             return out

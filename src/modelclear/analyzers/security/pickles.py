@@ -26,6 +26,7 @@ from ...parsers.pickle_machine import (
     ComputedGlobal,
     Ext,
     Global,
+    Items,
     PickleTrace,
     simulate,
 )
@@ -97,6 +98,13 @@ class _Acc:
     imports: list[str] = field(default_factory=list)
 
 
+def _base(v: Any) -> Any:
+    """The object a BUILD/APPEND/SETITEM chain started from."""
+    while isinstance(v, Build | Items):
+        v = v.obj
+    return v
+
+
 def _dotted(g: Global) -> str:
     return f"{g.module}.{g.name}"
 
@@ -114,8 +122,7 @@ def resolve(v: Any, depth: int = 0) -> str | None:
     """The dotted name a load-time expression evaluates to, when its inputs are constants."""
     if depth > 8:
         return None
-    while isinstance(v, Build):
-        v = v.obj
+    v = _base(v)
     if isinstance(v, Global):
         return _dotted(v)
     if not isinstance(v, Call) or not isinstance(v.args, tuple):
@@ -329,8 +336,9 @@ def scan_trace(
             name = c.target
             if name and _norm(name.replace("_pickle.", "pickle.")) in _NESTED_LOADERS:
                 _nested(acc, c, file, where, extra, depth)
-        elif c.kind in ("build", "method") and isinstance(c.func, Global):
-            v = judge(c.func.module, c.func.name)
+        elif c.kind in ("build", "method") and isinstance(_base(c.func), Global):
+            base = _base(c.func)
+            v = judge(base.module, base.name)
             if v.status != "allowed":
                 unsafe_before_error = True
                 _emit(
@@ -338,7 +346,7 @@ def scan_trace(
                     "MC315",
                     f"{c.target}",
                     f"{c.opcode}{where} calls {c.method} on the imported object "
-                    f"{_dotted(c.func)} itself, changing shared interpreter state",
+                    f"{_dotted(base)} itself, changing shared interpreter state",
                     file=file,
                     offset=c.offset,
                     callable=c.target,
