@@ -19,6 +19,7 @@ from modelclear.analyzers.sizing import (
     linear_bytes,
     native_linear_bytes,
     plan,
+    plan_one,
     weight_bytes,
 )
 from modelclear.cli import main
@@ -450,3 +451,14 @@ def test_fuzz_plan_on_random_architectures(heads, kv_div, hd, layers, inter, voc
     for p in r.plans:
         assert p.layout.max_concurrency >= 0
         assert not p.fits or p.layout.kv_budget_per_gpu > 0
+
+
+def test_plan_one_reuses_a_report_for_a_fixed_budget():
+    a = read_architecture(LLAMA_8B, "c")
+    r = plan(a, gpus=["H100"], context=8192)
+    p = plan_one(
+        r.architecture, r.weights, r.kv, find_gpu("L4"), "int4", context=8192,
+        concurrency=4, gpu_count=1, model=r.model)
+    assert p.fits and p.layout.gpus == 1 and p.meets_concurrency
+    with pytest.raises(InputError, match="precision 'int3' was not sized"):
+        r.weights.served("int3")

@@ -244,8 +244,12 @@ class WeightBytes:
     findings: tuple[Finding, ...] = ()
 
     def served(self, precision: str) -> int:
+        """Bytes an engine loads at ``precision`` (MTP layers excluded)."""
         if precision == "native":
             return self.native_main
+        if precision not in self.by_precision:
+            raise UsageError(f"precision {precision!r} was not sized; use native, "
+                             + ", ".join(self.by_precision))
         return self.by_precision[precision]
 
     def to_json(self) -> dict[str, Any]:
