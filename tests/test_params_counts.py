@@ -328,6 +328,14 @@ def test_gguf_stacked_experts_and_q8_0(tmp_path):
     assert c.total == total
     assert c.active == total - routed + routed * 2 // E
     assert c.by_dtype["Q8_0"] + c.by_dtype["F32"] == total
+    # the same model described as a Hugging Face config gives the same counts by formula
+    hf = read_architecture({
+        "model_type": "mixtral", "hidden_size": H, "num_hidden_layers": L,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": FF,
+        "num_local_experts": E, "num_experts_per_tok": 2, "vocab_size": V,
+        "tie_word_embeddings": False}, "config.json")
+    by_formula = count_from_config(hf)
+    assert (by_formula.total, by_formula.active) == (c.total, c.active)
     # Q8_0 stores 34 bytes per 32 weights
     q8_bytes = sum(a.size for n, a in arrays.items() if a.ndim >= 2 and "gate_inp" not in n)
     assert sum(t.nbytes for t in headers.tensors if t.dtype == "Q8_0") == q8_bytes // 32 * 34
