@@ -583,20 +583,32 @@ def _fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
     negative = pt.list("fine_tuning", "negative")
     narrowed = pt.list("fine_tuning", "narrowed")
     positive = pt.list("fine_tuning", "positive")
-    neg_word = pt.compile(r"<NEG>\b")
+    neg_word = pt.compile(r"\b<NEG>\b(?!-)")
     for m in _all(doc, negative):
         sent = doc.sentence_text(m.start())
         if not _any_in(sent, narrowed):
             return _term("no", _ev(doc, m))
+    # prefer the grant clause ("grants you … to modify"), then a permission to the
+    # reader ("you may", "if you modify"), over a passing mention in a definition
+    grants = {doc.sentence_at(m.start()).start for m in _all(doc, pt.list("document", "grant"))}
+    ranked: list[tuple[int, int, re.Match[str]]] = []
     for m in _all(doc, positive):
         sp = doc.sentence_at(m.start())
-        before = doc.norm[sp.start : m.start()]
-        if neg_word.search(before):
+        if neg_word.search(doc.norm[sp.start : m.start()]):
             continue
-        return _term("yes", _ev(doc, m))
+        permissive = _PERMISSIVE.search(doc.norm[sp.start : sp.end])
+        rank = 0 if sp.start in grants else 1 if permissive else 2
+        ranked.append((rank, m.start(), m))
+    if ranked:
+        return _term("yes", _ev(doc, min(ranked, key=lambda t: t[:2])[2]))
     if grant is not None:
         return _term("unclear", _ev(doc, grant), detail="the grant does not mention modification")
     return _term(None)
+
+
+_PERMISSIVE = re.compile(
+    r"\b(?:you may|you can|you are free to|if you (?:modify|fine-?tune|adapt|create))\b"
+)
 
 
 def _outputs(doc: Doc) -> Term:
@@ -604,7 +616,7 @@ def _outputs(doc: Doc) -> Term:
     m = _first(doc, pt.list("outputs", "prohibited"))
     if m:
         return _term("prohibited", _ev(doc, m))
-    neg_word = pt.compile(r"<NEG>\b")
+    neg_word = pt.compile(r"\b<NEG>\b(?!-)")
     for m in _all(doc, pt.list("outputs", "allowed")):
         sp = doc.sentence_at(m.start())
         if neg_word.search(doc.norm[sp.start : m.end()]):
