@@ -515,7 +515,10 @@ def _commercial(
             # in a non-commercial license any "request a license" is the commercial route
             if req_hit is None:
                 for m in _all(doc, request):
-                    if re.search(r"\b(?:you|licensee)\b", doc.sentence_text(m.start())):
+                    sentence = doc.sentence_text(m.start())
+                    if re.search(r"\b(?:you|licensee)\b", sentence) and not _NOT_USE.search(
+                        sentence
+                    ):
                         req_hit = _Hit(m.start(), m.end(), m.group())
                         break
             if req_hit is not None:
@@ -605,6 +608,10 @@ def _fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
         return _term("unclear", _ev(doc, grant), detail="the grant does not mention modification")
     return _term(None)
 
+
+# consent asked for something other than using the model (assigning the license,
+# using marks) is not a route to commercial use
+_NOT_USE = re.compile(r"\b(?:assign\w*|sublicens\w*|trademarks?|logos?|marks?)\b")
 
 _PERMISSIVE = re.compile(
     r"\b(?:you may|you can|you are free to|if you (?:modify|fine-?tune|adapt|create))\b"
@@ -740,7 +747,7 @@ def _law(doc: Doc) -> Term:
         return _term(None)
     group = "adj" if "adj" in m.re.groupindex and m.group("adj") else "place"
     place = doc.original_text(m.start(group), m.end(group))
-    place = re.split(r"\s+(?:without|excluding|and the|notwithstanding|except)\b", place)[0]
+    place = re.split(r"\s+(?:without|excluding|notwithstanding|except)\b", place)[0]
     value = f"{place.strip()} law" if group == "adj" else f"laws of {place.strip()}"
     venue_m = _first(doc, pt.list("law", "venue"))
     if venue_m:
