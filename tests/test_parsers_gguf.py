@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from modelclear.errors import InputError
 from modelclear.parsers.ggml import all_types, file_type_name, ggml_type, quantization_name
-from modelclear.parsers.gguf import read_gguf, read_gguf_split
+from modelclear.parsers.gguf import clear_cache, read_gguf, read_gguf_split
 from modelclear.release import stat_file
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
@@ -220,6 +220,7 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     data, words = BAD[case]
     path = tmp_path / "bad.gguf"
     path.write_bytes(data)
+    clear_cache()
     start = time.perf_counter()
     with pytest.raises(InputError) as exc:
         read_gguf(rf(path))
@@ -254,6 +255,7 @@ def test_truncated_at_every_cut_point(tmp_path):
     cut = tmp_path / "cut.gguf"
     for n in range(0, len(blob), 3):
         cut.write_bytes(blob[:n])
+        clear_cache()
         if n < data_end:
             with pytest.raises(InputError):
                 read_gguf(rf(cut))
@@ -289,6 +291,7 @@ def valid_bytes(tmp_path_factory) -> bytes:
 
 def _parse_or_input_error(path: Path, data: bytes) -> None:
     path.write_bytes(data)
+    clear_cache()  # same size, same clock tick: make sure these bytes are parsed
     try:
         read_gguf(rf(path))
     except InputError as exc:

@@ -18,6 +18,7 @@ import math
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -114,6 +115,25 @@ class Cursor:
     def skip(self, n: int, what: str) -> None:
         self.require(n, what)
         self.pos += n
+
+    def skip_strings(self, count: int, u64: struct.Struct, what: str) -> None:
+        """Skip ``count`` length-prefixed strings (a 150k-token vocabulary) quickly.
+
+        Same bounds as ``take``, but walks the buffer in a tight loop instead of
+        two method calls per string.
+        """
+        for _ in range(count):
+            idx = self.pos - self._buf_start
+            if idx < 0 or idx + 8 > len(self._buf):
+                idx = self._window(8, f"length of an element of {what}")
+            (n,) = u64.unpack_from(self._buf, idx)
+            end = self.pos + 8 + n
+            if end > self.size:
+                raise self.fail(
+                    f"truncated or corrupt: an element of {what} at offset {self.pos} "
+                    f"declares {n} bytes but only {max(0, self.size - self.pos - 8)} remain"
+                )
+            self.pos = end
 
 
 # GGUF value type id → (name, struct format or None for string/array)
@@ -277,9 +297,24 @@ class _State:
 def read_gguf(
     f: ReleaseFile, *, keep: int = KEEP_VALUES, full_arrays: Iterable[str] = ()
 ) -> GGUFFile:
-    """Parse a GGUF file's header; ``full_arrays`` names array keys to keep whole."""
+    """Parse a GGUF file's header; ``full_arrays`` names array keys to keep whole.
+
+    Results are cached per file identity (path, size, mtime, inode) because the
+    inventory, architecture, license and security analyzers all read the same
+    header; treat the result as immutable.
+    """
+    return _read_cached(f, keep, frozenset(full_arrays))
+
+
+@lru_cache(maxsize=64)
+def _read_cached(f: ReleaseFile, keep: int, full: frozenset[str]) -> GGUFFile:
     with Cursor(f) as cur:
-        return _read(cur, keep, frozenset(full_arrays))
+        return _read(cur, keep, full)
+
+
+def clear_cache() -> None:
+    """Forget cached headers (tests rewriting a file in place within one clock tick)."""
+    _read_cached.cache_clear()
 
 
 def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
@@ -498,12 +533,6 @@ def _string(st: _State, what: str) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def _skip_string(st: _State, what: str) -> None:
-    cur = st.cur
-    (n,) = cur.unpack(st.u64, f"length of {what}")
-    cur.skip(n, what)
-
-
 def _value(st: _State, vtype: int, key: str, at: int, depth: int) -> GGUFValue:
     cur = st.cur
     spec = _VALUE_TYPES.get(vtype)
@@ -543,11 +572,9 @@ def _array(st: _State, key: str, at: int, depth: int) -> GGUFValue:
             items = list(cur.unpack(struct.Struct(f"{st.e}{want}{fmt}"), f"values of {key!r}"))
         cur.skip((count - want) * size, f"values of {key!r}")
     elif itype == _STRING:
-        for i in range(count):
-            if i < want:
-                items.append(_string(st, f"element {i} of {key!r}"))
-            else:
-                _skip_string(st, f"element {i} of {key!r}")
+        for i in range(want):
+            items.append(_string(st, f"element {i} of {key!r}"))
+        cur.skip_strings(count - want, st.u64, repr(key))
     else:
         for i in range(count):
             v = _array(st, f"{key}[{i}]", cur.pos, depth + 1)

@@ -26,6 +26,7 @@ import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from ..errors import InputError
@@ -146,7 +147,21 @@ class TorchArchive:
 
 
 def read_torch_checkpoint(f: ReleaseFile) -> TorchArchive:
-    """Either PyTorch format, chosen by the file's first bytes."""
+    """Either PyTorch format, chosen by the file's first bytes.
+
+    Cached per file identity (path, size, mtime, inode): the weights summary and the
+    shard-index check read the same shards. Treat the result as immutable.
+    """
+    return _read_cached(f)
+
+
+def clear_cache() -> None:
+    """Forget cached archives (tests rewriting a file in place within one clock tick)."""
+    _read_cached.cache_clear()
+
+
+@lru_cache(maxsize=256)
+def _read_cached(f: ReleaseFile) -> TorchArchive:
     head = f.head(16)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return read_torch_zip(f)
