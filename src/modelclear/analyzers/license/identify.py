@@ -195,7 +195,8 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
     if cov_c >= 0.6 and cov_f >= 0.6:
         conf = 0.5 + 0.45 * min(cov_c, cov_f)
         return Region(fp, wa, wb, "modified", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
-    if cov_f >= 0.8 and (wb - wa + 1) >= 30:
+    # a shared boilerplate paragraph (a warranty disclaimer) is not "part of" a license
+    if cov_f >= 0.8 and cov_c >= 0.2 and (wb - wa + 1) >= 30:
         conf = 0.3 + 0.3 * cov_c
         return Region(fp, wa, wb, "partial", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
     return None
@@ -209,22 +210,27 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
     order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
     if not order:
         return None
-    top = cat.fingerprints[order[0]]
-    hit = top.contains(f.sh) & ~f.claimed
-    a, b, score = _max_segment(hit)
-    if score < MIN_HITS // 2:
-        return None
-    # the region is fixed by the strongest candidate; its close versions compete on it
+    # each candidate claims its own densest run: a license followed by its policy must
+    # not lose to an older version that bundled both in one text
     candidates: list[Region] = []
+    first: tuple[int, int] | None = None
     for i in order:
         if counts[i] < counts[order[0]] * 0.5:
             continue
-        r = _classify(f, cat.fingerprints[i], a, b)
+        fp = cat.fingerprints[i]
+        a, b, score = _max_segment(fp.contains(f.sh) & ~f.claimed)
+        if score < MIN_HITS // 2:
+            continue
+        if first is None:
+            first = (a, b)
+        r = _classify(f, fp, a, b)
         if r is not None:
             candidates.append(r)
+    if first is None:
+        return None
     if not candidates:
         # nothing fits well: claim the region so the loop moves on, report nothing
-        f.claimed[a : b + 1] = True
+        f.claimed[first[0] : first[1] + 1] = True
         return _best_region(f, cat)
     rank = {"exact": 3, "modified": 2, "partial": 1}
     candidates.sort(
@@ -244,7 +250,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
         ):
             # two versions fit equally well: say so through a low confidence
             best = Region(**{**best.__dict__, "confidence": round(min(best.confidence, 0.45), 3)})
-    f.claimed[a : b + 1] = True
+    f.claimed[best.first_word : max(best.first_word, best.last_word - K + 1) + 1] = True
     return best
 
 

@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 # may break a line anywhere inside it.
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
-# Markup whose text is not part of the license: link targets, HTML tags, images.
-_SKIP = re.compile(r"\]\([^)\s]*\)|<[/!]?[a-zA-Z][^<>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
+# Markup whose text is not part of the license: link targets (even when a re-wrap broke
+# them over lines), HTML tags, images.
+_SKIP = re.compile(r"\]\([^()]{0,300}\)|<[/!]?[a-zA-Z][^<>]{0,200}>|!\[[^\]]*\]\([^)]*\)")
 # A filled-in copyright line varies per project and is not part of the license
-# terms (SPDX matching guidelines treat it the same way).
+# terms (SPDX matching guidelines treat it the same way). Only a line that starts a
+# paragraph counts: inside re-wrapped prose, "Copyright © Meta…" may begin a line
+# and is part of a required notice.
 _COPYRIGHT_LINE = re.compile(
-    r"^[\s#>*_\-|]*copyright\s*(?:\(c\)|©|\d{4}|\[yyyy\]|\{yyyy\}|<year>)[^\n]{0,200}$",
-    re.IGNORECASE | re.MULTILINE,
+    r"(?:\A|\n[ \t]*\n)[ \t]*([#>*_\-| \t]*copyright\s*(?:\(c\)|©|\d{4}|\[yyyy\]|\{yyyy\}|<year>)"
+    r"[^\n]{0,200})",
+    re.IGNORECASE,
 )
 # Sentence ends: western and CJK punctuation, or a blank line (headings, list items).
 _SENT_END = re.compile(r"[.;:!?。；：！？](?=\s|$)|\n[ \t]*\n|[。；！？]")
@@ -95,7 +99,7 @@ class Words:
 
 def _skipped_spans(text: str) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _SKIP.finditer(text)]
-    spans += [(m.start(), m.end()) for m in _COPYRIGHT_LINE.finditer(text)]
+    spans += [(m.start(1), m.end(1)) for m in _COPYRIGHT_LINE.finditer(text)]
     spans.sort()
     return spans
 
