@@ -87,6 +87,8 @@ class AuditResult:
     policy: PolicyResult | None = None
     probe_results: dict[str, Any] | None = None
     license_texts: dict[str, str] = field(default_factory=dict, repr=False)
+    #: components carried inside another file (a chat template in tokenizer_config.json)
+    embedded: dict[str, str] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Status | None:
@@ -96,7 +98,7 @@ class AuditResult:
         """Openness checklist: component → present; None when inventory did not run."""
         if self.inventory is None:
             return None
-        present = set(self.inventory.components())
+        present = set(self.inventory.components()) | set(self.embedded)
         return {c: c in present for c in OPENNESS}
 
     def total_bytes(self) -> int:
@@ -112,6 +114,7 @@ class AuditResult:
             "files": [{"path": p, "size": s} for p, s in self.files],
             "analyzers": dict(self.analyzers),
             "openness": self.components(),
+            "embedded_components": dict(self.embedded),
             "inventory": _to_json(self.inventory),
             "card": _card_json(self.card),
             "license": _to_json(self.license),
@@ -271,6 +274,11 @@ def run(
     arch, params, sizing = _sizing(runner, release)
 
     texts = _read_texts(release, _license_paths(release, license_report, inventory))
+    configs = _configs(release)
+    embedded: dict[str, str] = {}
+    for path, cfg in configs.items():
+        if isinstance(cfg, dict) and cfg.get("chat_template"):
+            embedded.setdefault("chat-template", f"{path} (chat_template)")
     files = tuple(
         (f.path, getattr(inv, "component", None), getattr(inv, "format", None))
         for f, inv in _inventory_pairs(release, inventory)
@@ -289,7 +297,7 @@ def run(
             sizing=sizing,
             probe_results=probe_results,
             missing=missing,
-            configs=_configs(release),
+            configs=configs,
         )
         cfg = config or Config()
         policy = evaluate(inputs, profile, ignore=cfg.ignored_codes(),
@@ -313,6 +321,7 @@ def run(
         policy=policy,
         probe_results=probe_results,
         license_texts=texts,
+        embedded=embedded,
     )
 
 

@@ -96,8 +96,13 @@ def human_count(n: int | float | None) -> str:
     return f"{n:.0f}"
 
 
+def flat(text: str | None) -> str | None:
+    """A quote on one line: license clauses wrap, tables and terminals should not."""
+    return " ".join(text.split()) if text else text
+
+
 def evidence_dict(e: EvidenceRef) -> dict[str, Any]:
-    return {"where": e.location(), "quote": e.quote, "note": e.note, "source": e.source}
+    return {"where": e.location(), "quote": flat(e.quote), "note": e.note, "source": e.source}
 
 
 def check_dict(c: Check) -> dict[str, Any]:
@@ -141,7 +146,7 @@ def _license_rows(result: AuditResult) -> list[dict[str, Any]]:
                 else f"{t.value:,}",
                 "detail": t.detail,
                 "where": f"{t.evidence.file}:{t.evidence.line_start}" if t.evidence else None,
-                "quote": t.evidence.quote if t.evidence else None,
+                "quote": flat(t.evidence.quote) if t.evidence else None,
             })
         rows.append({"id": m.id, "title": m.title, "kind": m.kind, "match": m.match,
                      "confidence": m.confidence, "file": m.file, "line": m.line_start,
@@ -165,25 +170,41 @@ def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
     return rows
 
 
+#: GPUs and precisions shown in the audit's plan grid (the full grid is `modelclear plan`).
+PLAN_GPUS = ("H100", "H200", "A100-80", "L40S", "RTX4090", "MI300X")
+PLAN_PRECISIONS = ("native", "fp8", "int4")
+
+
 def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
-    """Headline numbers from the sizing analyzers, whatever their exact shape."""
+    """Headline numbers from the sizing analyzers: weights per precision, KV, a plan grid."""
     arch, params, sizing = result.architecture, result.params, result.sizing
     if arch is None and params is None and sizing is None:
         return None
     js = sizing.to_json() if hasattr(sizing, "to_json") else {}
     pj = params.to_json() if hasattr(params, "to_json") else {}
-    out: dict[str, Any] = {
+    weights = js.get("weights_bytes") or {}
+    grid: dict[str, dict[str, str]] = {}
+    for p in js.get("plans") or []:
+        if p.get("gpu") in PLAN_GPUS and p.get("precision") in PLAN_PRECISIONS:
+            grid.setdefault(p["gpu"], {})[p["precision"]] = (
+                f"{p['gpus']} GPU{'s' if p['gpus'] > 1 else ''}, up to {p['max_concurrency']:,} seq"
+                if p.get("fits") else "does not fit"
+            )
+    return {
         "model_type": _attr(arch, "model_type"),
-        "layers": _attr(arch, "layers") or _attr(arch, "num_hidden_layers"),
-        "total_params": pj.get("total") if isinstance(pj, dict) else None,
-        "active_params": pj.get("active") if isinstance(pj, dict) else None,
-        "weights_bytes": js.get("weights_bytes") if isinstance(js, dict) else None,
-        "kv_per_token": js.get("kv_cache_bytes_per_token") if isinstance(js, dict) else None,
-        "plans": [],
+        "layers": _attr(arch, "num_layers") or _attr(arch, "layers"),
+        "total_params": pj.get("total"),
+        "active_params": pj.get("active"),
+        "method": pj.get("method"),
+        "weights": [(k, weights[k]) for k in ("native", "bf16", "fp8", "int8", "int4")
+                    if isinstance(weights.get(k), int)],
+        "native_format": weights.get("native_format"),
+        "kv_per_token": js.get("kv_cache_bytes_per_token"),
+        "context": js.get("context"),
+        "grid": [(g, [grid[g].get(p, "—") for p in PLAN_PRECISIONS]) for g in PLAN_GPUS
+                 if g in grid],
+        "precisions": list(PLAN_PRECISIONS),
     }
-    for p in (js.get("plans") or [])[:12] if isinstance(js, dict) else []:
-        out["plans"].append(p)
-    return out
 
 
 def view(result: AuditResult) -> dict[str, Any]:
@@ -252,7 +273,10 @@ def print_terminal(result: AuditResult, console: Console) -> None:
     if sz:
         console.print(f"Sizing: {sz['model_type'] or '?'}; parameters "
                       f"{human_count(sz['total_params'])} total, "
-                      f"{human_count(sz['active_params'])} active")
+                      f"{human_count(sz['active_params'])} active; weights "
+                      + ", ".join(f"{k} {human_bytes(b)}" for k, b in sz["weights"])
+                      + (f"; KV cache {human_bytes(sz['kv_per_token'])}/token"
+                         if sz["kv_per_token"] else ""))
     missing = {k: s for k, s in v["analyzers"].items() if s != "ok"}
     for k, s in missing.items():
         console.print(f"[dim]{k}: {escape(s)}[/]")
@@ -273,7 +297,7 @@ def print_checks(result: AuditResult, console: Console) -> None:
         for e in c.evidence[:3]:
             line = f"[cyan]{escape(e.location())}[/]"
             if e.quote:
-                line += f' "{escape(e.quote[:200])}"'
+                line += f' "{escape(flat(e.quote)[:200])}"'
             elif e.note:
                 line += f" {escape(e.note)}"
             ev_lines.append(line)

@@ -604,7 +604,8 @@ def check_attribution(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
                    "copy", applies, condition, ev)
     n = len([o for o in out.obligations if o.code == "MC506"])
     out.add("MC506", "attribution", title, Status.CLEAR,
-            f"{n} attribution duty(ies), listed as obligations"
+            (f"{n} attribution duties" if n > 1 else "one attribution duty") + ", listed as "
+            "obligations"
             + ("" if applies else " (they apply once you distribute or offer the model)"), ev)
 
 
@@ -710,7 +711,7 @@ def check_aup(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
         changes = any(i.can_change_without_notice for i in by_ref)
         shipped = " A copy ships with the release." if policies else ""
         out.add("MC510", "acceptable-use", title, Status.REVIEW,
-                f"the license incorporates {names} by reference"
+                f"the license incorporates by reference {names}"
                 + (", which the publisher may change" if changes or not by_ref else "")
                 + "; read its prohibited uses against the profile's use." + shipped,
                 ev)
