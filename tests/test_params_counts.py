@@ -417,3 +417,21 @@ def test_other_families_against_published_figures(config, total, active):
     c = count_from_config(read_architecture(config, "config.json"))
     assert abs(c.total - total) / total < 0.02
     assert abs(c.active - active) / active < 0.05
+
+
+def test_stacked_expert_tensors_transformers_v5_layout():
+    # transformers 5 fuses experts: gate_up_proj (E, 2·I, H) and down_proj (E, H, I)
+    arch = read_architecture({"model_type": "qwen3_moe", "hidden_size": 16,
+                              "num_hidden_layers": 1, "num_attention_heads": 2,
+                              "vocab_size": 10, "num_experts": 8, "num_experts_per_tok": 2,
+                              "moe_intermediate_size": 4}, "c.json")
+    t = [
+        TensorInfo("model.layers.0.mlp.experts.gate_up_proj", "BF16", (8, 8, 16), 0, "m", 0),
+        TensorInfo("model.layers.0.mlp.experts.down_proj", "BF16", (8, 16, 4), 0, "m", 0),
+        TensorInfo("model.layers.0.mlp.gate.weight", "BF16", (8, 16), 0, "m", 0),
+    ]
+    c = count_from_tensors(t, arch)
+    routed = 8 * 8 * 16 + 8 * 16 * 4
+    assert c.total == routed + 128
+    assert c.active == routed * 2 // 8 + 128
+    assert c.breakdown["routed_experts"] == routed and c.breakdown["router"] == 128
