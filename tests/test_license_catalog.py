@@ -209,3 +209,18 @@ def test_fingerprints_loaded_for_every_corpus_entry() -> None:
     for e in cat.entries:
         if e.corpus_ids:
             assert e.id in with_fp, e.id
+
+
+def test_bundle_is_used_only_while_the_toml_files_match(tmp_path: Path) -> None:
+    import shutil
+
+    src = Path(str(data_folder()))
+    for p in src.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+    assert len(load_catalog_from(tmp_path)) == len(load_catalog())
+    target = tmp_path / "mit.toml"
+    target.write_text(target.read_text().replace('title = "MIT License"', 'title = "Edited MIT"'))
+    assert load_catalog_from(tmp_path).get("MIT").title == "Edited MIT"
+    target.write_text(target.read_text() + '\n[terms.free_beer]\nvalue = "yes"\n')
+    with pytest.raises(CatalogError, match="mit.toml"):
+        load_catalog_from(tmp_path)

@@ -24,7 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from modelclear.analyzers.license.catalog import load_catalog_from  # noqa: E402
+from modelclear.analyzers.license.catalog import (  # noqa: E402
+    load_catalog_from,
+    sources_digest,
+)
 from modelclear.analyzers.license.fingerprint import FORMAT, K, fingerprint  # noqa: E402
 from modelclear.analyzers.license.normalize import words  # noqa: E402
 
@@ -43,7 +46,7 @@ def _spdx_text(spdx_dir: Path, key: str) -> str | None:
 
 
 def build(corpus: Path | None, spdx: Path | None) -> dict[str, object]:
-    catalog = load_catalog_from(DATA, with_fingerprints=False)
+    catalog = load_catalog_from(DATA, with_fingerprints=False, use_bundle=False)
     previous: dict[str, list[dict[str, object]]] = {}
     if OUT.is_file():
         old = json.loads(OUT.read_text(encoding="utf-8"))
@@ -94,7 +97,17 @@ def build(corpus: Path | None, spdx: Path | None) -> dict[str, object]:
                 )
         if variants:
             entries[entry.id] = variants
-    return {"format": FORMAT, "k": K, "entries": entries}
+    raw = [(p.name, p.read_bytes()) for p in sorted(DATA.glob("*.toml"))]
+    return {
+        "format": FORMAT,
+        "k": K,
+        "entries": entries,
+        # the validated entries, so a cold load need not parse sixty TOML files
+        "catalog": {
+            "sources_sha256": sources_digest(raw),
+            "entries": [e.model_dump(mode="json", exclude_defaults=True) for e in catalog.entries],
+        },
+    }
 
 
 def main() -> int:
