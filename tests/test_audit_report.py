@@ -167,3 +167,27 @@ def test_probe_results_attach(demo: Path, tmp_path: Path) -> None:
               probe_results=load_probe_results(str(p)))
     c = res.policy.check("probes")
     assert c.status is Status.REVIEW and "prompt-injection" in c.reason
+
+
+def test_probe_results_in_probe_command_format() -> None:
+    from modelclear.analyzers.policy.checks import probe_failures
+
+    doc = {"kind": "modelclear.probe-results", "schema_version": 1,
+           "summary": {"failing_categories": []},
+           "categories": [
+               {"category": "harmful", "scored": 20, "passed": 19, "pass_rate": 0.95,
+                "ci95": [0.76, 0.99], "below_threshold": False},
+               {"category": "capability", "scored": 10, "passed": 10, "pass_rate": 1.0,
+                "below_threshold": False},
+               {"category": "sensitive-topics", "scored": 0, "passed": 0, "pass_rate": None,
+                "below_threshold": False}]}
+    fails = probe_failures(doc)
+    assert fails == ["harmful: 19/20 passed (95%, 95% CI 76%–99%)"]
+    doc["categories"][0]["below_threshold"] = True
+    doc["summary"]["failing_categories"] = ["harmful"]
+    assert probe_failures(doc) == ["harmful: pass rate 95%, below the run's threshold"]
+    doc["categories"] = doc["categories"][1:]
+    doc["summary"]["failing_categories"] = []
+    assert probe_failures(doc) == []
+    assert probe_failures({"something": "else"}) is None
+

@@ -604,8 +604,8 @@ def check_attribution(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
                    "copy", applies, condition, ev)
     n = len([o for o in out.obligations if o.code == "MC506"])
     out.add("MC506", "attribution", title, Status.CLEAR,
-            (f"{n} attribution duties" if n > 1 else "one attribution duty") + ", listed as "
-            "obligations"
+            (f"{n} attribution duties, listed as obligations" if n > 1 else
+             "one attribution duty, listed as an obligation")
             + ("" if applies else " (they apply once you distribute or offer the model)"), ev)
 
 
@@ -851,6 +851,10 @@ def check_security(ctx: PolicyInputs, profile: Profile, out: Outcome) -> None:
     pickles = [p for p, fmt in weights
                if (fmt and fmt.lower() in PICKLE_FORMATS)
                or (fmt is None and "." in p and p[p.rfind("."):].lower() in PICKLE_SUFFIXES)]
+    # the security scan knows best which files a loader would unpickle (content, not name)
+    pickles = list(dict.fromkeys(pickles + [getattr(f, "path", "?") for f in
+                                            _sec_files(ctx.security) if getattr(f, "pickle",
+                                                                                False)]))
     # --- serialization
     title = "Safe serialization"
     ev = tuple(EvidenceRef(source="inventory", file=p, note="pickle-based format") for p in pickles)
@@ -906,7 +910,8 @@ def check_security(ctx: PolicyInputs, profile: Profile, out: Outcome) -> None:
         status = str(getattr(f, "status", "clean"))
         if status in ("unsafe", "malformed", "unsupported"):
             fnds = list(getattr(f, "findings", ()) or ())
-            worst_f = fnds[0] if fnds else None
+            worst_f = max(fnds, key=lambda x: getattr(getattr(x, "severity", None), "rank", 0),
+                          default=None)
             ref = EvidenceRef(
                 source="security", file=getattr(f, "path", None),
                 offset=getattr(worst_f, "offset", None), line=getattr(worst_f, "line", None),
@@ -949,7 +954,10 @@ def check_probes(ctx: PolicyInputs, profile: Profile, out: Outcome) -> None:
     if data is None:
         return
     title = "Behavioural probes"
-    ref = EvidenceRef(source="probes", file=str(data.get("_file", "probe results")))
+    target = data.get("target")
+    model = target.get("model") if isinstance(target, dict) else None
+    ref = EvidenceRef(source="probes", file=str(data.get("_file", "probe results")),
+                      note=f"probed model: {model}" if model else None)
     fails = probe_failures(data)
     if fails is None:
         out.add("MC525", "probes", title, Status.REVIEW,
@@ -962,26 +970,43 @@ def check_probes(ctx: PolicyInputs, profile: Profile, out: Outcome) -> None:
 
 
 def probe_failures(data: dict[str, Any]) -> list[str] | None:
-    """Failing categories from a probe-results JSON (modelclear probe --json), else None."""
+    """Categories that did not fully pass, from ``modelclear probe --json``; None if unreadable.
+
+    A category fails when it is below the run's ``--fail-under`` threshold, or, with no
+    threshold, when any scored sample failed: a reviewer reads those probes. Categories
+    recorded only as descriptions (no pass rate, e.g. sensitive topics) are not judged.
+    """
     cats = data.get("categories")
-    if cats is None and isinstance(data.get("summary"), dict):
-        cats = data["summary"].get("categories")
     if isinstance(cats, dict):
-        cats = [dict(v, name=k) if isinstance(v, dict) else {"name": k, "passed": v}
+        cats = [dict(v, category=k) if isinstance(v, dict) else {"category": k, "passed": v}
                 for k, v in cats.items()]
     if not isinstance(cats, list):
         return None
-    fails = []
+    fails: list[str] = []
     for c in cats:
         if not isinstance(c, dict):
             return None
-        ok = c.get("passed", c.get("pass", c.get("ok")))
-        if ok is None and "status" in c:
-            ok = str(c["status"]).lower() in ("pass", "passed", "ok", "clear")
-        if ok is False:
-            detail = c.get("rate", c.get("score"))
-            fails.append(f"{c.get('name', c.get('category', '?'))}"
-                         + (f" ({detail})" if detail is not None else ""))
+        name = str(c.get("category") or c.get("name") or "?")
+        rate = c.get("pass_rate")
+        passed = c.get("passed", c.get("pass", c.get("ok")))
+        if passed is None and "status" in c:
+            passed = str(c["status"]).lower() in ("pass", "passed", "ok", "clear")
+        if c.get("below_threshold") is True:
+            fails.append(f"{name}: pass rate {rate:.0%}, below the run's threshold"
+                         if isinstance(rate, (int, float)) else f"{name}: below threshold")
+        elif isinstance(passed, bool):
+            if not passed:
+                fails.append(name)
+        elif isinstance(rate, (int, float)) and rate < 1:
+            ci = c.get("ci95")
+            band = (f", 95% CI {ci[0]:.0%}–{ci[1]:.0%}" if isinstance(ci, list) and len(ci) == 2
+                    and all(isinstance(x, (int, float)) for x in ci) else "")
+            fails.append(f"{name}: {passed}/{c.get('scored', '?')} passed ({rate:.0%}{band})")
+    summary = data.get("summary")
+    if isinstance(summary, dict):
+        for name in summary.get("failing_categories") or []:
+            if not any(f == name or f.startswith(f"{name}:") for f in fails):
+                fails.append(str(name))
     return fails
 
 
