@@ -110,7 +110,7 @@ def _print_report(report: LicenseReport) -> None:
                 f"  [bold]{name}[/]: {escape(value)}{where}", highlight=False, soft_wrap=True
             )
             if ev is not None:
-                quote = ev.quote if len(ev.quote) <= 200 else ev.quote[:199] + "…"
+                quote = ev.quote if len(ev.quote) <= 400 else ev.quote[:399] + "…"
                 stdout.print(f"      [dim]“{escape(quote)}”[/]", highlight=False, soft_wrap=True)
     if report.declared.license or report.declared.license_name:
         d = report.declared

@@ -100,8 +100,9 @@ class _Locator:
         s, e = self.ws.sentence_of(i)
         end_word = i + len(anchor) - 1
         e = max(e, end_word)
-        if self.ws.ends[e] - self.ws.starts[s] > 600:
-            s, e = i, end_word
+        if self.ws.ends[e] - self.ws.starts[s] > 400:
+            # a long sentence: keep the clause around the phrase, not the whole paragraph
+            s, e = max(s, i - 12), min(e, end_word + 12)
         ls, le = self.ws.line_span(s, e)
         return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
 

@@ -196,7 +196,7 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
         conf = 0.5 + 0.45 * min(cov_c, cov_f)
         return Region(fp, wa, wb, "modified", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
     # a shared boilerplate paragraph (a warranty disclaimer) is not "part of" a license
-    if cov_f >= 0.8 and cov_c >= 0.2 and (wb - wa + 1) >= 30:
+    if cov_f >= 0.8 and cov_c >= 0.1 and (wb - wa + 1) >= 30:
         conf = 0.3 + 0.3 * cov_c
         return Region(fp, wa, wb, "partial", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
     return None
