@@ -200,6 +200,13 @@ def catalog_terms(eng: Engine, doc: Doc) -> dict[str, Term]:
     return {name: terms.get(name, extracted[name]) for name in TERM_NAMES}
 
 
+def product_terms(eng: Engine, doc: Doc, use_catalog: bool) -> dict[str, Term]:
+    assert eng.analyze_text is not None
+    report = eng.analyze_text(doc.text, doc.file, use_catalog=use_catalog)
+    m = primary(list(report.licenses), doc.kind)
+    return dict(m.terms) if m is not None else {}
+
+
 # ------------------------------------------------------------------ robustness transforms
 
 
@@ -390,6 +397,19 @@ def run(corpus: Path, with_scancode: bool = True) -> dict[str, Any]:
     result["identify_ms_median"] = statistics.median(id_times) * 1000
     result["identify_ms_max"] = max(id_times) * 1000
 
+    if eng.analyze_text is not None:
+        # the product's own path with the catalog switched off (segments, then extraction)
+        try:
+            nocat = score_terms(docs, lambda d: product_terms(eng, d, use_catalog=False))
+            result["terms_product_no_catalog"] = {
+                "right": nocat.right,
+                "total": nocat.total,
+                "accuracy": nocat.accuracy,
+                "misses": nocat.misses,
+                "per_field": nocat.per_field,
+            }
+        except TypeError:
+            pass  # an analyze_text without the use_catalog switch
     cat = score_terms(docs, lambda d: catalog_terms(eng, d))
     result["terms_catalog"] = {
         "right": cat.right,
@@ -442,6 +462,12 @@ def report(r: dict[str, Any]) -> str:
         tc = r["terms_catalog"]
         lines.append(f"terms with catalog:      {tc['right']}/{tc['total']} = {tc['accuracy']:.1%}")
     lines.append(f"terms, pure extraction:  {tp['right']}/{tp['total']} = {tp['accuracy']:.1%}")
+    if "terms_product_no_catalog" in r:
+        tn = r["terms_product_no_catalog"]
+        lines.append(
+            f"terms, analyze_text(use_catalog=False): {tn['right']}/{tn['total']} "
+            f"= {tn['accuracy']:.1%}"
+        )
     out.extend(lines)
     rows = [("field", "catalog", "extraction")]
     for name in SCORED:

@@ -31,7 +31,7 @@ _INNER = re.compile(
 )
 _SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,}|#{3,}|~{3,})\s*$")
 _POLICY = re.compile(
-    r"(?:acceptable|prohibited|permitted|responsible)[ -]use|use polic|usage polic",
+    r"(?:acceptable|prohibited|permitted|responsible)[ -]uses?|use polic|usage polic",
     re.IGNORECASE,
 )
 _MARKUP = re.compile(r"^[\s#>_`]+|[\s_`:]+$")
