@@ -31,12 +31,63 @@ _TEXT_SUFFIXES = {"", ".txt", ".md", ".markdown", ".rst", ".text", ".html", ".ht
 MAX_LICENSE_BYTES = 2 * 1024 * 1024
 
 
+#: suffixes of code and data files, never license documents whatever their name
+_NOT_TEXT = {
+    ".py",
+    ".js",
+    ".ts",
+    ".json",
+    ".jsonl",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".sh",
+    ".c",
+    ".h",
+    ".cpp",
+    ".cu",
+    ".rs",
+    ".go",
+    ".java",
+    ".ipynb",
+    ".safetensors",
+    ".bin",
+    ".gguf",
+    ".pt",
+    ".pth",
+    ".pkl",
+    ".onnx",
+    ".h5",
+    ".msgpack",
+    ".model",
+    ".tiktoken",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".pdf",
+    ".zip",
+    ".gz",
+    ".csv",
+    ".parquet",
+    ".arrow",
+    ".npy",
+    ".npz",
+}
+
+
 def is_license_file(path: str) -> bool:
+    """Whether a release path names a license document (LICENSE, LICENSE-MODEL, USE_POLICY.md…)."""
     p = PurePosixPath(path)
+    suffix = p.suffix.lower()
+    if len(p.parts) > 3 or suffix in _NOT_TEXT:
+        return False
     if (
-        len(p.parts) > 3
-        or p.suffix.lower() not in _TEXT_SUFFIXES
-        and not p.name.upper().startswith(("LICEN", "COPYING", "NOTICE", "USE_POLICY"))
+        suffix not in _TEXT_SUFFIXES
+        and not p.name.upper().startswith(
+            ("LICEN", "COPYING", "NOTICE", "USE_POLICY", "USE-POLICY")
+        )
+        and "LICEN" not in p.name.upper()
     ):
         return False
     return _LICENSE_FILE.search(p.name.upper()) is not None
