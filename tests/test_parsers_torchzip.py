@@ -239,3 +239,26 @@ def test_pickled_module_named_like_its_state_dict(tmp_path):
     bare = tmp_path / "bare.pt"
     torch.save(torch.zeros(3), bare)
     assert [t.name for t in read_torch_checkpoint(rf(bare)).tensors] == ["(root)"]
+
+
+def test_legacy_pickles_larger_than_the_first_read(tmp_path):
+    sd = {f"layer.{i}.weight": torch.zeros(2) for i in range(12_000)}
+    path = tmp_path / "big_legacy.bin"
+    torch.save(sd, path, _use_new_zipfile_serialization=False)
+    a = read_torch_legacy(rf(path))
+    assert len(a.tensors) == 12_000 and a.tensors_known
+    assert a.tensors[-1].name == "layer.11999.weight"
+
+
+def test_zip_reader_reads_no_storage(small, monkeypatch):
+    opened: list[str] = []
+    real = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    clear_cache()
+    read_torch_zip(rf(small))
+    assert opened and not any("/data/" in n for n in opened)

@@ -33,6 +33,7 @@ from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
 from . import pickle_machine as pm
+from .detect import TORCH_LEGACY_MAGIC
 from .safetensors import DTYPE_BITS
 from .tensors import TensorInfo
 
@@ -411,10 +412,15 @@ def _small_text(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember | None) -> str
 
 def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
     path = f.path
-    head = f.head(min(f.size, MAX_PICKLE))
-    from .detect import TORCH_LEGACY_MAGIC
-
-    trace = pm.simulate(head, file=path, max_streams=5)
+    # The five pickles sit at the start of a file that is mostly raw storage, so read
+    # a small prefix first and grow it only while the pickles run past it.
+    want = min(f.size, 1 << 20)
+    while True:
+        trace = pm.simulate(f.head(want), file=path, max_streams=5)
+        done = sum(1 for s in trace.streams if s.complete) >= 5
+        if done or want >= min(f.size, MAX_PICKLE):
+            break
+        want = min(want * 8, f.size, MAX_PICKLE)
     values = trace.value
     if not values or values[0] != TORCH_LEGACY_MAGIC:
         raise InputError(path, "not a PyTorch checkpoint (no zip archive, no legacy magic number)")
