@@ -407,3 +407,23 @@ def test_result_json_round_trip() -> None:
     data = res.to_json()
     assert data["verdict"] == "REVIEW"
     assert {c["code"] for c in data["checks"]} >= {"MC500", "MC501", "MC510"}
+
+
+def test_fuzz_clause_readers_never_crash() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["excluding", "European Union", "UK", "US", "only", "within",
+                             "million", "$", "USD", "1,000,000", "monthly active users",
+                             "revenue", "per month", "devices", "20", "the", ",", "and"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.one_of(st.text(max_size=300), st.lists(words, max_size=30).map(" ".join)))
+    def run(text: str) -> None:
+        t = read_territory(text)
+        assert t.understood == bool(t.excluded or t.only)
+        for dim, value, _ in scale_thresholds(text):
+            assert dim in {"mau", "dau", "devices", "annual_revenue", "monthly_revenue"}
+            assert value >= 1000
+
+    run()

@@ -124,3 +124,29 @@ def test_cli_bad_profile_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["profile", "show", str(p)]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "needs.distil" in err and "line 4" in err
+
+
+def test_fuzz_profile_parser_only_raises_input_errors() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(["name", "use", "scale", "regions", "rules", "needs", "sector",
+                            "monthly_active_users", "users", "gpu_budget", "count", "x"])
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.text(max_size=12),
+                     st.sampled_from(["research", "internal-tool", "EU", "US", "H100"]))
+    tree = st.recursive(leaf, lambda kids: st.one_of(st.lists(kids, max_size=4),
+                                                     st.dictionaries(keys, kids, max_size=5)),
+                        max_leaves=20)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.one_of(tree, st.text(max_size=200)))
+    def run(data: object) -> None:
+        import yaml
+
+        text = data if isinstance(data, str) else yaml.safe_dump(data)
+        try:
+            parse_profile(text, "f.yaml")
+        except InputError as exc:
+            assert exc.file == "f.yaml" and exc.problem
+
+    run()
