@@ -277,3 +277,22 @@ def test_modified_text_rereads_the_changed_clause(cat: Catalog) -> None:
 def test_empty_text() -> None:
     assert identify("", "LICENSE") == []
     assert identify("   \n\n", "LICENSE") == []
+
+
+def test_license_known_only_by_name_is_partial_never_exact() -> None:
+    from modelclear.analyzers.license.catalog import load_catalog
+
+    text = (
+        "JAMBA OPEN MODEL LICENSE AGREEMENT\n\nThis agreement sets the terms under which the "
+        "licensor permits the licensee to use, copy and distribute the model and derivatives. "
+        "Organisations whose revenue is high must obtain a commercial license from the licensor. "
+        "There is no warranty, and no liability is accepted for any use of the model.\n"
+    )
+    (m,) = identify(text, "LICENSE", load_catalog())
+    assert m.id == "LicenseRef-modelclear-jamba-open-model-license"
+    assert m.match == "partial" and m.confidence < 0.5
+    generic = text.replace("JAMBA OPEN MODEL LICENSE AGREEMENT", "MODEL TERMS").replace(
+        "use, copy", "hosting use, copy"
+    )
+    (m,) = identify(generic, "LICENSE", load_catalog())
+    assert m.match == "unknown"

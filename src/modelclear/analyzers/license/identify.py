@@ -261,9 +261,10 @@ def _phrase_entries(cat: Catalog, text_words: str, fingerprinted: set[str]) -> l
     for e in cat.entries:
         if e.id in fingerprinted or not e.phrases:
             continue
-        n = sum(1 for p in e.phrases if f" {' '.join(words(p).words)} " in padded)
-        if n:
-            out.append((n, e))
+        hits = [w for p in e.phrases if f" {' '.join(w := words(p).words)} " in padded]
+        # one short generic phrase ("hosting use") is not enough to name a license
+        if len(hits) >= 2 or any(len(w) >= 3 for w in hits):
+            out.append((len(hits), e))
     out.sort(key=lambda t: -t[0])
     best = out[0][0] if out else 0
     return [e for n, e in out if n == best]
