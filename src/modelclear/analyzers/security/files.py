@@ -129,6 +129,28 @@ def mapped(f: ReleaseFile) -> Iterator[Any]:
             mm.close()
 
 
+def _fileobj(buf: Any) -> Any:
+    """A seekable file object over ``buf`` without copying a mapped file."""
+    if isinstance(buf, mmap.mmap):
+        buf.seek(0)
+        return buf
+    return io.BytesIO(bytes(buf))
+
+
+def _too_big(out: Outcome, path: str, what: str, size: int) -> bool:
+    if size <= MAX_UNPACKED:
+        return False
+    out.unsupported.append(f"{what} is {size} bytes, over the {MAX_UNPACKED}-byte limit")
+    out.findings.append(
+        finding(
+            "MC341",
+            f"{what} of {size} bytes is over the {MAX_UNPACKED}-byte limit; not examined",
+            file=path,
+        )
+    )
+    return True
+
+
 def looks_like_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and head[1] <= 5
 
@@ -449,6 +471,9 @@ def _sevenz(buf: Any, path: str, depth: int) -> Outcome:
         )
         return out
     try:
+        if _too_big(out, path, "7z archive", len(buf)):
+            return out
+        # py7zr wants a real io object; the size check above bounds the copy
         with py7zr.SevenZipFile(io.BytesIO(bytes(buf)), mode="r") as z:
             if z.needs_password():
                 out.unsupported.append("7z archive is encrypted")
@@ -503,7 +528,9 @@ def _gzip(buf: Any, path: str, depth: int) -> Outcome:
     out = Outcome(kind="gzip")
     d = zlib.decompressobj(zlib.MAX_WBITS | 16)
     try:
-        data = d.decompress(bytes(buf), MAX_UNPACKED + 1)
+        data = d.decompress(
+            memoryview(buf) if isinstance(buf, mmap.mmap) else buf, MAX_UNPACKED + 1
+        )
     except zlib.error as exc:
         out.malformed.append(f"gzip stream: {exc}")
         return out
@@ -526,7 +553,9 @@ def _gzip(buf: Any, path: str, depth: int) -> Outcome:
 def _tar(buf: Any, path: str, depth: int) -> Outcome:
     out = Outcome(kind="tar")
     try:
-        with tarfile.open(fileobj=io.BytesIO(bytes(buf)), mode="r:") as t:
+        if _too_big(out, path, "tar archive", len(buf)):
+            return out
+        with tarfile.open(fileobj=_fileobj(buf), mode="r:") as t:
             members = t.getmembers()
             out.findings.append(
                 finding(

@@ -101,12 +101,20 @@ def is_zip(head: bytes) -> bool:
 
 
 def open_zip(buf: Any) -> ZipArchive:
+    """Parse the central directory; any structural damage becomes a ZipError."""
+    try:
+        return _open_zip(buf)
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:
+        raise ZipError(f"corrupt zip structure ({exc})") from None
+
+
+def _open_zip(buf: Any) -> ZipArchive:
     size = len(buf)
     if size < 22:
         raise ZipError("too short for a zip archive (no end-of-central-directory record)")
     tail_start = max(0, size - 22 - 65535)
     tail = bytes(buf[tail_start:size])
-    at = tail.rfind(EOCD)
+    at = tail.rfind(EOCD, 0, max(0, len(tail) - 18))  # the record is 22 bytes
     if at < 0:
         raise ZipError("no end-of-central-directory record (truncated or not a zip archive)")
     eocd = tail_start + at
