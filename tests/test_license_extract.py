@@ -502,3 +502,19 @@ def test_speller_leaves_frequent_and_ambiguous_words_alone() -> None:
     assert sp.correct("zzzzzz") is None
     text = "the modle modle modle is here"
     assert sp.respell(text) == text  # used three times: the author's word
+
+
+def test_software_license_phrasings_are_not_model_duties() -> None:
+    # a non-commercial limit on one way of passing source on is not a non-commercial grant
+    assert value("commercial_use", GRANT, "Option c is allowed only for noncommercial distribution and only if you received an offer.") == "yes"
+    # forbidding changes to the license or to recipients' rights is not forbidding fine-tuning
+    assert value("fine_tuning_allowed", GRANT.replace("copy and", "copy, modify and"), "You may not attempt to alter or restrict the recipients' rights.", "You may not modify this License.") == "yes"
+    # "competing" in a preamble is not a competing-service clause
+    assert value("competing_service_restriction", GRANT, "Using it gives developers no advantage over competing non-free programs.") is None
+    # "no-charge" is not a negation
+    assert value("fine_tuning_allowed", "Each Contributor grants you a no-charge license to reproduce, prepare derivative works of and distribute the Work.") == "yes"
+
+
+def test_competing_product_needing_a_license_is_a_competition_clause() -> None:
+    got = terms(GRANT, "If you offer a service which directly competes with services provided by the Licensor, you must request a license from the Licensor.")
+    assert got["competing_service_restriction"].value is not None

@@ -469,7 +469,15 @@ def _commercial(
     else:
         out["other_scale_threshold"] = _term(None)
 
-    nc = _first(doc, pt.list("commercial", "noncommercial_only"))
+    # a non-commercial limit counts when it narrows a grant or a use, not when it
+    # narrows one option among others (e.g. one way of passing on source code)
+    nc = next(
+        (
+            m for m in _all(doc, pt.list("commercial", "noncommercial_only"))
+            if _GRANT_OR_USE.search(doc.sentence_text(m.start()))
+        ),
+        None,
+    )
     commercial_words = pt.list("commercial", "commercial_word")
     register = pt.list("commercial", "registration_route")
     request = pt.list("commercial", "request_license")
@@ -609,6 +617,10 @@ def _fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
     return _term(None)
 
 
+_GRANT_OR_USE = re.compile(
+    r"\b(?:grant\w*|licen[cs]\w*|use|used|uses|using|exercise|access|rights?|permitted|may)\b"
+)
+
 # consent asked for something other than using the model (assigning the license,
 # using marks) is not a route to commercial use
 _NOT_USE = re.compile(r"\b(?:assign\w*|sublicens\w*|trademarks?|logos?|marks?)\b")
@@ -732,7 +744,8 @@ def _competition(doc: Doc) -> Term:
     pt = patterns()
     m = _first(doc, pt.list("competition", "patterns"))
     if m:
-        return _term("may not be used to build competing products or services", _ev(doc, m))
+        return _term("limits use for products, services or models that compete with the licensor",
+                     _ev(doc, m))
     return _term(None)
 
 
