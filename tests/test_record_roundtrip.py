@@ -182,3 +182,22 @@ def test_record_changed_while_recording_is_refused(release_dir: Path) -> None:
     hashes["LICENSE"] = "0" * 64  # as if the file changed between hashing and reading
     with pytest.raises(InputError, match="changed while the record was being made"):
         build(release, hashes=hashes, run_pipeline=False)
+
+
+def test_cli_record_output_file_and_show_it(release_dir: Path, isolated: Path) -> None:
+    from typer.testing import CliRunner
+
+    from modelclear.cli import app, main
+
+    out = isolated / "rec.json"
+    runner = CliRunner()
+    res = runner.invoke(app, ["record", str(release_dir), "-q", "--note", "n1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    rec = Record.from_json(out.read_bytes(), str(out))
+    assert rec.data["note"] == "n1"
+    res = runner.invoke(app, ["show", str(out), "--json"])
+    assert json.loads(res.output)["record_hash"]["value"] == rec.record_hash
+    data = json.loads(out.read_text())
+    data["note"] = "edited"
+    out.write_text(json.dumps(data))
+    assert main(["show", str(out)]) == 2  # self-hash mismatch: refused, one-line error

@@ -96,6 +96,15 @@ def test_added_and_removed_files(release_dir: Path) -> None:
     assert added.new_size == 6 and added.old_sha256 is None
 
 
+def test_added_license_document(release_dir: Path) -> None:
+    rec = build_record(release_dir)
+    (release_dir / "NOTICE").write_text("Portions copyright Example Labs.\n")
+    report = verify(open_release(str(release_dir)), rec)
+    assert [(d.path, d.kind, d.status) for d in report.documents] == [
+        ("NOTICE", "notice", "added")]
+    assert _codes(report) == ["MC181"]
+
+
 def test_removed_license_document(release_dir: Path) -> None:
     rec = build_record(release_dir)
     (release_dir / "LICENSE").unlink()

@@ -41,7 +41,7 @@ def _status(status: str, detail: str | None = None) -> dict[str, Any]:
     return {"status": status, "detail": detail}
 
 
-def _component_of() -> Callable[[str], str] | None:
+def component_lookup() -> Callable[[str], str] | None:
     try:
         from ..analyzers.inventory import component_of
     except ImportError:
@@ -49,7 +49,7 @@ def _component_of() -> Callable[[str], str] | None:
     return component_of
 
 
-def _fallback_kind(path: str) -> str | None:
+def fallback_kind(path: str) -> str | None:
     """Only used when the inventory analyzer is not installed: the common names."""
     name = path.rsplit("/", 1)[-1].upper()
     if name.startswith(("USE_POLICY", "ACCEPTABLE_USE", "ACCEPTABLE-USE")):
@@ -396,11 +396,11 @@ def build(
         audit, audit_error = run_audit(release, profile, progress)
     audit_json = _audit_sections(audit)
 
-    component_of = _component_of()
+    component_of = component_lookup()
     files = []
     documents = []
     for f in sorted(release.files, key=lambda f: f.path):
-        component = component_of(f.path) if component_of else _fallback_kind(f.path)
+        component = component_of(f.path) if component_of else fallback_kind(f.path)
         files.append({"path": f.path, "size": f.size, "sha256": hashes[f.path],
                       "component": component})
         if component in DOCUMENT_KINDS:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..console import SILENT, ProgressSink
+from ..errors import InputError
 from ..findings import Finding, Severity, finding
 from ..release import Release
 from .model import Record
@@ -247,6 +248,31 @@ def _compare_documents(record: Record, release: Release,
             terms=tuple(terms), terms_compared=compared,
             note=None if compared else "terms not compared: license analyzer not installed",
         ))
+    out += _added_documents(record, release)
+    return out
+
+
+def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
+    """License-type files the record does not have: a new NOTICE or LICENSE changes what
+    governs use even when no recorded file changed."""
+    from .builder import component_lookup, fallback_kind
+
+    component_of = component_lookup() or fallback_kind
+    known = {d["path"] for d in record.documents}
+    out: list[DocumentChange] = []
+    for f in release.files:
+        kind = component_of(f.path)
+        if kind not in ("license", "notice", "acceptable-use-policy") or f.path in known:
+            continue
+        note = None
+        try:
+            report = _analyze_text(f.read_text(), f.path)
+        except InputError as exc:
+            report, note = None, f"not read: {exc.problem}"
+        m = _main_match(report)
+        if m is not None:
+            note = f"identified as {m.id} ({m.match})"
+        out.append(DocumentChange(f.path, kind, "added", note=note))
     return out
 
 
