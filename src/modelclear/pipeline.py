@@ -275,10 +275,7 @@ def run(
 
     texts = _read_texts(release, _license_paths(release, license_report, inventory))
     configs = _configs(release)
-    embedded: dict[str, str] = {}
-    for path, cfg in configs.items():
-        if isinstance(cfg, dict) and cfg.get("chat_template"):
-            embedded.setdefault("chat-template", f"{path} (chat_template)")
+    embedded = _embedded(release, configs)
     files = tuple(
         (f.path, getattr(inv, "component", None), getattr(inv, "format", None))
         for f, inv in _inventory_pairs(release, inventory)
@@ -323,6 +320,36 @@ def run(
         license_texts=texts,
         embedded=embedded,
     )
+
+
+def _embedded(release: Release, configs: dict[str, Any]) -> dict[str, str]:
+    """Components carried inside other files, so openness does not call them absent.
+
+    A chat template usually lives in tokenizer_config.json; a GGUF file carries its
+    tokenizer, chat template and architecture in its metadata (read by the bounded
+    GGUF header parser, cached per file, so this costs no extra read).
+    """
+    out: dict[str, str] = {}
+    for path, cfg in configs.items():
+        if isinstance(cfg, dict) and cfg.get("chat_template"):
+            out.setdefault("chat-template", f"{path} (chat_template)")
+    ggufs = [f for f in release.files if f.suffix == ".gguf"]
+    if ggufs:
+        try:
+            from .parsers.gguf import read_gguf
+
+            meta = read_gguf(ggufs[0])
+        except (ImportError, InputError):
+            return out  # a malformed GGUF is the inventory/security analyzers' finding
+        keys = set(meta.metadata)
+        where = ggufs[0].path
+        if "tokenizer.ggml.model" in keys or "tokenizer.ggml.tokens" in keys:
+            out.setdefault("tokenizer", f"{where} (tokenizer.ggml.*)")
+        if any(k.startswith("tokenizer.chat_template") for k in keys):
+            out.setdefault("chat-template", f"{where} (tokenizer.chat_template)")
+        if meta.architecture:
+            out.setdefault("config", f"{where} (general.architecture and {meta.architecture}.*)")
+    return out
 
 
 def _inventory_pairs(release: Release, inventory: Any) -> list[tuple[Any, Any]]:

@@ -222,6 +222,7 @@ def view(result: AuditResult) -> dict[str, Any]:
         "total_bytes": result.total_bytes(),
         "analyzers": result.analyzers,
         "openness": comps,
+        "embedded": dict(result.embedded),
         "card": {
             "file": getattr(card, "file", None),
             "license": getattr(card, "license", None),
