@@ -31,6 +31,9 @@ from modelclear.parsers.detect import (
 )
 
 SNIFF = 64 * 1024
+LFS = (b"version https://git-lfs.github.com/spec/v1\n"
+       b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+       b"size 4976698672\n")
 
 
 def torch_bytes(legacy: bool = False) -> bytes:
@@ -143,6 +146,9 @@ CASES = {
     "text-prose-like-pickle": lambda t: (b"No.", "NOTICE"),
     "binary": lambda t: (bytes(range(256)) * 4, "tokenizer.model"),
     "empty": lambda t: (b"", "empty.txt"),
+    "lfs-pointer": lambda t: (LFS, "model-00001-of-00002.safetensors"),
+    "tensorflow-index": lambda t: (b"\0" * 40 + (0xDB4775248B80FB57).to_bytes(8, "little"),
+                                   "model.ckpt.index"),
 }
 
 
@@ -158,6 +164,23 @@ def test_content_wins_over_the_name():
     assert detect_format(pkl, "model.safetensors") == "pickle"
     assert detect_format(torch_bytes(), "config.json") == "pytorch-zip"
     assert detect_format(st_save({"a": np.zeros(2, np.float32)}), "weights.bin") == "safetensors"
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "model.gguf", "pytorch_model.bin"])
+def test_lfs_pointer_gets_a_clear_error(tmp_path, name):
+    from modelclear.errors import InputError
+    from modelclear.parsers.gguf import read_gguf
+    from modelclear.parsers.safetensors import read_safetensors
+    from modelclear.parsers.torchzip import read_torch_checkpoint
+    from modelclear.release import stat_file
+
+    reader = {"model.safetensors": read_safetensors, "model.gguf": read_gguf,
+              "pytorch_model.bin": read_torch_checkpoint}[name]
+    path = tmp_path / name
+    path.write_bytes(LFS)
+    with pytest.raises(InputError, match="Git LFS pointer"):
+        reader(stat_file(path, name))
+    assert not formats_agree(detect_format(LFS, name), extension_format(name))
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ import zlib
 FORMATS: tuple[str, ...] = (
     "safetensors", "gguf", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "npz",
     "onnx", "tensorflow", "keras", "flax-msgpack", "zip", "7z", "tar", "gzip", "json",
-    "yaml", "python", "markdown", "jinja", "text", "binary", "empty",
+    "yaml", "python", "markdown", "jinja", "text", "binary", "empty", "lfs-pointer",
 )  # fmt: skip
 
 TEXT_FORMATS = frozenset({"text", "json", "yaml", "python", "markdown", "jinja"})
@@ -34,6 +34,11 @@ TEXT_FORMATS = frozenset({"text", "json", "yaml", "python", "markdown", "jinja"}
 #: torch.save's legacy format starts with this number pickled as a protocol-2 LONG1.
 TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _TORCH_LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + TORCH_LEGACY_MAGIC.to_bytes(10, "little")
+
+#: What an un-fetched Git LFS file holds instead of its content.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+#: A TensorFlow checkpoint .index (a LevelDB table) ends with this footer magic.
+_TF_TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
 
 _HDF5 = b"\x89HDF\r\n\x1a\n"
 _7Z = b"7z\xbc\xaf\x27\x1c"
@@ -94,6 +99,16 @@ _AGREES: dict[str, frozenset[str]] = {
 }
 
 
+def lfs_pointer_error(path: str, head: bytes) -> None:
+    """Raise the clear error for a weights file that is still a Git LFS pointer."""
+    if head.startswith(LFS_POINTER):
+        from ..errors import InputError
+
+        raise InputError(
+            path, "is a Git LFS pointer, not the file itself: the download is incomplete"
+        )
+
+
 def extension_format(name: str) -> str | None:
     """The format a file's name claims, or None when the name makes no claim."""
     low = name.lower().rsplit("/", 1)[-1]
@@ -119,6 +134,8 @@ def detect_format(head: bytes, name: str) -> str:
     if not head:
         return "empty"
     claim = extension_format(name)
+    if head.startswith(LFS_POINTER):
+        return "lfs-pointer"
     if head.startswith(b"GGUF"):
         return "gguf"
     if head.startswith(b"\x93NUMPY"):
@@ -146,8 +163,8 @@ def detect_format(head: bytes, name: str) -> str:
         return "pickle"  # joblib's zlib-compressed pickles
     if _is_onnx(head, claim):
         return "onnx"
-    if _is_saved_model(head, name):
-        return "tensorflow"
+    if _is_saved_model(head, name) or (len(head) >= 48 and head.endswith(_TF_TABLE_MAGIC)):
+        return "tensorflow"  # (a small checkpoint .index is seen whole, footer included)
     if _is_msgpack_map(head, claim):
         return "flax-msgpack"
     return "binary"

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
+from .detect import LFS_POINTER, lfs_pointer_error
 from .ggml import file_type_name, ggml_type, quantization_name
 from .tensors import TensorInfo
 
@@ -320,6 +321,7 @@ def clear_cache() -> None:
 def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
     path = cur.file.path
     if cur.size < 4 or cur.take(4, "magic") != GGUF_MAGIC:
+        lfs_pointer_error(path, cur.file.head(len(LFS_POINTER)))
         raise cur.fail("not a GGUF file (missing 'GGUF' magic)")
     (raw_version,) = cur.unpack(struct.Struct("<I"), "version")
     byteorder, e, version = "little", "<", raw_version

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import ReleaseFile
+from .detect import LFS_POINTER, lfs_pointer_error
 from .tensors import TensorInfo
 
 #: The reference loader's own limit on the JSON header.
@@ -74,7 +75,6 @@ class SafetensorsFile:
         return 8 + self.header_size
 
 
-
 def read_safetensors(f: ReleaseFile) -> SafetensorsFile:
     """Parse and check a safetensors header.
 
@@ -91,7 +91,10 @@ def _read_cached(f: ReleaseFile) -> SafetensorsFile:
     path = f.path
     if f.size < 8:
         raise InputError(path, f"too small for safetensors ({f.size} bytes, needs at least 8)")
-    (n,) = struct.unpack("<Q", f.read_at(0, 8))
+    first = f.read_at(0, 8)
+    if first == LFS_POINTER[:8]:
+        lfs_pointer_error(path, f.head(len(LFS_POINTER)))
+    (n,) = struct.unpack("<Q", first)
     if n > MAX_HEADER:
         raise InputError(path, f"header length {n} exceeds the {MAX_HEADER}-byte limit")
     if 8 + n > f.size:

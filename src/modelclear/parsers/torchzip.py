@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
 from . import pickle_machine as pm
-from .detect import TORCH_LEGACY_MAGIC
+from .detect import LFS_POINTER, TORCH_LEGACY_MAGIC, lfs_pointer_error
 from .safetensors import DTYPE_BITS
 from .tensors import TensorInfo
 
@@ -423,6 +423,7 @@ def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
         want = min(want * 8, f.size, MAX_PICKLE)
     values = trace.value
     if not values or values[0] != TORCH_LEGACY_MAGIC:
+        lfs_pointer_error(path, f.head(len(LFS_POINTER)))
         raise InputError(path, "not a PyTorch checkpoint (no zip archive, no legacy magic number)")
     if len(trace.streams) < 5 or len(values) < 5:
         err = trace.error
