@@ -93,6 +93,14 @@ def test_release_without_license_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert mc201["file"] == "README.md" and mc201["line"] == 2
 
 
+def test_card_license_is_not_the_unknown_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _release(tmp_path, "---\nlicense: apache-2.0\n---\n# m\n", {"LICENSE": OWN})
+    data = _json(capsys, ["license", str(root), "--json"])
+    assert {"MC202", "MC207"} <= set(_codes(data))
+
+
 def test_llama_finetune_relabelled_apache(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -254,6 +254,13 @@ def _terms_for(
             terms[name] = ex
     if m.match == "exact":
         changed_set = set()  # misspellings only: no clause changed
+    if m.match == "partial":
+        # only part of the text (or only its name) is known: what the file itself says,
+        # with a line to show for it, beats a summary we cannot evidence
+        for name in TERM_NAMES:
+            ex = extracted.get(name, Term())
+            if terms[name].evidence is None and ex.evidence is not None:
+                terms[name] = ex
     return m.model_copy(
         update={"terms": terms, "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set)}
     )

@@ -160,6 +160,28 @@ def check(
                 )
             )
 
+    unknown = [m for m in report.licenses if m.match == "unknown"]
+    fingerprinted = {fp.license_id for fp in cat.fingerprints}
+    if resolved and primary is None and unknown and resolved <= fingerprinted:
+        # the declared license is one we would recognise, and the file is not it
+        shown = (
+            declared.license
+            if (declared.license or "").lower() != "other"
+            else (declared.license_name)
+        )
+        out.append(
+            finding(
+                "MC202",
+                f"card declares {shown!r} but {unknown[0].file} is not that license "
+                "(unrecognised text)",
+                file=card_file,
+                line=lic_line,
+                quote=f"license: {declared.license}",
+                declared=sorted(resolved),
+                found=None,
+            )
+        )
+
     distinct = {m.id for m in models if m.match in ("exact", "modified")}
     if len(distinct) > 1:
         files = sorted({m.file for m in models})
