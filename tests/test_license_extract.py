@@ -241,6 +241,8 @@ def test_attribution_and_exact_notice() -> None:
         )
         == "yes"
     )
+    publication = "Any publication shall provide appropriate attribution to the Licensor."
+    assert value("attribution_required", GRANT, publication) == "yes"
 
 
 @pytest.mark.parametrize(
