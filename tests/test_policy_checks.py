@@ -427,3 +427,12 @@ def test_fuzz_clause_readers_never_crash() -> None:
             assert value >= 1000
 
     run()
+
+
+def test_deployment_notes_never_change_the_verdict() -> None:
+    res = run(MIT, "regulated-onprem")
+    assert res.verdict is Status.CLEAR
+    ids = [n.id for n in res.notes]
+    assert ids == ["eu-ai-act-high-risk", "eu-ai-act-gpai-modification"]
+    assert "healthcare" in res.notes[0].basis
+    assert not run(MIT, "distillation").notes  # US/CA only

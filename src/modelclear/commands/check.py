@@ -28,6 +28,7 @@ def check_json(result: AuditResult) -> dict[str, Any]:
         "counts": {s.value: len(pol.by_status(s)) for s in Status},
         "checks": [check_dict(c) for c in pol.checks],
         "obligations": [obligation_dict(o) for o in pol.obligations],
+        "notes": [n.model_dump(mode="json") for n in pol.notes],
         "analyzers": result.analyzers,
     }
 

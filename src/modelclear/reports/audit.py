@@ -235,6 +235,8 @@ def view(result: AuditResult) -> dict[str, Any]:
         "counts": {s.value: len(pol.by_status(s)) for s in Status} if pol else {},
         "checks": [check_dict(c) for c in checks],
         "obligations": [obligation_dict(o) for o in (pol.obligations if pol else ())],
+        "notes": [{"id": n.id, "text": n.text, "basis": n.basis} for n in
+                  (pol.notes if pol else ())],
         "licenses": _license_rows(result),
         "security": _security_rows(result),
         "security_files": len(list(getattr(result.security, "files", ()) or ())),
@@ -320,6 +322,10 @@ def print_checks(result: AuditResult, console: Console) -> None:
         console.print("[bold]Obligations if the deployment changes[/]")
         for o in later:
             console.print(f"  • [dim]{escape(o.text)} — {escape(o.condition)}[/]")
+    if pol.notes:
+        console.print("[bold]Notes for this deployment[/] (facts; not counted in the verdict)")
+        for n in pol.notes:
+            console.print(f"  • {escape(n.text)} [dim]({escape(n.basis)})[/]")
     style = STATUS_STYLE[pol.verdict.value]
     counts = ", ".join(f"{len(pol.by_status(s))} {s.value.lower()}" for s in Status)
     console.print(f"Verdict for [bold]{escape(pol.profile)}[/]: [{style}]{pol.verdict.value}[/] "

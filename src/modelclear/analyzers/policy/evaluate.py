@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ...findings import Finding, codes, finding
+from . import origin, regions
 from .checks import (
     Outcome,
     PolicyInputs,
@@ -38,7 +39,7 @@ from .checks import (
     check_territory,
     check_text_kept,
 )
-from .model import Check, PolicyResult, Status, worst
+from .model import Check, Note, PolicyResult, Status, worst
 from .profile import Profile
 
 HardwareFit = Callable[[Any, Any], tuple[Status, str, str]]
@@ -100,7 +101,25 @@ def evaluate(
         checks=tuple(checks),
         obligations=tuple(sorted(out.obligations, key=lambda o: (not o.applies, o.code))),
         license_id=lic.id if lic is not None else None,
+        notes=deployment_notes(profile),
     )
+
+
+def deployment_notes(profile: Profile) -> tuple[Note, ...]:
+    """Facts that follow from the profile's sector and regions alone (never verdicts)."""
+    mine = profile.all_regions()
+    out = []
+    for n in origin.deployment_notes():
+        sectors = set(profile.sector) & set(n.sectors) if "*" not in n.sectors else set(
+            profile.sector) or {"any"}
+        if not sectors or (n.only_when_modifying and not profile.makes_derivatives):
+            continue
+        hit = regions.overlap(mine, frozenset(n.regions))
+        if not hit:
+            continue
+        out.append(Note(id=n.id, text=n.text, basis=f"regions {', '.join(hit)}; sector "
+                        f"{', '.join(sorted(sectors))}"))
+    return tuple(out)
 
 
 def as_findings(result: PolicyResult) -> tuple[Finding, ...]:

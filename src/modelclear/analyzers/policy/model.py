@@ -97,6 +97,14 @@ class Check(Frozen):
         return self.model_dump(mode="json")
 
 
+class Note(Frozen):
+    """A fact about the deployment (sector, regions) that holds whatever the model."""
+
+    id: str
+    text: str
+    basis: str  # which profile fields made it apply
+
+
 class PolicyResult(Frozen):
     profile: str
     scope: str  # "release" (every check) or "license" (a bare license text)
@@ -104,6 +112,7 @@ class PolicyResult(Frozen):
     checks: tuple[Check, ...]
     obligations: tuple[Obligation, ...]
     license_id: str | None = None
+    notes: tuple[Note, ...] = ()
 
     def counted(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if not c.ignored)

@@ -72,6 +72,25 @@ def sector_notes() -> tuple[SectorNote, ...]:
     )
 
 
+@dataclass(frozen=True)
+class DeploymentNote:
+    id: str
+    regions: tuple[str, ...]
+    sectors: tuple[str, ...]
+    text: str
+    only_when_modifying: bool = False
+
+
+@cache
+def deployment_notes() -> tuple[DeploymentNote, ...]:
+    data = _load("sector_notes.toml").get("deployment", {})
+    return tuple(
+        DeploymentNote(id=k, regions=tuple(v["regions"]), sectors=tuple(v["sectors"]),
+                       text=v["text"], only_when_modifying=bool(v.get("only_when_modifying")))
+        for k, v in data.items()
+    )
+
+
 @cache
 def sector_clauses() -> dict[str, tuple[str, ...]]:
     """Sector → regular expressions marking a relevant use restriction in a license."""
