@@ -131,8 +131,9 @@ def test_findings(small, tmp_path):
         dup = rewrite(small, tmp_path / "dup.pt",
                       extra={"small/data.pkl": b"\x80\x02}q\x00.", "small/evil.pkl": b"N.",
                              "small/data/9": b"\0" * 8})
-    codes = sorted(f.code for f in read_torch_zip(rf(dup)).findings)
-    assert codes == ["MC160", "MC163", "MC166"]
+    got = read_torch_zip(rf(dup))
+    assert sorted(f.code for f in got.findings) == ["MC160", "MC163", "MC166"]
+    assert [t.name for t in got.tensors] == ["a", "b"]  # the first data.pkl, as torch reads
     comp = rewrite(small, tmp_path / "comp.pt", method=zipfile.ZIP_DEFLATED)
     got = read_torch_zip(rf(comp))
     assert [f.code for f in got.findings] == ["MC167"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -120,6 +120,7 @@ class ZipMember:
     size: int  # uncompressed size
     compressed_size: int
     method: int  # 0 stored, 8 deflated, …
+    index: int = 0  # position in the central directory (tells duplicates apart)
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _list_members(f: ReleaseFile) -> tuple[list[ZipMember], zipfile.ZipFile, Any
         _check_central_directory(f, fh)
         zf = zipfile.ZipFile(fh)
         members: list[ZipMember] = []
-        for info in zf.infolist():
+        for index, info in enumerate(zf.infolist()):
             fh.seek(info.header_offset)
             local = fh.read(30)
             if len(local) < 30 or local[:4] != b"PK\x03\x04":
@@ -240,6 +241,7 @@ def _list_members(f: ReleaseFile) -> tuple[list[ZipMember], zipfile.ZipFile, Any
                     size=info.file_size,
                     compressed_size=info.compress_size,
                     method=info.compress_type,
+                    index=index,
                 )
             )
         return members, zf, fh
@@ -258,7 +260,8 @@ def _read_member(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember, limit: int) 
     if m.size > limit:
         raise InputError(f.path, f"zip member {m.name!r} is {m.size} bytes (limit {limit})")
     try:
-        with zf.open(m.name) as src:
+        # by entry, not by name: with duplicate names zipfile would pick the last one
+        with zf.open(zf.infolist()[m.index]) as src:
             data = src.read(limit + 1)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise InputError(f.path, f"cannot read zip member {m.name!r}: {exc}") from None
@@ -362,7 +365,7 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
             f"{pkl.name} is not a valid pickle{where}: {err.message if err else 'no object'}",
         )
 
-    def locate(key: str, dtype: str, numel: int) -> tuple[int, int]:
+    def locate(key: str) -> tuple[int, int]:
         m = storage_members.get(key)
         if m is None:
             raise InputError(
@@ -372,7 +375,7 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
         return off, m.size
 
     tensors, storages, known, why = _tensors_from_value(path, trace.value[0], locate)
-    _tensor_findings(path, tensors, storages, known, why, findings)
+    _tensor_findings(path, tensors, known, why, findings)
     if known:
         unused = sorted(set(storage_members) - set(storages))
         if unused:
@@ -472,14 +475,14 @@ def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
             records[key] = (pos + 8, size)
             pos += 8 + size
 
-    def locate(key: str, dtype: str, numel: int) -> tuple[int, int]:
+    def locate(key: str) -> tuple[int, int]:
         rec = records.get(key)
         if rec is None:
             raise InputError(path, f"storage {key!r} used by the pickle has no data record")
         return rec
 
     tensors, storages, known, why = _tensors_from_value(path, values[3], locate)
-    _tensor_findings(path, tensors, storages, known, why, findings)
+    _tensor_findings(path, tensors, known, why, findings)
     return TorchArchive(
         file=path,
         format="pytorch-legacy",
@@ -539,7 +542,7 @@ def _key_name(k: Any) -> str:
 @dataclass
 class _Walk:
     path: str
-    locate: Any
+    locate: Callable[[str], tuple[int, int]]
     tensors: list[tuple[TensorInfo, tuple[str, int, int]]]
     storages: dict[str, Storage]
     known: bool = True
@@ -547,7 +550,7 @@ class _Walk:
 
 
 def _tensors_from_value(
-    path: str, value: Any, locate: Any
+    path: str, value: Any, locate: Callable[[str], tuple[int, int]]
 ) -> tuple[list[tuple[TensorInfo, tuple[str, int, int]]], dict[str, Storage], bool, str]:
     w = _Walk(path=path, locate=locate, tensors=[], storages={})
     _walk(w, value, "", 0)
@@ -673,7 +676,7 @@ def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
         return
     elsize = _BITS[dtype] // 8
     s_elsize = _BITS[sdtype] // 8
-    data_off, present = w.locate(key, sdtype, snumel)
+    data_off, present = w.locate(key)
     declared = snumel * s_elsize
     prev = w.storages.get(key)
     if prev is None:
@@ -707,7 +710,6 @@ def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
 def _tensor_findings(
     path: str,
     tensors: list[tuple[TensorInfo, tuple[str, int, int]]],
-    storages: dict[str, Storage],
     known: bool,
     why: str,
     findings: list[Finding],
