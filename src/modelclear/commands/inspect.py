@@ -5,21 +5,26 @@ from __future__ import annotations
 import typer
 
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, progress, stdout
+from ..inspection import inspect_release
+from ..reports.inspect import render
 from ..sources import open_release
 
 
 @app.command()
 def inspect(
-    target: str = typer.Argument(..., help="Directory, weights/GGUF file, or org/name[@rev]."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
-    hash_files: bool = typer.Option(False, "--hash", help="sha256 every file."),
+    target: str = typer.Argument(
+        ..., help="Directory, weights/GGUF file (or one part of a split set), or "
+        "org/name[@revision] in the Hugging Face cache."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output (schema 1.0)."),
+    hash_all: bool = typer.Option(False, "--hash", help="sha256 of every file (cached)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    """Show what a model release contains."""
+    """Show what a model release contains: files, formats, parameters, architecture, card."""
     release = open_release(target)
+    with progress(show=not (quiet or json_out), transfer=True) as sink:
+        result = inspect_release(release, hash_all=hash_all, progress=sink)
     if json_out:
-        emit_json({"files": [f.path for f in release.files]})
+        emit_json(result.to_json())
     else:
-        for f in release.files:
-            stdout.print(f.path, f.size)
+        render(result, stdout)

@@ -1,0 +1,127 @@
+"""Weights: what each weights file holds, read from headers only.
+
+Dispatches every weights file of the inventory to its bounded parser and keeps a
+per-file summary (tensor count, bytes, dtypes, format metadata) plus the
+release-level facts a user asks first: which formats, which precisions, and
+whether a sharded index is consistent with its shards.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..findings import Finding
+from ..parsers.gguf import read_gguf
+from ..parsers.safetensors import read_safetensors
+from ..parsers.shards import ShardIndex, read_index
+from ..parsers.torchzip import read_torch_checkpoint
+from ..release import Release
+from .inventory import Inventory
+
+PARSED_FORMATS = ("safetensors", "gguf", "pytorch-zip", "pytorch-legacy")
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    path: str
+    format: str
+    tensors: int | None  # None when the format's tensors cannot be listed statically
+    nbytes: int | None
+    dtypes: dict[str, int]  # dtype → number of elements
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "tensors": self.tensors,
+                "tensor_bytes": self.nbytes, "dtypes": dict(self.dtypes),
+                "metadata": self.metadata}
+
+
+@dataclass(frozen=True)
+class Weights:
+    files: tuple[WeightsFile, ...]
+    indexes: tuple[ShardIndex, ...]
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(sorted({f.format for f in self.files}))
+
+    @property
+    def precisions(self) -> dict[str, int]:
+        """dtype → elements across all weights files (the release's precision mix)."""
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.dtypes)
+        return dict(total.most_common())
+
+    def gguf(self) -> tuple[WeightsFile, ...]:
+        return tuple(f for f in self.files if f.format == "gguf")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "formats": list(self.formats),
+            "precisions": self.precisions,
+            "files": [f.to_json() for f in self.files],
+            "indexes": [
+                {"file": i.file, "format": i.format, "total_size": i.total_size,
+                 "tensor_bytes": i.tensor_bytes, "shards": len(i.shards),
+                 "tensors": len(i.weight_map), "verified": i.verified}
+                for i in self.indexes
+            ],
+        }
+
+
+def _dtypes(tensors) -> dict[str, int]:
+    c: Counter[str] = Counter()
+    for t in tensors:
+        c[t.dtype] += t.numel
+    return dict(c.most_common())
+
+
+def analyze(release: Release, inventory: Inventory) -> Weights:
+    files: list[WeightsFile] = []
+    findings: list[Finding] = []
+    indexes: list[ShardIndex] = []
+    for item in inventory.files:
+        rf = release.get(item.path)
+        if rf is None:
+            continue
+        if item.component == "weights-index" and item.format == "json":
+            idx = read_index(release, rf)
+            indexes.append(idx)
+            findings.extend(idx.findings)
+            continue
+        if item.format == "safetensors":
+            st = read_safetensors(rf)
+            findings.extend(st.findings)
+            files.append(WeightsFile(rf.path, "safetensors", len(st.tensors),
+                                     sum(t.nbytes for t in st.tensors), _dtypes(st.tensors),
+                                     dict(st.metadata)))
+        elif item.format == "gguf":
+            g = read_gguf(rf)
+            findings.extend(g.findings)
+            meta: dict[str, Any] = {
+                "version": g.version, "architecture": g.architecture, "name": g.name,
+                "license": g.license, "file_type": g.file_type_name,
+                "quantization": g.quantization, "alignment": g.alignment,
+                "chat_template": g.chat_template is not None,
+                "metadata_keys": len(g.metadata),
+            }
+            if g.split is not None:
+                meta["split"] = {"no": g.split.no, "count": g.split.count}
+            files.append(WeightsFile(rf.path, "gguf", len(g.tensors), g.data_size,
+                                     _dtypes(g.tensors), meta))
+        elif item.format in ("pytorch-zip", "pytorch-legacy"):
+            arc = read_torch_checkpoint(rf)
+            findings.extend(arc.findings)
+            files.append(WeightsFile(
+                rf.path, item.format, len(arc.tensors) if arc.tensors_known else None,
+                sum(s.nbytes for s in arc.storages.values()), _dtypes(arc.tensors),
+                {"pickles": list(arc.pickles), "storages": len(arc.storages),
+                 "version": arc.version, "byteorder": arc.byteorder},
+            ))
+        elif item.component == "weights":
+            files.append(WeightsFile(rf.path, item.format, None, None, {}))
+    return Weights(tuple(files), tuple(indexes), tuple(findings))
