@@ -102,7 +102,9 @@ class Inventory:
     def to_json(self) -> dict[str, Any]:
         return {
             "files": [f.to_json() for f in self.files],
-            "components": {c: len(self.by_component(c)) for c in COMPONENTS if self.by_component(c)},
+            "components": {
+                c: len(self.by_component(c)) for c in COMPONENTS if self.by_component(c)
+            },
             "missing": list(self.missing()),
         }
 
