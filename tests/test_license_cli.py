@@ -93,6 +93,18 @@ def test_release_without_license_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert mc201["file"] == "README.md" and mc201["line"] == 2
 
 
+def test_declared_license_without_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _release(tmp_path, "---\nlicense: llama3.2\n---\n# m\n", {})
+    data = _json(capsys, ["license", str(root), "--json"])
+    assert "MC200" in _codes(data)
+    (m,) = data["licenses"]
+    assert m["from_declaration"] and m["match"] == "partial" and m["confidence"] < 0.5
+    assert m["id"] == "LicenseRef-scancode-llama-3.2-license-2024" == data["primary"]
+    assert m["terms"]["mau_threshold"]["value"] == 700_000_000
+    assert m["terms"]["mau_threshold"]["evidence"] is None
+    assert (m["file"], m["line_start"]) == ("README.md", 2)
+
+
 def test_card_license_is_not_the_unknown_text(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

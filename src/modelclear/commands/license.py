@@ -83,6 +83,12 @@ def _print_report(report: LicenseReport) -> None:
             f"(confidence {m.confidence:.2f})",
             highlight=False,
         )
+        if m.from_declaration:
+            stdout.print(
+                "  [yellow]named by the model card only: no text of it in the release; "
+                "terms are the catalog's, without evidence[/]",
+                highlight=False,
+            )
         for inc in m.incorporates:
             note = " — can change without notice" if inc.can_change_without_notice else ""
             stdout.print(

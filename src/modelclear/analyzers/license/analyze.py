@@ -151,9 +151,8 @@ class _Locator:
         s, e = self.ws.sentence_of(i)
         end_word = i + len(anchor) - 1
         e = max(e, end_word)
-        if self.ws.ends[e] - self.ws.starts[s] > 400:
-            # a long sentence: keep the clause around the phrase, not the whole paragraph
-            s, e = max(s, i - 12), min(e, end_word + 12)
+        if self.ws.ends[e] - self.ws.starts[s] > 600:
+            s, e = i, end_word  # a run-on paragraph: the phrase itself
         ls, le = self.ws.line_span(s, e)
         return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
 
@@ -432,7 +431,48 @@ def analyze(release: Release, catalog: Catalog | None = None) -> LicenseReport:
         license_paths=[f.path for f in files],
         unreadable=unreadable,
     )
-    return report.model_copy(update={"findings": tuple(findings)})
+    extra = _from_declaration(report, declared, card, cat)
+    return report.model_copy(
+        update={"findings": tuple(findings), "licenses": report.licenses + extra}
+    )
+
+
+def _from_declaration(
+    report: LicenseReport, declared: Declared, card: object | None, cat: Catalog
+) -> tuple[LicenseMatch, ...]:
+    """When no license text is shipped, the license the card names (low confidence).
+
+    Policy still needs *some* terms to judge a release that only declares
+    ``license: llama3.1``; they come from the catalog, flagged ``from_declaration``,
+    with no evidence (the text is not there to quote) and a confidence that says so.
+    """
+    if any(m.kind == "license" and m.match != "unknown" for m in report.licenses):
+        return ()
+    entries = [e for e in (cat.get(i) for i in declared.resolved_ids) if e is not None]
+    entries = [e for e in entries if e.kind == "license"]
+    if not entries or len({e.family or e.id for e in entries}) != 1:
+        return ()
+    entry = max(entries, key=lambda e: e.date or "")  # several versions: the latest
+    file = getattr(card, "file", None) or "README.md"
+    line = card.line_of("license") if card is not None else None  # type: ignore[attr-defined]
+    return (
+        LicenseMatch(
+            id=entry.id,
+            title=entry.title,
+            kind=entry.kind,
+            match="partial",
+            confidence=0.3 if len(entries) == 1 else 0.2,
+            file=file,
+            line_start=line or 1,
+            line_end=line or 1,
+            publisher=entry.publisher,
+            publisher_country=entry.publisher_country,
+            osi_approved=entry.osi_approved,
+            incorporates=tuple(i.as_model() for i in entry.incorporates),
+            terms=entry.catalog_terms(),
+            from_declaration=True,
+        ),
+    )
 
 
 def entries_for(ids: Iterable[str], cat: Catalog) -> list[Entry]:

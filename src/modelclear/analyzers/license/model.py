@@ -73,6 +73,8 @@ class LicenseMatch(Frozen):
     diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
     changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
+    #: no text in the release: named by the card only (terms from the catalog, no evidence)
+    from_declaration: bool = False
 
 
 class Declared(Frozen):
