@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import save_torch_state_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from safetensors.torch import save_file
 
 from modelclear.errors import InputError
@@ -149,3 +151,30 @@ def test_bad_index(tmp_path, content, words):
     with pytest.raises(InputError) as exc:
         index(tmp_path)
     assert words in exc.value.problem
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory) -> Path:
+    return write(tmp_path_factory.mktemp("sharded"))
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 2**70) | st.floats(allow_nan=False)
+    | st.sampled_from(["model-00001-of-00005.safetensors", "model-00005-of-00005.safetensors",
+                     "../x", "/abs", "", "nope"]),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["metadata", "weight_map", "total_size", "model.norm.weight", "x"]),
+        kids, max_size=4),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=JSONISH)
+def test_fuzz_index(sharded, doc):
+    (sharded / INDEX).write_text(json.dumps(doc))
+    try:
+        index(sharded)
+    except InputError as exc:
+        assert exc.problem and "\n" not in exc.problem
