@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..cli import app
 from ..console import progress
 from ..errors import InputError, UsageError
-from ..record import compliance, cyclonedx
-from ..record.builder import build
-from ..record.cli_support import load_profile, looks_like_id, record_from_file
-from ..record.model import Record, RecordError
-from ..record.registry import Registry
-from ..sources import open_release
+
+if TYPE_CHECKING:
+    from ..record.model import Record
 
 FORMATS = ("cyclonedx", "markdown", "html")
 
@@ -24,6 +22,12 @@ def _resolve(ref: str, registry: str | None, profile: str | None, reviewer: str 
              quiet: bool) -> Record:
     """An existing path is a release (or a record JSON file); a hex id is a stored record;
     anything else is opened as a release. A release is recorded on the fly, not stored."""
+    from ..record.builder import build
+    from ..record.cli_support import load_profile, looks_like_id, record_from_file
+    from ..record.model import RecordError
+    from ..record.registry import Registry
+    from ..sources import open_release
+
     p = Path(ref)
     if p.is_file() and p.suffix.lower() == ".json":
         try:
@@ -53,6 +57,8 @@ def export(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Export a clearance record as a CycloneDX 1.6 ML-BOM or compliance documentation."""
+    from ..record import compliance, cyclonedx
+
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")

@@ -8,8 +8,6 @@ import typer
 
 from ..cli import app
 from ..console import emit_json, stdout
-from ..record.cli_support import history_table
-from ..record.registry import Registry
 
 
 @app.command()
@@ -21,6 +19,9 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List clearance records."""
+    from ..record.cli_support import history_table
+    from ..record.registry import Registry
+
     model_id = model
     location = None
     if model is not None and Path(model).exists():

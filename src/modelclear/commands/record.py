@@ -9,10 +9,6 @@ import typer
 from ..cli import app
 from ..console import emit_json, progress, stdout
 from ..errors import InputError
-from ..record.builder import build
-from ..record.cli_support import load_profile, record_summary
-from ..record.registry import Registry
-from ..sources import open_release
 
 
 @app.command()
@@ -38,6 +34,11 @@ def record(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Record what was cleared: files and hashes, license texts, terms, verdicts, reviewer."""
+    from ..record.builder import build
+    from ..record.cli_support import load_profile, record_summary
+    from ..record.registry import Registry
+    from ..sources import open_release
+
     release = open_release(target)
     prof = load_profile(profile)
     with progress(not quiet and not json_out, transfer=True) as sink:

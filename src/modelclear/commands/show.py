@@ -6,7 +6,6 @@ import typer
 
 from ..cli import app
 from ..console import emit_json, stdout
-from ..record.cli_support import record_details, resolve_record
 
 
 @app.command()
@@ -18,6 +17,8 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="The whole record as JSON."),
 ) -> None:
     """Print a clearance record."""
+    from ..record.cli_support import record_details, resolve_record
+
     rec = resolve_record(record_ref, registry)
     if json_out:
         emit_json(rec.to_json())

@@ -7,10 +7,6 @@ import typer
 from ..cli import app
 from ..console import emit_json, progress, stdout
 from ..errors import InputError
-from ..record.cli_support import check_fail_on, drift_view
-from ..record.registry import Registry
-from ..record.verify import verify as verify_release
-from ..sources import open_release
 
 
 @app.command()
@@ -30,6 +26,11 @@ def verify(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Compare a release with its clearance record; exit 1 when it drifted."""
+    from ..record.cli_support import check_fail_on, drift_view
+    from ..record.registry import Registry
+    from ..record.verify import verify as verify_release
+    from ..sources import open_release
+
     fail_on = check_fail_on(fail_on)
     release = open_release(target)
     with Registry(registry) as reg:
