@@ -270,17 +270,26 @@ def main() -> int:
         print(f"\nthroughput on a {mb:.0f} MB torch.save checkpoint (warm page cache, best of 3):")
         for key in (
             "modelclear_in_process_s",
+            "picklescan_in_process_s",
             "modelclear_cli_s",
             "picklescan_cli_s",
             "modelscan_cli_s",
         ):
             if key in t:
                 print(f"  {key[:-2]:<24} {t[key]:8.3f} s  {mb / t[key]:10.0f} MB/s")
+        if "picklescan_in_process_s" in t:
+            ratio = t["picklescan_in_process_s"] / t["modelclear_in_process_s"]
+            print(f"  ratio picklescan/modelclear, scan engine in process: {ratio:.1f}x")
         if "picklescan_cli_s" in t:
-            print(
-                f"  ratio picklescan/modelclear (CLI vs CLI): "
-                f"{t['picklescan_cli_s'] / t['modelclear_cli_s']:.2f}x"
-            )
+            ratio = t["picklescan_cli_s"] / t["modelclear_cli_s"]
+            print(f"  ratio picklescan/modelclear, whole CLI process: {ratio:.2f}x")
+        t0 = time.perf_counter()
+        subprocess.run([MODELCLEAR, "--version"], capture_output=True)
+        t["modelclear_cli_startup_s"] = time.perf_counter() - t0
+        print(
+            "  modelclear CLI start-up alone (`modelclear --version`): "
+            f"{t['modelclear_cli_startup_s']:.2f} s"
+        )
         results["throughput"] = t
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str))

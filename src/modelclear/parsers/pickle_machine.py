@@ -621,6 +621,23 @@ class _Machine:
                 if k not in memo:
                     raise _Fail(f"memo key {k} not found")
                 stack.append(memo[k])
+            elif op == 0x72 or op == 0x6A:  # LONG_BINPUT / LONG_BINGET (big pickles)
+                if pos + 4 > n:
+                    raise _Fail(f"{_OPNAMES[op]} truncated")
+                k = unpack("<I", raw, pos)[0]
+                pos += 4
+                if op == 0x72:
+                    if not stack:
+                        raise _Fail("PUT with an empty stack")
+                    memo[k] = stack[-1]
+                else:
+                    if k not in memo:
+                        raise _Fail(f"memo key {k} not found")
+                    stack.append(memo[k])
+            elif op == 0x4E:  # NONE
+                stack.append(None)
+            elif op == 0x89 or op == 0x88:  # NEWFALSE / NEWTRUE
+                stack.append(op == 0x88)
             elif op == 0x58 or op == 0x8C or op == 0x8D:  # BINUNICODE / SHORT_ / 8
                 if op == 0x8C:
                     ln = self._take(pos, 1, "SHORT_BINUNICODE")[0]
@@ -638,7 +655,9 @@ class _Machine:
                 except UnicodeDecodeError as exc:
                     raise _Fail(f"string is not valid UTF-8: {exc.reason}") from None
             elif op == 0x4B:  # BININT1
-                stack.append(self._take(pos, 1, "BININT1")[0])
+                if pos >= n:
+                    raise _Fail("BININT1 truncated")
+                stack.append(raw[pos])
                 pos += 1
             elif op == 0x4D:  # BININT2
                 stack.append(unpack("<H", self._take(pos, 2, "BININT2"))[0])
@@ -723,24 +742,6 @@ class _Machine:
                 if not stack:
                     raise _Fail("MEMOIZE with an empty stack")
                 memo[len(memo)] = stack[-1]
-            elif op == 0x6A:  # LONG_BINGET
-                k = unpack("<I", self._take(pos, 4, "LONG_BINGET"))[0]
-                pos += 4
-                if k not in memo:
-                    raise _Fail(f"memo key {k} not found")
-                stack.append(memo[k])
-            elif op == 0x72:  # LONG_BINPUT
-                k = unpack("<I", self._take(pos, 4, "LONG_BINPUT"))[0]
-                pos += 4
-                if not stack:
-                    raise _Fail("PUT with an empty stack")
-                memo[k] = stack[-1]
-            elif op == 0x4E:  # NONE
-                stack.append(None)
-            elif op == 0x88:
-                stack.append(True)
-            elif op == 0x89:
-                stack.append(False)
             elif op == 0x47:  # BINFLOAT
                 stack.append(unpack(">d", self._take(pos, 8, "BINFLOAT"))[0])
                 pos += 8
@@ -984,6 +985,9 @@ def _text_int(line: bytes, what: str) -> int:
 # --------------------------------------------------------------------------------------
 
 
+_ATOMS = frozenset({type(None), bool, int, float, str, bytes, Opaque})
+
+
 class _Freezer:
     def __init__(self) -> None:
         self.done: dict[int, Any] = {}
@@ -991,7 +995,7 @@ class _Freezer:
         self.keep: list[Any] = []  # keep originals alive so ids stay unique
 
     def freeze(self, v: Any, depth: int = 0) -> Any:
-        if v is None or isinstance(v, bool | int | float | str | bytes | Opaque):
+        if type(v) in _ATOMS or isinstance(v, bool | int | float | str | bytes | Opaque):
             return v
         if isinstance(v, tuple) and not v:
             return ()

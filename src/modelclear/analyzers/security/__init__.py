@@ -64,6 +64,16 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         out = Outcome(kind="other")
         out.unsupported.append(f"too complex to examine ({type(exc).__name__})")
         out.findings.append(finding("MC341", "file too complex to examine", file=f.path))
+    except Exception as exc:  # noqa: BLE001 - fail closed: unexamined is never clean
+        out = Outcome(kind="other")
+        out.unsupported.append(f"{type(exc).__name__}: {exc}")
+        out.findings.append(
+            finding(
+                "MC341",
+                f"could not be examined ({type(exc).__name__}: {str(exc)[:200]})",
+                file=f.path,
+            )
+        )
     findings = list(out.findings)
     for msg in dict.fromkeys(out.malformed):
         findings.append(finding("MC340", msg, file=f.path))
