@@ -663,11 +663,13 @@ def test_auto_map_and_python_review(tmp_path: Path) -> None:
                     "AutoModel": "modeling_t.TModel",
                     "AutoModelForCausalLM": "org/other--modeling_o.OModel",
                     "AutoTokenizer": ["tokenization_missing.Tok", None],
-                }
+                },
+                "custom_pipelines": {"text-x": {"impl": "pipeline_t.TPipe"}},
             },
             indent=2,
         ).encode(),
         "configuration_t.py": b"class TConfig:\n    pass\n",
+        "pipeline_t.py": b"class TPipe:\n    pass\n",
         "modeling_t.py": b"from .helpers import h\nclass TModel:\n    pass\n",
         "helpers.py": (
             b"import os, subprocess as sp, socket\nimport pickle\nimport torch\n"
@@ -685,6 +687,7 @@ def test_auto_map_and_python_review(tmp_path: Path) -> None:
     cfg = out["config.json"]
     assert cfg.status == "unsafe"
     assert {"MC330", "MC331", "MC332"} <= codes(cfg)
+    assert any("pipeline text-x" in f.message for f in cfg.findings if f.code == "MC330")
     runs = [f for f in cfg.findings if f.code == "MC330" and "modeling_t" in f.message][0]
     assert runs.extra["runs"] == ["modeling_t.py", "helpers.py"]
     assert runs.line is not None and runs.quote == "modeling_t.TModel"
@@ -744,3 +747,37 @@ def test_gguf_chat_template(tmp_path: Path) -> None:
     assert r.status == "unsafe" and "MC350" in codes(r)
     f = [f for f in r.findings if f.code == "MC350"][0]
     assert f.offset is not None and f.offset > 0
+
+
+class _CountingBuffer:
+    """A read-only buffer that counts the bytes the scanner slices out of it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.read = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, key):
+        out = self.data[key]
+        self.read += len(out) if isinstance(key, slice) else 1
+        return out
+
+
+def test_tensor_data_is_not_read() -> None:
+    from modelclear.analyzers.security.files import examine_buffer
+
+    big = bytes(range(256)) * (32 * 1024)  # 8 MiB of "tensor data" per storage
+    data = torch_like_zip(
+        {
+            "archive/data.pkl": pickle.dumps(OrderedDict(w=1), protocol=2),
+            "archive/data/0": big,
+            "archive/data/1": big,
+            "archive/version": b"3\n",
+        }
+    )
+    buf = _CountingBuffer(data)
+    out = examine_buffer(buf, path="m.pt", name="m.pt")
+    assert out.kind == "torch-zip" and not out.malformed
+    assert buf.read < 200_000, buf.read  # directory, headers, data.pkl, 16-byte sniffs

@@ -146,7 +146,7 @@ def _json(f: ReleaseFile, release: Release | None) -> Outcome:
     if f.size > MAX_JSON:
         return Outcome(kind="other")
     data = f.read_bytes(MAX_JSON)
-    if b'"auto_map"' not in data and b'"chat_template"' not in data:
+    if not any(k in data for k in (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"')):
         return Outcome(kind="other")
     text = data.decode("utf-8-sig", "replace")
     try:
@@ -156,10 +156,11 @@ def _json(f: ReleaseFile, release: Release | None) -> Outcome:
         return out
     if not isinstance(obj, dict):
         return out
-    if "auto_map" in obj and release is not None:
+    has_code = "auto_map" in obj or "custom_pipelines" in obj
+    if has_code and release is not None:
         findings, _runs = review_auto_map(obj, file=f.path, text=text, release=release)
         out.findings += findings
-    elif "auto_map" in obj:
+    elif has_code:
         from .remote_code import auto_map_refs
 
         for auto, ref in auto_map_refs(obj):

@@ -60,16 +60,26 @@ def _rules() -> _Rules:
 
 
 def auto_map_refs(config: dict) -> list[tuple[str, str]]:
-    """(auto class, reference) pairs from a config's ``auto_map``."""
-    am = config.get("auto_map")
+    """(auto class, reference) pairs from ``auto_map`` and ``custom_pipelines``.
+
+    Both name code that ``trust_remote_code=True`` imports: ``auto_map`` values are a
+    reference or a list of them (tokenizers: [slow, fast]); ``custom_pipelines`` entries
+    hold an ``impl`` reference.
+    """
     out: list[tuple[str, str]] = []
-    if not isinstance(am, dict):
-        return out
-    for key, val in am.items():
-        vals = val if isinstance(val, list | tuple) else [val]
-        for v in vals:
-            if isinstance(v, str) and v:
-                out.append((str(key), v))
+    am = config.get("auto_map")
+    if isinstance(am, dict):
+        for key, val in am.items():
+            vals = val if isinstance(val, list | tuple) else [val]
+            for v in vals:
+                if isinstance(v, str) and v:
+                    out.append((str(key), v))
+    cp = config.get("custom_pipelines")
+    if isinstance(cp, dict):
+        for task, spec in cp.items():
+            impl = spec.get("impl") if isinstance(spec, dict) else None
+            if isinstance(impl, str) and impl:
+                out.append((f"pipeline {task}", impl))
     return out
 
 
