@@ -44,17 +44,31 @@ def test_mutated_zip_never_raises_unexpectedly(pos: int, value: int, cut: int) -
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.binary(max_size=600), name=st.sampled_from(
-    ["x.pkl", "x.pt", "x.bin", "x.npy", "x.npz", "x.joblib", "x", "x.7z", "x.tar", "x.gz"]))
+@given(
+    data=st.binary(max_size=600),
+    name=st.sampled_from(
+        ["x.pkl", "x.pt", "x.bin", "x.npy", "x.npz", "x.joblib", "x", "x.7z", "x.tar", "x.gz"]
+    ),
+)
 def test_random_bytes_never_raise(data: bytes, name: str) -> None:
     out = examine_buffer(data, path=name, name=name)
     assert out.kind
 
 
 @settings(max_examples=200, deadline=None)
-@given(prefix=st.sampled_from([b"\x93NUMPY\x01\x00", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b",
-                               b"PK\x03\x04", b"\x80\x04", b"\x80\x02\x8a\x0a"]),
-       rest=st.binary(max_size=300))
+@given(
+    prefix=st.sampled_from(
+        [
+            b"\x93NUMPY\x01\x00",
+            b"7z\xbc\xaf\x27\x1c",
+            b"\x1f\x8b",
+            b"PK\x03\x04",
+            b"\x80\x04",
+            b"\x80\x02\x8a\x0a",
+        ]
+    ),
+    rest=st.binary(max_size=300),
+)
 def test_magic_prefixed_garbage_never_raises(prefix: bytes, rest: bytes) -> None:
     out = examine_buffer(prefix + rest, path="f", name="f")
     assert out.kind
