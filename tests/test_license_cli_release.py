@@ -52,13 +52,21 @@ def test_license_file_names() -> None:
         assert not is_license_file(name), name
 
 
+@pytest.mark.parametrize(
+    ("license_kv", "shown"),
+    [
+        ({"general.license": "llama3.1"}, "llama3.1"),
+        ({"general.license": "other", "general.license.name": "deepseek"}, "deepseek"),
+    ],
+)
 def test_gguf_license_disagreeing_with_the_card(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], license_kv: dict, shown: str
 ) -> None:
     root = tmp_path / "rel"
     root.mkdir()
     w = gguf.GGUFWriter(str(root / "m.gguf"), "llama")
-    w.add_license("llama3.1")
+    for key, value in license_kv.items():
+        w.add_string(key, value)
     w.add_tensor("token_embd.weight", np.zeros((2, 32), np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -66,7 +74,7 @@ def test_gguf_license_disagreeing_with_the_card(
     w.close()
     (root / "README.md").write_text("---\nlicense: gemma\n---\n# m\n")
     data = _run(capsys, str(root))
-    assert data["declared"]["gguf_license"] == "llama3.1"
+    assert data["declared"]["gguf_license"] == shown
     codes = [f["code"] for f in data["findings"]]
     assert "MC211" in codes and "MC200" in codes
 

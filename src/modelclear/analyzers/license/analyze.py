@@ -326,7 +326,9 @@ def _declared(release: Release, cat: Catalog) -> tuple[Declared, object | None]:
     card = analyze_card(release)
     gguf_license = _gguf_license(release)
     if card is None:
-        resolved = [e.id for e in cat.resolve_declared(gguf_license)] if gguf_license else []
+        resolved = (
+            [e.id for e in cat.resolve_declared(gguf_license, gguf_license)] if gguf_license else []
+        )
         return Declared(gguf_license=gguf_license, resolved_ids=tuple(resolved)), None
     resolved = [
         e.id for e in cat.resolve_declared(card.license, card.license_name, card.license_link)
@@ -358,6 +360,9 @@ def _gguf_license(release: Release) -> str | None:
     except InputError:
         return None
     value = g.get("general.license")
+    name = g.get("general.license.name")
+    if isinstance(name, str) and (not isinstance(value, str) or value.lower() == "other"):
+        return name  # "other" says nothing; the name is what a catalog lookup can use
     return value if isinstance(value, str) else None
 
 

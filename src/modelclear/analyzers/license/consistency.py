@@ -216,7 +216,7 @@ def check(
                 )
 
     if declared.gguf_license:
-        g = {e.id for e in cat.resolve_declared(declared.gguf_license)}
+        g = {e.id for e in cat.resolve_declared(declared.gguf_license, declared.gguf_license)}
         ours = text_ids | resolved
         if g and ours and not g & ours:
             out.append(
