@@ -59,7 +59,8 @@ _load_commands()
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False, prog_name="modelclear")
+        # Without standalone mode, click hands back the code of an Exit as the result.
+        result = app(args=argv, standalone_mode=False, prog_name="modelclear")
     except InputError as exc:
         stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         stderr.print("interrupted")
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
