@@ -133,6 +133,9 @@ BAD_CASES = {
                        "not covered"),
     "metadata-not-string": (lambda p: raw_file(p, {"__metadata__": {"x": 1}}), "must be a string"),
     "metadata-not-object": (lambda p: raw_file(p, {"__metadata__": [1]}), "object of strings"),
+    "giant-shape-list": (lambda p: raw_file(p, b'{"t": {"dtype": "U8", "shape": ['
+                                            + b"1," * 5_000_000 + b'1], "data_offsets": [0, 1]}}',
+                                            b"\0"), "array of more than"),
     "huge-int": (lambda p: raw_file(p, b'{"t": {"dtype": "U8", "shape": [' + b"9" * 5000
                                     + b'], "data_offsets": [0, 1]}}', b"\0"), "JSON"),
 }

@@ -16,6 +16,7 @@ section) are findings.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,6 +60,14 @@ DTYPE_BITS: dict[str, int] = {
 }
 
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
+
+# Parsed JSON costs ~8 bytes per array element on top of the text, so a header at
+# the 100 MB cap that is one giant "shape" list would cost ~0.5 GB. Real headers
+# are a few MB with arrays of a few dozen characters, so big headers are first
+# checked for absurdly long arrays (a C-speed regex), keeping memory near the text.
+_BIG_HEADER = 8 * 1024 * 1024
+_LONG_ARRAY_CHARS = 65536
+_LONG_ARRAY = re.compile(r"\[[^\[\]{}]{" + str(_LONG_ARRAY_CHARS) + "}")
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,12 @@ def _read_cached(f: ReleaseFile) -> SafetensorsFile:
         raise InputError(
             path, f"header is not valid UTF-8 at byte {8 + exc.start}: {exc.reason}"
         ) from None
+    if n > _BIG_HEADER and (m := _LONG_ARRAY.search(text)) is not None:
+        raise InputError(
+            path,
+            f"header has an array of more than {_LONG_ARRAY_CHARS} characters at byte "
+            f"{8 + m.start()}: not a tensor shape or offset pair",
+        )
     header = _parse_json(path, text)
     if not isinstance(header, dict):
         raise InputError(path, f"header must be a JSON object, not {_jtype(header)}")
