@@ -101,6 +101,9 @@ class ParameterCount:
     breakdown: dict[str, int] = field(default_factory=dict)
     side_tensors: int = 0  # quantization side tensors (scales, zeros, g_idx) not counted
     side_bytes: int = 0
+    #: active minus the input-embedding table (a lookup, not a matmul) when it is not tied
+    #: to the lm_head — the convention some publishers quote (DeepSeek-V2-Lite's "2.4B")
+    active_excluding_embedding: int | None = None
     config_total: int | None = None  # the config formula's total, for cross-checking headers
     config_active: int | None = None
     entries: tuple[ParamEntry, ...] = field(default=(), compare=False, hash=False, repr=False)
@@ -111,6 +114,7 @@ class ParameterCount:
             "schema_version": SCHEMA_VERSION,
             "total": self.total,
             "active": self.active,
+            "active_excluding_embedding": self.active_excluding_embedding,
             "mtp": self.mtp,
             "by_dtype": dict(self.by_dtype),
             "method": self.method,
@@ -460,6 +464,9 @@ def _summarize(
     return ParameterCount(
         total=total,
         active=active,
+        active_excluding_embedding=None if active is None else active - (
+            0 if arch is not None and arch.tie_word_embeddings else breakdown.get("embedding", 0)
+        ),
         mtp=mtp,
         by_dtype=dict(sorted(by_dtype.items(), key=lambda kv: -kv[1])),
         method=method,
