@@ -37,8 +37,11 @@ def _resolve(ref: str, registry: str | None, profile: str | None, reviewer: str 
     if not p.exists() and looks_like_id(ref):
         with Registry(registry) as reg:
             found = reg.find(ref)
+            where = reg.display_url
         if found is not None:
             return found
+        if "/" not in ref:
+            raise InputError(ref, f"no record with this id in {where}, and no such release")
     release = open_release(ref)
     with progress(not quiet, transfer=True) as sink:
         return build(release, profile=load_profile(profile), reviewer=reviewer, progress=sink)

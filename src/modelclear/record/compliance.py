@@ -53,16 +53,25 @@ def _human_size(n: int) -> str:
 
 
 def _terms(record: Record) -> list[dict[str, Any]]:
+    """Per license: its terms in the order the license model lists them, with evidence."""
+    from ..analyzers.license.model import TERM_NAMES
+
+    order = {name: i for i, name in enumerate(TERM_NAMES)}
     out = []
     for m in (record.data.get("license") or {}).get("licenses", []):
-        for name, term in (m.get("terms") or {}).items():
+        rows = []
+        terms = m.get("terms") or {}
+        for name in sorted(terms, key=lambda n: (order.get(n, len(order)), n)):
+            term = terms[name]
             ev = term.get("evidence") or {}
-            out.append({
-                "license": m["id"], "term": name.replace("_", " "),
+            rows.append({
+                "term": name.replace("_", " "),
                 "value": term.get("value"), "detail": term.get("detail"),
                 "where": f"{ev['file']}:{ev['line_start']}" if ev else None,
-                "quote": ev.get("quote"),
+                "quote": " ".join(str(ev.get("quote") or "").split()) or None,
             })
+        if rows:
+            out.append({"id": m["id"], "title": m.get("title"), "rows": rows})
     return out
 
 
@@ -75,6 +84,51 @@ def _publishers(record: Record) -> list[str]:
             if who not in seen:
                 seen.append(who)
     return seen
+
+
+def _sizing_facts(sizing: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The few sizing numbers a compliance reader needs; the rest stays in the record."""
+    if not sizing:
+        return []
+    facts: list[tuple[str, str]] = []
+    params = sizing.get("parameters")
+    if isinstance(params, dict) and params.get("total"):
+        active = params.get("active")
+        facts.append(("Parameters", f"{params['total']:,}" + (
+            f" ({active:,} active per token)" if active and active != params["total"] else "")))
+    weights = sizing.get("weights_bytes")
+    if isinstance(weights, dict):
+        native = weights.get("native")
+        if isinstance(native, int):
+            facts.append((f"Weights ({weights.get('native_format') or 'native'})",
+                          _human_size(native)))
+        for prec in ("bf16", "fp8", "int8", "int4"):
+            if isinstance(weights.get(prec), int):
+                facts.append((f"Weights at {prec}", _human_size(weights[prec])))
+    if isinstance(sizing.get("kv_cache_bytes_per_token"), int):
+        facts.append(("KV cache per token", _human_size(sizing["kv_cache_bytes_per_token"])))
+    if isinstance(sizing.get("context"), int):
+        facts.append(("Context assumed", f"{sizing['context']:,} tokens"))
+    if isinstance(sizing.get("concurrency"), int):
+        facts.append(("Concurrency assumed", str(sizing["concurrency"])))
+    if not facts:
+        facts = [(str(k), str(v)) for k, v in sizing.items()
+                 if isinstance(v, str | int | float) and k != "schema_version"]
+    return facts
+
+
+def _security_facts(security: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not security:
+        return []
+    summary = security.get("summary")
+    facts = ([(f"files {k}", str(v)) for k, v in summary.items()]
+             if isinstance(summary, dict) else [])
+    for key in ("findings_by_severity", "files_by_severity"):
+        if isinstance(security.get(key), dict):
+            facts += [(f"findings {k}", str(v)) for k, v in security[key].items()]
+    if security.get("allowlist_version"):
+        facts.append(("safe-globals allowlist", str(security["allowlist_version"])))
+    return facts
 
 
 def context(record: Record) -> dict[str, Any]:
@@ -103,6 +157,8 @@ def context(record: Record) -> dict[str, Any]:
         "contacts": contacts,
         "verdicts": policy.get("verdicts", []),
         "overall": policy.get("overall"),
+        "sizing_facts": _sizing_facts(data.get("sizing")),
+        "security_facts": _security_facts(data.get("security")),
         "not_run": {k: v for k, v in data["analyses"].items() if v["status"] != "analysed"},
     }
 

@@ -65,7 +65,8 @@ def _term_text(name: str, term: dict[str, Any]) -> str:
     ev = term.get("evidence") or {}
     text = f"{label}: {value}" + (f" ({detail})" if detail else "")
     if ev.get("quote"):
-        text += f' — {ev["file"]}:{ev["line_start"]} "{ev["quote"]}"'
+        quote = " ".join(str(ev["quote"]).split())
+        text += f' — {ev["file"]}:{ev["line_start"]} "{quote}"'
     return text
 
 
@@ -75,7 +76,7 @@ def restrictions_and_obligations(record: Record) -> tuple[list[str], list[str]]:
     obligations: list[str] = []
     lic = record.data.get("license") or {}
     for m in lic.get("licenses", []):
-        if m.get("kind") not in ("license", "acceptable-use-policy"):
+        if m.get("kind") == "notice":
             continue
         for name, term in (m.get("terms") or {}).items():
             value = term.get("value")
