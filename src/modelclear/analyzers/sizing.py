@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import InputError, UsageError
 from ..findings import Finding, finding
+from ..parsers.ggml import GGMLType, ggml_type
 from ..parsers.tensors import TensorInfo
 from .architecture import Architecture, Quantization
 from .params import (
@@ -161,14 +162,10 @@ def linear_bytes(e: ParamEntry, precision: str) -> int:
     raise UsageError(f"unknown precision {precision!r}")
 
 
-def _ggml(precision: str) -> Any:
-    """A ggml quantization type (Q4_K, Q8_0, IQ2_XXS…) from the parsers' ggml table."""
-    try:
-        from ..parsers import ggml  # the table helper A maintains (data/ggml_types.toml)
-    except ImportError:
-        return None
-    fn = getattr(ggml, "ggml_type", None)
-    return fn(precision.upper()) if fn is not None else None
+def _ggml(precision: str) -> GGMLType | None:
+    """A ggml quantization type (Q4_K, Q8_0, IQ2_XXS…) from the one ggml table."""
+    t = ggml_type(precision.upper())
+    return t if t is not None and t.block_size > 0 and not t.removed else None
 
 
 def native_linear_bytes(e: ParamEntry, q: Quantization) -> int | None:
