@@ -11,7 +11,6 @@ import importlib
 import pkgutil
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
@@ -64,14 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         stderr.print("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2
+    except typer.TyperException as exc:  # typer's own click: usage errors, bad options
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            stderr.print(f"error: {escape(str(exc))}")
+        code = getattr(exc, "exit_code", 2)
+        return code if isinstance(code, int) else 2
     except KeyboardInterrupt:
         stderr.print("interrupted")
         return 130

@@ -21,7 +21,7 @@ def demo(
     profile: str = typer.Option("internal-tool", "--profile", "-p",
                                 help="Built-in profile for the check and the audit."),
 ) -> None:
-    """Build a demo release offline and run inspect, license, scan, plan, audit, record and verify."""
+    """Build a demo release offline; run inspect, license, scan, plan, audit, record, verify."""
     from ..cli import main
 
     with tempfile.TemporaryDirectory(prefix="modelclear-demo-") as tmp:
