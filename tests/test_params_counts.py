@@ -436,3 +436,30 @@ def test_stacked_expert_tensors_transformers_v5_layout():
     assert c.total == routed + 128
     assert c.active == routed * 2 // 8 + 128
     assert c.breakdown["routed_experts"] == routed and c.breakdown["router"] == 128
+
+
+def test_split_gguf_set_counted_once_as_a_whole(tmp_path):
+    gguf = pytest.importorskip("gguf")
+    path = tmp_path / "tiny.gguf"
+    w = gguf.GGUFWriter(str(path), "llama", split_max_tensors=2)
+    w.add_block_count(1)
+    w.add_embedding_length(32)
+    w.add_head_count(2)
+    w.add_token_list([f"t{i}" for i in range(20)])
+    shapes = {"token_embd.weight": (20, 32), "blk.0.attn_q.weight": (32, 32),
+              "blk.0.attn_k.weight": (32, 32), "blk.0.attn_v.weight": (32, 32),
+              "output.weight": (20, 32)}
+    for name, shape in shapes.items():
+        w.add_tensor(name, np.zeros(shape, np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    parts = sorted(p.name for p in tmp_path.glob("*.gguf"))
+    assert parts == ["tiny-00001-of-00003.gguf", "tiny-00002-of-00003.gguf",
+                     "tiny-00003-of-00003.gguf"]
+    rel = open_release(str(tmp_path / parts[1]))
+    headers = weight_headers(rel)
+    assert headers is not None and len(headers.files) == 3
+    c = params.analyze(rel, arch_analyze(rel), headers.tensors)
+    assert c.total == sum(a * b for a, b in shapes.values())
