@@ -192,6 +192,7 @@ BAD = {
     "v1": (build(version=1), "version 1"),
     "v4": (build(version=4), "unsupported GGUF version 4"),
     "tensor-count": (build(n_t=2**60), "declares 1152921504606846976 tensors"),
+    "kv-limit": (build(n_kv=200_000) + b"\0" * 13 * 200_000, "limit 100000"),
     "kv-count": (build(n_kv=2**63), "metadata entries"),
     "array-2^60": (build([kv("a", ARR, struct.pack("<IQ", U32, 2**60))]), "declares"),
     "string-array-2^60": (build([kv("a", ARR, struct.pack("<IQ", STR, 2**60))]), "declares"),

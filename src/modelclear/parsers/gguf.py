@@ -39,6 +39,10 @@ MAX_ARRAY_DEPTH = 8
 MAX_STRING = MAX_WHOLE_READ
 #: array elements kept per key unless the key is asked for in full.
 KEEP_VALUES = 16
+#: Counts far beyond any real file (llama.cpp writes ~50 keys and a few thousand
+#: tensors); each parsed entry costs ~100x its on-disk size, so they are capped.
+MAX_KV = 100_000
+MAX_TENSORS = 1_000_000
 
 _CHUNK = 1 << 20
 
@@ -349,6 +353,10 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
         raise cur.fail(f"declares {n_kv} metadata entries, more than the file can hold")
     if n_tensors * 24 > cur.remaining:
         raise cur.fail(f"declares {n_tensors} tensors, more than the file can hold")
+    if n_kv > MAX_KV:
+        raise cur.fail(f"declares {n_kv} metadata entries (limit {MAX_KV})")
+    if n_tensors > MAX_TENSORS:
+        raise cur.fail(f"declares {n_tensors} tensors (limit {MAX_TENSORS})")
 
     metadata: dict[str, GGUFValue] = {}
     for i in range(n_kv):

@@ -39,6 +39,8 @@ from .tensors import TensorInfo
 
 #: central directories larger than this are refused (a 100k-member archive needs ~10 MB)
 MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
+#: members beyond this are refused (real checkpoints hold one member per storage)
+MAX_MEMBERS = 500_000
 #: data.pkl larger than this is not simulated (tensor shapes reported unknown)
 MAX_PICKLE = MAX_WHOLE_READ
 #: nesting followed when looking for tensors in the unpickled object graph
@@ -205,6 +207,8 @@ def _check_central_directory(f: ReleaseFile, fh: Any) -> None:
             f.path,
             f"zip central directory ({cd_size} bytes at {cd_offset}) runs past its end record",
         )
+    if count > MAX_MEMBERS:
+        raise InputError(f.path, f"zip declares {count} entries (limit {MAX_MEMBERS})")
     if count * 46 > cd_size:
         raise InputError(
             f.path, f"zip declares {count} entries, more than its central directory can hold"
