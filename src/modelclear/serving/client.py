@@ -219,7 +219,12 @@ class OpenAIClient:
     async def _stream_once(self, path: str, body: dict[str, Any], rec: Completion) -> None:
         parser = SSEParser()
         try:
-            async with self._client.stream("POST", path, json=body) as resp:
+            # ensure_ascii: a lone surrogate in a probe (malformed unicode) must still be sent,
+            # as a JSON escape, rather than fail to encode as UTF-8.
+            payload = json.dumps(body, ensure_ascii=True).encode("ascii")
+            async with self._client.stream(
+                "POST", path, content=payload, headers={"Content-Type": "application/json"}
+            ) as resp:
                 rec.status = resp.status_code
                 if resp.status_code >= 400:
                     raw = await _read_bounded(resp, 4096)
