@@ -781,3 +781,29 @@ def test_tensor_data_is_not_read() -> None:
     out = examine_buffer(buf, path="m.pt", name="m.pt")
     assert out.kind == "torch-zip" and not out.malformed
     assert buf.read < 200_000, buf.read  # directory, headers, data.pkl, 16-byte sniffs
+
+
+def test_training_args_style_pickles_need_review_but_are_not_unsafe(tmp_path: Path) -> None:
+    """transformers' training_args.bin: a dataclass rebuilt field by field, enums by value."""
+    obj = call(
+        g("copyreg", "_reconstructor"),
+        g("transformers.training_args", "TrainingArguments"),
+        g("builtins", "object"),
+        b"N",
+    )
+    state = (
+        b"}("
+        + s("eval_strategy")
+        + call(g("transformers.trainer_utils", "IntervalStrategy"), s("steps"))
+        + s("learning_rate")
+        + b"G"
+        + struct.pack(">d", 3e-4)
+        + b"u"
+    )
+    r = one(tmp_path, "training_args.bin", wrap(obj + state + b"b"))
+    assert r.status == "clean", r.findings
+    assert "MC312" in codes(r)
+    assert "transformers.training_args.TrainingArguments" in callables(r)
+    # the same file with one gadget more is unsafe
+    evil = wrap(obj + state + b"b0" + call(g("os", "system"), s(SHELL)))
+    assert one(tmp_path / "e", "training_args.bin", evil).status == "unsafe"
