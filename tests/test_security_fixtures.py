@@ -807,3 +807,25 @@ def test_training_args_style_pickles_need_review_but_are_not_unsafe(tmp_path: Pa
     # the same file with one gadget more is unsafe
     evil = wrap(obj + state + b"b0" + call(g("os", "system"), s(SHELL)))
     assert one(tmp_path / "e", "training_args.bin", evil).status == "unsafe"
+
+
+def test_ordinary_tokenizer_code_is_not_unsafe(tmp_path: Path) -> None:
+    """save_vocabulary-style writes and on-demand imports inside functions are notes."""
+    code = (
+        b"import os\nimport importlib\n\n"
+        b"class Tok:\n"
+        b"    def save_vocabulary(self, d, prefix=None):\n"
+        b"        path = os.path.join(d, 'vocab.txt')\n"
+        b"        with open(path, 'w', encoding='utf-8') as f:\n"
+        b"            f.write('x')\n"
+        b"        return (path,)\n"
+        b"    def backend(self, name):\n"
+        b"        return importlib.import_module(name)\n"
+    )
+    r = one(tmp_path, "tokenization_x.py", code)
+    assert r.status == "clean", r.findings
+    assert {"MC337", "MC335"} <= codes(r)
+    assert all(str(f.severity) == "low" for f in r.findings)
+    # the same write at module level runs on import: unsafe
+    r = one(tmp_path / "b", "tokenization_y.py", b"open('/etc/x', 'w').write('x')\n")
+    assert r.status == "unsafe" and {"MC337", "MC339"} <= codes(r)

@@ -18,7 +18,7 @@ from importlib import resources
 from posixpath import dirname, join, normpath
 from typing import Any
 
-from ...findings import Finding, finding
+from ...findings import Finding, Severity, finding
 from ...release import Release
 
 
@@ -37,6 +37,10 @@ _CODES = {
     "file_write": "MC337",
     "pickle_load": "MC338",
 }
+
+
+#: categories that are only notes when the call sits inside a function
+_LOW_IN_FUNCTIONS = frozenset({"file_write", "dynamic_import"})
 
 
 @cache
@@ -276,6 +280,9 @@ class _Review(ast.NodeVisitor):
         quote = self.lines[ln - 1].strip()[:200] if ln and ln - 1 < len(self.lines) else None
         at_import = self.depth == 0
         when = " at import time" if at_import else ""
+        # tokenizers' save_vocabulary() writes files and loaders import modules by name on
+        # request: inside functions those are ordinary library behaviour, worth a note
+        severity = Severity.LOW if not at_import and cat in _LOW_IN_FUNCTIONS else None
         self.findings.append(
             finding(
                 _CODES[cat],
@@ -285,6 +292,7 @@ class _Review(ast.NodeVisitor):
                 quote=quote,
                 callable=dotted,
                 import_time=at_import,
+                severity=severity,
             )
         )
         if at_import and cat in ("process", "dynamic_code", "network", "file_write"):
