@@ -146,3 +146,34 @@ def test_cli_export_cyclonedx_to_file_and_stdout(release_dir: Path, isolated: Pa
     res = runner.invoke(app, ["export", str(release_dir), "--format", "cyclonedx", "-q"])
     assert res.exit_code == 0 and cx.validate(res.output) is None
     assert main(["export", str(release_dir), "--format", "spdx"]) == 2
+
+
+def test_single_gguf_file_bom(isolated: Path) -> None:
+    """A bare GGUF file: architecture and declared license come from its metadata."""
+    from modelclear.demo import build_demo
+
+    root = build_demo(isolated / "demo")
+    [gguf] = sorted(root.glob("*.gguf"))
+    rec = build_record(gguf, run_pipeline=True)
+    assert rec.data["model"]["source_kind"] == "gguf"
+    assert [f["path"] for f in rec.data["files"]] == [gguf.name]
+    doc = cx.to_cyclonedx(rec)
+    assert cx.validate(doc) is None
+    model = _model(doc)
+    assert model["modelCard"]["modelParameters"]["architectureFamily"] == "llama"
+    declared = rec.data["license"]["declared"]["gguf_license"]
+    assert {"license": {"acknowledgement": "declared", "name": f"LicenseRef-gguf-{declared}"}
+            } in model["licenses"]
+
+
+def test_restrictions_and_obligations_in_model_card(release_dir: Path) -> None:
+    if not license_analyzer_available():
+        pytest.skip("license analyzer not installed")
+    rec = build_record(release_dir)
+    restrictions, obligations = cx.restrictions_and_obligations(rec)
+    assert any("mau threshold: 5000000" in r and "LICENSE:7" in r for r in restrictions)
+    assert any("attribution required: yes (Built with Example)" in o for o in obligations)
+    risks = _model(cx.to_cyclonedx(rec))["modelCard"]["considerations"]["ethicalConsiderations"]
+    assert {r["name"] for r in risks} == (
+        {f"Use restriction: {r}" for r in restrictions}
+        | {f"Obligation: {o}" for o in obligations})

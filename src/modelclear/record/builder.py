@@ -167,9 +167,20 @@ def _card(release: Release, hashes: Mapping[str, str]) -> tuple[dict[str, Any] |
     return data, _status("analysed")
 
 
-def _architecture(release: Release) -> tuple[dict[str, Any] | None, dict]:
+def _architecture(release: Release,
+                  audit_json: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict]:
     f = release.get("config.json")
     if f is None:
+        # A GGUF file carries its architecture in its metadata; the audit read it.
+        arch = audit_json.get("architecture")
+        if isinstance(arch, dict) and arch.get("model_type"):
+            archs = arch.get("architectures")
+            return (
+                {"file": str(arch.get("file") or release.files[0].path),
+                 "architectures": [str(a) for a in archs] if isinstance(archs, list) else [],
+                 "model_type": str(arch["model_type"])},
+                _status("analysed"),
+            )
         return None, _status("absent", "no config.json at the top of the release")
     try:
         cfg = json.loads(f.read_text(MAX_CONFIG_BYTES))
@@ -408,7 +419,7 @@ def build(
 
     retrieved, basis = _retrieved(release, retrieved_at)
     card, card_status = _card(release, hashes)
-    arch, arch_status = _architecture(release)
+    arch, arch_status = _architecture(release, audit_json)
     lic, lic_status = _license(release, audit)
     policy, policy_status = _policy(audit_json, profile)
     security, security_status = _summary(audit, audit_json, "security")

@@ -150,6 +150,16 @@ def _licenses(record: Record) -> list[Any]:
                 text=AttachedText(content=text, content_type="text/plain") if text else None,
                 acknowledgement=LicenseAcknowledgement.DECLARED,
             ))
+    gguf = (lic.get("declared") or {}).get("gguf_license")
+    if gguf:
+        spdx = fixup_id(str(gguf))
+        key = spdx or str(gguf)
+        if key not in seen:
+            seen.add(key)
+            out.append(DisjunctiveLicense(
+                id=spdx, name=None if spdx else f"LicenseRef-gguf-{key}",
+                acknowledgement=LicenseAcknowledgement.DECLARED,
+            ))
     if not out:
         # No analysis and no declaration: still attach what the release's files say.
         for d in record.documents:
