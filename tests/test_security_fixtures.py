@@ -829,3 +829,52 @@ def test_ordinary_tokenizer_code_is_not_unsafe(tmp_path: Path) -> None:
     # the same write at module level runs on import: unsafe
     r = one(tmp_path / "b", "tokenization_y.py", b"open('/etc/x', 'w').write('x')\n")
     assert r.status == "unsafe" and {"MC337", "MC339"} <= codes(r)
+
+
+BENIGN_TEMPLATES = [
+    # Llama-3.1-style: dates, tools, ipython role
+    "{%- set date_string = strftime_now('%d %b %Y') -%}{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']"
+    " | trim %}{%- set messages = messages[1:] %}{%- else %}{%- set system_message = '' %}"
+    "{%- endif %}{{ 'Today Date: {}.'.format(date_string) }}"
+    "{%- for message in messages %}{%- if message.role == 'ipython' %}"
+    "{{ message.content | tojson }}{%- elif message.tool_calls is defined %}"
+    "{%- for tc in message.tool_calls %}{{ tc.function.name }}"
+    "{{ tc.function.arguments | tojson }}{%- endfor %}{%- else %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+    "message['content'] | trim + '<|eot_id|>' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>' }}"
+    "{%- endif %}",
+    # Qwen3-style: reasoning content split, namespace flags, loop controls
+    "{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}"
+    "{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}"
+    "{%- if ns.multi_step_tool and message.role == 'user' %}{%- set ns.multi_step_tool = false"
+    " %}{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}"
+    "{%- for message in messages %}{%- set content = message.content if message.content is "
+    "string else '' %}{%- if '</think>' in content %}{%- set reasoning_content = content."
+    "split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}{%- endif %}"
+    "{{ '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>\\n' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- if enable_thinking "
+    "is defined and enable_thinking is false %}{{ '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}",
+    # Mistral-style: alternation check with raise_exception, macros
+    "{%- macro render(m) -%}[INST] {{ m['content'] }} [/INST]{%- endmacro -%}"
+    "{{ bos_token }}{%- for message in messages %}{%- if (message['role'] == 'user') != "
+    "(loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate') }}"
+    "{%- endif %}{%- if message['role'] == 'user' %}{{ render(message) }}{%- else %}"
+    "{{ message['content'] + eos_token }}{%- endif %}{%- endfor %}",
+]
+
+
+@pytest.mark.parametrize("template", BENIGN_TEMPLATES, ids=["llama3", "qwen3", "mistral"])
+def test_real_world_style_templates_are_clean(tmp_path: Path, template: str) -> None:
+    out = scan(
+        tmp_path,
+        {
+            "tokenizer_config.json": json.dumps({"chat_template": template}).encode(),
+            "chat_template.jinja": template.encode(),
+        },
+    )
+    for r in out.values():
+        assert r.status == "clean", r.findings
+        assert not [f for f in r.findings if f.severity.rank >= 2], r.findings

@@ -10,6 +10,7 @@ look at the tree: dunder or private attributes, attribute names assembled from s
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +53,9 @@ def _rules() -> _Rules:
     text = (resources.files("modelclear") / "data" / "safe_globals.toml").read_text("utf-8")
     t = tomllib.loads(text)["chat_templates"]
     return _Rules(frozenset(t["names"]), frozenset(t["pivot_names"]), frozenset(t["methods"]))
+
+
+_FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 def _const_str(n: nodes.Node) -> str | None:
@@ -177,7 +181,8 @@ def review_template(
             meth = node.node.attr
             if meth == "format" and isinstance(node.node.node, nodes.Const):
                 fmt = str(node.node.node.value)
-                if "{" in fmt and ("__" in fmt or "." in fmt.split("{", 1)[1]):
+                # "{0.__class__}" / "{m[key]}": str.format walks attributes and items
+                if any(("." in fld or "[" in fld) for fld in _FIELD.findall(fmt)):
                     emit("MC350", fmt, f"str.format template {fmt[:60]!r} walks attributes", node)
                 continue
             if not meth.startswith("_") and meth not in r.methods:
