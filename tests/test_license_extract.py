@@ -7,6 +7,8 @@ a detector that only knows the corpus phrasings fails here.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -520,3 +522,19 @@ def test_software_license_phrasings_are_not_model_duties() -> None:
 def test_competing_product_needing_a_license_is_a_competition_clause() -> None:
     got = terms(GRANT, "If you offer a service which directly competes with services provided by the Licensor, you must request a license from the Licensor.")
     assert got["competing_service_restriction"].value is not None
+
+
+def test_only_the_opening_of_a_huge_document_is_read() -> None:
+    from modelclear.analyzers.license import extract
+
+    filler = "This line says nothing at all about anything.\n" * (extract.MAX_TEXT_CHARS // 40)
+    late = "This Agreement is governed by the laws of Ruritania.\n"
+    assert value("governing_law", GRANT, late) is not None
+    assert extract_terms(GRANT + "\n" + filler + late, "LICENSE")["governing_law"].value is None
+
+
+def test_patterns_carry_a_literal_prefilter() -> None:
+    from modelclear.analyzers.license.extract import _mandatory_literal
+
+    assert _mandatory_literal(re.compile(r"\bnot\b(?:[^.]){0,60}\boutputs?\b")) == "output"
+    assert _mandatory_literal(re.compile(r"(?:a|b)c")) is None

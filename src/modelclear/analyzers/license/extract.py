@@ -27,6 +27,10 @@ from .locate import evidence_for_span
 from .model import TERM_NAMES, Evidence, Term
 from .numbers import Quantity, find_quantities
 
+#: characters of one document read by the extractor (the longest model licenses we
+#: know are about 40,000; the full CC BY 4.0 legal code is about 20,000)
+MAX_TEXT_CHARS = 120_000
+
 _QUOTES = {
     "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"', "「": '"', "」": '"',
     "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
@@ -214,6 +218,7 @@ class Speller:
 
     def __init__(self, vocabulary: set[str]) -> None:
         self.vocab = frozenset(w for w in vocabulary if len(w) >= 5)
+        self.longest = max((len(w) for w in self.vocab), default=0)
         self._subst: dict[tuple[int, str], set[str]] = {}
         self._anagram: dict[str, set[str]] = {}
         for w in self.vocab:
@@ -222,6 +227,8 @@ class Speller:
             self._anagram.setdefault("".join(sorted(w)), set()).add(w)
 
     def correct(self, word: str) -> str | None:
+        if len(word) > self.longest:
+            return None
         found: set[str] = set()
         for i in range(len(word)):
             found |= self._subst.get((i, word[:i] + word[i + 1 :]), set())
@@ -295,7 +302,41 @@ class Patterns:
 def _compile(pattern: str, macros: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     for name, value in macros:
         pattern = pattern.replace(f"<{name}>", value)
-    return re.compile(pattern)
+    compiled = re.compile(pattern)
+    need = _mandatory_literal(compiled)
+    if need:
+        _NEEDS[compiled] = need
+    return compiled
+
+
+#: the longest literal every match of a pattern contains: a pattern whose literal is
+#: absent from a text cannot match it, so it is not run (some patterns have nested
+#: sentence gaps, slow on long runs of their first words)
+_NEEDS: dict[re.Pattern[str], str] = {}
+
+
+def _mandatory_literal(pattern: re.Pattern[str]) -> str | None:
+    try:
+        from re import _constants as sre_constants  # type: ignore[attr-defined]
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+    except (ImportError, AttributeError, re.error):  # a Python without these internals
+        return None
+    best = cur = ""
+    for op, av in tree:
+        if op is sre_constants.LITERAL:
+            cur += chr(av)
+            continue
+        if op is not sre_constants.AT:  # \b adds no character
+            best, cur = max(best, cur, key=len), ""
+    best = max(best, cur, key=len).strip()
+    return best if len(best) >= 4 else None
+
+
+def _runs(p: re.Pattern[str], text: str) -> bool:
+    need = _NEEDS.get(p)
+    return need is None or need in text
 
 
 @lru_cache(maxsize=1)
@@ -308,6 +349,8 @@ def patterns() -> Patterns:
 def _first(doc: Doc, pats: list[re.Pattern[str]]) -> re.Match[str] | None:
     best: re.Match[str] | None = None
     for p in pats:
+        if not _runs(p, doc.norm):
+            continue
         m = p.search(doc.norm)
         if m and (best is None or m.start() < best.start()):
             best = m
@@ -318,6 +361,8 @@ def _all(doc: Doc, pats: list[re.Pattern[str]]) -> Iterator[re.Match[str]]:
     seen: set[int] = set()
     hits = []
     for p in pats:
+        if not _runs(p, doc.norm):
+            continue
         for m in p.finditer(doc.norm):
             if m.start() not in seen:
                 seen.add(m.start())
@@ -327,6 +372,8 @@ def _all(doc: Doc, pats: list[re.Pattern[str]]) -> Iterator[re.Match[str]]:
 
 def _any_in(text: str, pats: list[re.Pattern[str]]) -> re.Match[str] | None:
     for p in pats:
+        if not _runs(p, text):
+            continue
         m = p.search(text)
         if m:
             return m
@@ -398,6 +445,11 @@ def extract_terms(
         body = "".join(text.splitlines(keepends=True)[first - 1 : last])
         terms = extract_terms(body, file)
         return {name: _shift_term(t, first - 1) for name, t in terms.items()}
+    if len(text) > MAX_TEXT_CHARS:
+        # license texts are far shorter; a longer document is read in its opening part
+        # so that a hostile file cannot make the reading slow
+        cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
+        text = text[: cut if cut > 0 else MAX_TEXT_CHARS]
     doc = Doc(text, file)
     pt = patterns()
     grant = _first(doc, pt.list("document", "grant"))
