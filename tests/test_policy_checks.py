@@ -436,3 +436,16 @@ def test_deployment_notes_never_change_the_verdict() -> None:
     assert ids == ["eu-ai-act-high-risk", "eu-ai-act-gpai-modification"]
     assert "healthcare" in res.notes[0].basis
     assert not run(MIT, "distillation").notes  # US/CA only
+
+
+def test_license_declared_only_in_card() -> None:
+    lic = LLAMA31.licenses[0].model_copy(update={"file": "README.md", "match": "partial"})
+    rep = LicenseReport(licenses=(lic,), declared=Declared(
+        license="llama3.1", resolved_ids=(lic.id,)))
+    files = (("README.md", "model-card", "markdown"), ("config.json", "config", "json"))
+    res = evaluate(PolicyInputs(scope="release", license=rep, files=files),
+                   load_profile("customer-saas"))
+    ident = res.check("license-identified")
+    assert ident.status is Status.REVIEW and "only declared in the model card" in ident.reason
+    assert res.check("license-text").status is Status.REVIEW
+    assert res.check("user-scale").status is Status.CLEAR  # catalog terms still checked

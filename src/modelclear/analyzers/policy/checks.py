@@ -263,6 +263,12 @@ def check_identified(ctx: PolicyInputs, profile: Profile, out: Outcome) -> Licen
         out.add("MC520", "license-identified", title, Status.REVIEW,
                 "the license text matches no catalogued license; its terms below were "
                 "extracted from the text and need a reader", (where,))
+    elif _is_card(ctx, lic.file):
+        out.add("MC520", "license-identified", title, Status.REVIEW,
+                f"the license is only declared in the model card "
+                f"({declared.license or lic.id}); its terms come from the catalog entry for "
+                f"{lic.title}, not from a text shipped with the release",
+                (where, *_card_ev(ctx, "license")))
     elif lic.match == "partial":
         out.add("MC520", "license-identified", title, Status.REVIEW,
                 f"only part of {lic.title} was recognised; the rest of the text may change "
@@ -277,6 +283,21 @@ def check_identified(ctx: PolicyInputs, profile: Profile, out: Outcome) -> Licen
         out.add("MC520", "license-identified", title, Status.CLEAR,
                 f"{lic.title} ({lic.id}), {lic.match} match", (where,))
     return lic
+
+
+_CARD_NAMES = ("readme", "model_card", "modelcard")
+
+
+def _is_card(ctx: PolicyInputs, path: str) -> bool:
+    """Whether a license match comes from the model card (a declaration, not a text)."""
+    for p, comp, _ in ctx.files:
+        if p == path and comp is not None:
+            return comp == "model-card"
+    card_file = getattr(ctx.card, "file", None)
+    if card_file is not None and card_file == path:
+        return True
+    name = path.rsplit("/", 1)[-1].lower()
+    return ctx.scope == "release" and name.startswith(_CARD_NAMES)
 
 
 def _card_ev(ctx: PolicyInputs, key: str) -> tuple[EvidenceRef, ...]:
@@ -341,9 +362,8 @@ def check_declared(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: 
 def check_text_kept(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Outcome) -> None:
     title = "License text kept with the release"
     ev = (EvidenceRef(source="license", file=lic.file, line=lic.line_start, line_end=lic.line_end),)
-    if ctx.scope == "license" or lic.file in ctx.license_texts or any(
-        p == lic.file for p, _, _ in ctx.files
-    ):
+    if ctx.scope == "license" or (not _is_card(ctx, lic.file) and (
+            lic.file in ctx.license_texts or any(p == lic.file for p, _, _ in ctx.files))):
         out.add("MC511", "license-text", title, Status.CLEAR,
                 f"the text is in {lic.file}; a clearance record (modelclear record) keeps a copy "
                 "as it is today", ev)
