@@ -463,3 +463,53 @@ def test_split_gguf_set_counted_once_as_a_whole(tmp_path):
     assert headers is not None and len(headers.files) == 3
     c = params.analyze(rel, arch_analyze(rel), headers.tensors)
     assert c.total == sum(a * b for a, b in shapes.values())
+
+
+_GPT_OSS_120B = {
+    "model_type": "gpt_oss", "hidden_size": 2880, "num_hidden_layers": 36,
+    "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
+    "num_local_experts": 128, "num_experts_per_tok": 4, "intermediate_size": 2880,
+    "vocab_size": 201088, "tie_word_embeddings": False, "attention_bias": True,
+    "sliding_window": 128, "layer_types": ["sliding_attention", "full_attention"] * 18,
+    "torch_dtype": "bfloat16",
+    "quantization_config": {"quant_method": "mxfp4", "modules_to_not_convert": [
+        "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens",
+        "lm_head"]},
+}
+_GPT_OSS_20B = dict(_GPT_OSS_120B, num_hidden_layers=24, num_local_experts=32,
+                    layer_types=["sliding_attention", "full_attention"] * 12)
+_GLM45_AIR = {
+    "model_type": "glm4_moe", "hidden_size": 4096, "num_hidden_layers": 46,
+    "num_attention_heads": 96, "num_key_value_heads": 8, "head_dim": 128,
+    "intermediate_size": 10944, "moe_intermediate_size": 1408, "n_routed_experts": 128,
+    "n_shared_experts": 1, "num_experts_per_tok": 8, "first_k_dense_replace": 1,
+    "vocab_size": 151552, "attention_bias": True, "num_nextn_predict_layers": 1,
+    "tie_word_embeddings": False, "use_qk_norm": False, "topk_method": "noaux_tc",
+}
+_KIMI_K2 = {
+    "model_type": "deepseek_v3", "hidden_size": 7168, "num_hidden_layers": 61,
+    "num_attention_heads": 64, "num_key_value_heads": 64, "n_routed_experts": 384,
+    "n_shared_experts": 1, "num_experts_per_tok": 8, "moe_intermediate_size": 2048,
+    "first_k_dense_replace": 1, "moe_layer_freq": 1, "vocab_size": 163840,
+    "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+    "qk_nope_head_dim": 128, "v_head_dim": 128, "intermediate_size": 18432,
+    "topk_method": "noaux_tc", "tie_word_embeddings": False,
+}
+
+
+def test_gpt_oss_matches_the_model_card_table():
+    # OpenAI's model card: 116.83B total / 5.13B active, 20.91B / 3.61B; its "active"
+    # leaves out the embedding table (the unembedding is in)
+    for cfg, total, active in ((_GPT_OSS_120B, 116.83e9, 5.13e9),
+                               (_GPT_OSS_20B, 20.91e9, 3.61e9)):
+        c = count_from_config(read_architecture(cfg, "config.json"))
+        assert abs(c.total - total) < 0.006e9
+        assert abs(c.active_excluding_embedding - active) < 0.006e9
+
+
+def test_glm_and_kimi_totals_against_published_figures():
+    glm = count_from_config(read_architecture(_GLM45_AIR, "config.json"))
+    assert abs(glm.total - 106e9) / 106e9 < 0.02 and glm.mtp > 0
+    kimi = count_from_config(read_architecture(_KIMI_K2, "config.json"))
+    assert abs(kimi.total - 1.0e12) / 1.0e12 < 0.03  # "1T" as published
+    assert abs(kimi.active - 32e9) / 32e9 < 0.05

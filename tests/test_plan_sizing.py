@@ -462,3 +462,30 @@ def test_plan_one_reuses_a_report_for_a_fixed_budget():
     assert p.fits and p.layout.gpus == 1 and p.meets_concurrency
     with pytest.raises(InputError, match="precision 'int3' was not sized"):
         r.weights.served("int3")
+
+
+def test_mxfp4_checkpoint_keeps_unconverted_modules_16_bit():
+    from test_params_counts import _GPT_OSS_120B
+
+    from modelclear.analyzers.sizing import module_matches
+
+    assert module_matches("model.layers.3.self_attn.q_proj.weight", "model.layers.*.self_attn")
+    assert module_matches("lm_head.weight", "lm_head")
+    assert not module_matches("model.layers.3.mlp.experts.gate_up_proj",
+                              "model.layers.*.self_attn")
+    assert module_matches("model.layers.3.mlp.gate.weight", "re:.*mlp.gate$")
+    assert not module_matches("model.layers.3.mlp.gate_proj.weight", "re:.*mlp.gate$")
+    a = read_architecture(_GPT_OSS_120B, "config.json")
+    w = weight_bytes(a)
+    H, E, L = 2880, 128, 36
+    experts = L * E * 3 * H * H  # gate_up (2·I×H) + down (H×I), I = H
+    # mxfp4: 4-bit values + one e8m0 scale per 32
+    assert w.native == w.native_main == (experts // 2 + experts // 32
+                                         + (count_from(a) - experts) * 2)
+    assert w.native_format.startswith("mxfp4 4-bit group 32")
+
+
+def count_from(a) -> int:
+    from modelclear.analyzers.params import count_from_config
+
+    return count_from_config(a).total

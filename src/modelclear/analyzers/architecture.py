@@ -84,7 +84,9 @@ class Architecture:
     mlp_only_layers: tuple[int, ...] = ()
     interleave_moe_layer_step: int | None = None  # Llama-4
     dense_intermediate_size: int | None = None  # Llama-4 intermediate_size_mlp
-    router_bias: bool = False  # DeepSeek-V3 e_score_correction_bias
+    router_bias: bool = False  # DeepSeek-V3 e_score_correction_bias, gpt-oss router bias
+    expert_bias: bool = False  # biases on the routed experts' projections (gpt-oss)
+    attention_sinks: bool = False  # one learned sink logit per attention head (gpt-oss)
     # embeddings and biases
     tie_word_embeddings: bool = False
     attention_bias: bool = False  # q,k,v,o biases (Llama attention_bias)
@@ -539,8 +541,13 @@ def read_architecture(
     if mt.startswith("qwen2") or mt in ("qwen", "qwen2_vl", "qwen2_5_vl"):
         qkv_bias = True
         attention_bias = False
-    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next"))
+    if mt.startswith("glm4"):
+        # GLM-4.x: attention_bias puts biases on q, k and v only (o_proj has none)
+        qkv_bias, attention_bias = attention_bias, False
+    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next")) or r.bool_(
+        "use_qk_norm", False)
     norms = 4 if mt.startswith(("gemma2", "gemma3")) else 2
+    gpt_oss = mt.startswith("gpt_oss")
 
     torch_dtype = r.str_("torch_dtype") or top.str_("torch_dtype") or r.str_("dtype") \
         or top.str_("dtype")
@@ -575,7 +582,9 @@ def read_architecture(
         mlp_only_layers=r.int_list("mlp_only_layers"),
         interleave_moe_layer_step=interleave,
         dense_intermediate_size=dense_inter,
-        router_bias=topk_method == "noaux_tc",
+        router_bias=topk_method == "noaux_tc" or gpt_oss,
+        expert_bias=gpt_oss,
+        attention_sinks=gpt_oss,
         tie_word_embeddings=tie,
         attention_bias=attention_bias,
         qkv_bias=qkv_bias,

@@ -170,6 +170,8 @@ def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
         if arch.qk_norm:
             add("self_attn.q_norm.weight", (hd,), NORM)
             add("self_attn.k_norm.weight", (hd,), NORM)
+        if arch.attention_sinks:
+            add("self_attn.sinks", (nh,), BIAS)
     # norms
     norm_names = ["input_layernorm", "post_attention_layernorm",
                   "pre_feedforward_layernorm", "post_feedforward_layernorm"]
@@ -180,7 +182,15 @@ def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     if arch.is_moe_layer(i):
         E = arch.num_experts or 0
         mI = arch.moe_intermediate_size or 0
-        if mixtral:
+        if arch.expert_bias:
+            # gpt-oss layout: a biased router and stacked experts with biases
+            add("mlp.router.weight", (E, H), ROUTER)
+            add("mlp.router.bias", (E,), ROUTER)
+            add("mlp.experts.gate_up_proj", (E, 2 * mI, H), LINEAR, routed=True, experts=E)
+            add("mlp.experts.gate_up_proj_bias", (E, 2 * mI), BIAS, routed=True, experts=E)
+            add("mlp.experts.down_proj", (E, H, mI), LINEAR, routed=True, experts=E)
+            add("mlp.experts.down_proj_bias", (E, H), BIAS, routed=True, experts=E)
+        elif mixtral:
             add("block_sparse_moe.gate.weight", (E, H), ROUTER)
             for w, shape in (("w1", (mI, H)), ("w2", (H, mI)), ("w3", (mI, H))):
                 add(f"block_sparse_moe.experts.{{e}}.{w}.weight", shape, LINEAR, count=E,

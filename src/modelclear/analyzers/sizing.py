@@ -16,6 +16,7 @@ layer by layer. Runtime overhead rules and the GPU catalog are data files
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,7 +134,23 @@ def serving_rules() -> dict[str, Any]:
 def _quantized_in_native(e: ParamEntry, q: Quantization | None) -> bool:
     if q is None or e.kind != LINEAR or not e.quantize:
         return False
-    return not any(m and m in e.name for m in q.not_converted)
+    return not any(module_matches(e.name, m) for m in q.not_converted if m)
+
+
+def module_matches(name: str, pattern: str) -> bool:
+    """Whether a tensor belongs to a module named in modules_to_not_convert / ignore.
+
+    Writers use three styles: plain module names (``lm_head``, matched as a dotted
+    component run anywhere), globs (``model.layers.*.self_attn``) and
+    compressed-tensors regexes (``re:.*mlp.gate$``).
+    """
+    if pattern.startswith("re:"):
+        try:
+            return re.search(pattern[3:], name.removesuffix(".weight")) is not None
+        except re.error:
+            return False
+    rx = re.escape(pattern).replace(r"\*", r"[^.]+")
+    return re.search(r"(?:^|\.)" + rx + r"(?:\.|$)", name) is not None
 
 
 def _scale_count(e: ParamEntry, rows_per: int | None, cols_per: int | None) -> int:
@@ -349,7 +366,7 @@ def _format_from_config(arch: Architecture) -> str:
         return f"fp8 {q.fmt or 'e4m3'} (block {blk}) + {base}"
     if q.bits:
         grp = f" group {q.group_size}" if q.group_size else ""
-        return f"{q.method} int{q.bits}{grp} + {base}"
+        return f"{q.method} {q.bits}-bit{grp} + {base}"
     return f"{q.method} + {base}"
 
 
