@@ -32,10 +32,32 @@ from .numbers import Quantity, find_quantities
 MAX_TEXT_CHARS = 120_000
 
 _QUOTES = {
-    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"', "「": '"', "」": '"',
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
-    "–": "-", "—": "-", "‒": "-", "―": "-", "‐": "-", "‑": "-", "−": "-",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u3000": " ",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "″": '"',
+    "«": '"',
+    "»": '"',
+    "「": '"',
+    "」": '"',
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "′": "'",
+    "`": "'",
+    "–": "-",
+    "—": "-",
+    "‒": "-",
+    "―": "-",
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u3000": " ",
 }
 _LIST_START = re.compile(
     r"[ \t]*(?:[-*+•]|\(?[0-9]{1,3}(?:\.[0-9]{1,3})*[.)]|\(?[a-zA-Z][.)]"
@@ -151,8 +173,11 @@ def _normalize(text: str) -> tuple[str, list[int]]:
                 i += 1
                 continue
             if ch == "_" and (
-                i + 1 < len(body) and body[i + 1] == "_"
-                or i == 0 or not body[i - 1].isalnum() or i + 1 >= len(body)
+                i + 1 < len(body)
+                and body[i + 1] == "_"
+                or i == 0
+                or not body[i - 1].isalnum()
+                or i + 1 >= len(body)
                 or not body[i + 1].isalnum()
             ):
                 i += 1
@@ -173,7 +198,7 @@ def _normalize(text: str) -> tuple[str, list[int]]:
 def _looks_like_title(line: str, first: bool) -> bool:
     """A short capitalised line with no closing punctuation at the start of a
     paragraph: a heading, even when the body follows without a blank line."""
-    if not first or len(line) > 70 or line[-1:] in ".,;:" :
+    if not first or len(line) > 70 or line[-1:] in ".,;:":
         return False
     words = re.findall(r"[^\W\d_][\w'-]*", line.replace("*", ""))
     if not words or len(words) > 9:
@@ -402,9 +427,7 @@ def _thresholds(doc: Doc) -> list[Threshold]:
     """Scale limits stated in the text (users, revenue, devices…)."""
     pt = patterns()
     comparator = pt.compile(r"\b" + pt.raw["commercial"]["threshold_comparator"] + r"\b")
-    request = pt.list("commercial", "request_license") + pt.list(
-        "commercial", "registration_route"
-    )
+    request = pt.list("commercial", "request_license") + pt.list("commercial", "registration_route")
     out: list[Threshold] = []
     for q in doc.quantities:
         if q.unit == "number" or q.value < 1000:
@@ -427,9 +450,7 @@ def _is_policy_doc(doc: Doc, grant: re.Match[str] | None) -> bool:
     return grant is None and _any_in(head, pt.list("document", "policy_title")) is not None
 
 
-def extract_terms(
-    text: str, file: str, lines: tuple[int, int] | None = None
-) -> dict[str, Term]:
+def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) -> dict[str, Term]:
     """Every term of `model.TERM_NAMES` read from `text` (the content of `file`).
 
     `lines` (1-based, inclusive) limits the reading to one document of a file
@@ -473,8 +494,10 @@ def _shift_term(term: Term, by: int) -> Term:
     if term.evidence is None or by == 0:
         return term
     ev = term.evidence.model_copy(
-        update={"line_start": term.evidence.line_start + by,
-                "line_end": term.evidence.line_end + by}
+        update={
+            "line_start": term.evidence.line_start + by,
+            "line_end": term.evidence.line_end + by,
+        }
     )
     return term.model_copy(update={"evidence": ev})
 
@@ -496,7 +519,8 @@ def _commercial(
     if mau:
         t = mau[0]
         out["mau_threshold"] = _term(
-            t.quantity.value, doc.evidence(t.quantity.start, t.quantity.end),
+            t.quantity.value,
+            doc.evidence(t.quantity.start, t.quantity.end),
             detail=f"more than {t.quantity.value:,} monthly active users needs a separate license",
         )
     else:
@@ -507,8 +531,9 @@ def _commercial(
         for t in others:
             q = t.quantity
             what = {
-                "currency": "revenue" if re.search(r"revenue|turnover|income|sales",
-                                                   doc.sentence_text(q.start)) else "money",
+                "currency": "revenue"
+                if re.search(r"revenue|turnover|income|sales", doc.sentence_text(q.start))
+                else "money",
             }.get(q.unit, q.unit.replace("_", " "))
             period = f" per {q.period}" if q.period else ""
             money = f"{q.currency} " if q.currency else ""
@@ -525,7 +550,8 @@ def _commercial(
     # narrows one option among others (e.g. one way of passing on source code)
     nc = next(
         (
-            m for m in _all(doc, pt.list("commercial", "noncommercial_only"))
+            m
+            for m in _all(doc, pt.list("commercial", "noncommercial_only"))
             if _GRANT_OR_USE.search(doc.sentence_text(m.start()))
         ),
         None,
@@ -564,7 +590,8 @@ def _commercial(
     if nc is not None:
         if reg_hit is not None:
             out["commercial_use"] = _term(
-                "conditional", doc.evidence(reg_hit.start(), reg_hit.end()),
+                "conditional",
+                doc.evidence(reg_hit.start(), reg_hit.end()),
                 detail="commercial use after registration; otherwise non-commercial only",
             )
             out["requires_registration_or_approval"] = _term(
@@ -583,7 +610,8 @@ def _commercial(
                         break
             if req_hit is not None:
                 out["requires_registration_or_approval"] = _term(
-                    "for_commercial", doc.evidence(req_hit.start(), req_hit.end()),
+                    "for_commercial",
+                    doc.evidence(req_hit.start(), req_hit.end()),
                     detail="commercial use needs a separate license from the licensor",
                 )
             else:
@@ -592,8 +620,11 @@ def _commercial(
                 )
         return out
     if reg_hit is not None:
-        out["commercial_use"] = _term("conditional", doc.evidence(reg_hit.start(), reg_hit.end()),
-                                      detail="commercial use after registration")
+        out["commercial_use"] = _term(
+            "conditional",
+            doc.evidence(reg_hit.start(), reg_hit.end()),
+            detail="commercial use after registration",
+        )
         out["requires_registration_or_approval"] = _term(
             "for_commercial", doc.evidence(reg_hit.start(), reg_hit.end())
         )
@@ -696,7 +727,8 @@ def _outputs(doc: Doc) -> Term:
     m = _first(doc, pt.list("outputs", "restricted"))
     if m:
         return _term(
-            "restricted", _ev(doc, m),
+            "restricted",
+            _ev(doc, m),
             detail="models trained on its outputs count as derivatives bound by its restrictions",
         )
     return _term("unmentioned")
@@ -744,8 +776,7 @@ def _naming(doc: Doc) -> Term:
         m = p.search(doc.norm)
         if m:
             name = doc.original_text(m.start("name"), m.end("name")).strip(" \"'“”")
-            return _term(f'derived model names must begin with "{name}"', _ev(doc, m),
-                         detail=name)
+            return _term(f'derived model names must begin with "{name}"', _ev(doc, m), detail=name)
     return _term(None)
 
 
@@ -796,8 +827,10 @@ def _competition(doc: Doc) -> Term:
     pt = patterns()
     m = _first(doc, pt.list("competition", "patterns"))
     if m:
-        return _term("limits use for products, services or models that compete with the licensor",
-                     _ev(doc, m))
+        return _term(
+            "limits use for products, services or models that compete with the licensor",
+            _ev(doc, m),
+        )
     return _term(None)
 
 

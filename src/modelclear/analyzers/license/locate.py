@@ -62,7 +62,11 @@ def tokenize(text: str) -> Tokens:
         pos += len(w) + 1
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     return Tokens(
-        tuple(words), tuple(starts), tuple(ends), " ".join(words), tuple(offsets),
+        tuple(words),
+        tuple(starts),
+        tuple(ends),
+        " ".join(words),
+        tuple(offsets),
         tuple(line_starts),
     )
 

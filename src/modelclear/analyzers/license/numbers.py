@@ -12,16 +12,53 @@ import re
 from dataclasses import dataclass
 
 _SMALL = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "a": 1, "an": 1,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
 }
 _SCALE = {
-    "hundred": 100, "thousand": 10**3, "k": 10**3, "million": 10**6, "millions": 10**6,
-    "mm": 10**6, "m": 10**6, "mn": 10**6, "billion": 10**9, "billions": 10**9, "bn": 10**9,
-    "b": 10**9, "trillion": 10**12, "万": 10**4, "亿": 10**8,
+    "hundred": 100,
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "millions": 10**6,
+    "mm": 10**6,
+    "m": 10**6,
+    "mn": 10**6,
+    "billion": 10**9,
+    "billions": 10**9,
+    "bn": 10**9,
+    "b": 10**9,
+    "trillion": 10**12,
+    "万": 10**4,
+    "亿": 10**8,
 }
 _WORDS = "|".join(sorted((w for w in _SMALL if len(w) > 2), key=len, reverse=True))
 _SCALES = r"hundred|thousand|millions?|billions?|trillion|mm|mn|bn|k|m|b|万|亿"
@@ -48,8 +85,10 @@ _CURRENCY_AFTER = re.compile(
     re.IGNORECASE,
 )
 _UNIT_AFTER = [
-    ("monthly_active_users",
-     re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?monthly\s+active\s+users?", re.I)),
+    (
+        "monthly_active_users",
+        re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?monthly\s+active\s+users?", re.I),
+    ),
     ("monthly_active_users", re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?MAUs?\b")),
     ("daily_active_users", re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?daily\s+active\s+users?", re.I)),
     ("daily_active_users", re.compile(r"^\W{0,3}(?:\w+\s+){0,2}?DAUs?\b")),
@@ -71,8 +110,12 @@ _UNIT_BEFORE = [
 ]
 _PERIOD = [
     ("month", re.compile(r"\b(?:per\s+month|a\s+month|each\s+month|monthly|/\s*month)\b", re.I)),
-    ("year", re.compile(
-        r"\b(?:per\s+(?:year|annum)|a\s+year|each\s+year|annual(?:ly)?|yearly|/\s*year)\b", re.I)),
+    (
+        "year",
+        re.compile(
+            r"\b(?:per\s+(?:year|annum)|a\s+year|each\s+year|annual(?:ly)?|yearly|/\s*year)\b", re.I
+        ),
+    ),
     ("day", re.compile(r"\b(?:per\s+day|a\s+day|daily)\b", re.I)),
 ]
 

@@ -74,8 +74,10 @@ def _kind(title: str | None, body: str) -> SegmentKind:
     head = f"{title or ''}\n{body[:400]}"
     if _POLICY.search(head) and not re.search(r"\bgrant", body[:3000], re.IGNORECASE):
         return "acceptable-use-policy"
-    if title and re.search(r"\bnotice\b", title, re.IGNORECASE) and not re.search(
-        r"licen[cs]e|agreement", title, re.IGNORECASE
+    if (
+        title
+        and re.search(r"\bnotice\b", title, re.IGNORECASE)
+        and not re.search(r"licen[cs]e|agreement", title, re.IGNORECASE)
     ):
         return "notice"
     if _TITLE_WORDS.search(head) or re.search(r"\bgrant", body[:3000], re.IGNORECASE):
