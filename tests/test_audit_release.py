@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import make_hf_cache
 
 from modelclear.analyzers.policy import Status, load_profile
-from modelclear.analyzers.policy.profile import Profile
+from modelclear.analyzers.policy.profile import GpuBudget, Profile
 from modelclear.pipeline import run
 from modelclear.sources import open_release
 
@@ -112,3 +112,23 @@ def test_no_license_file_blocked(tmp_path: Path) -> None:
         assert c.status is Status.BLOCKED and c.code == "MC520"
     else:
         assert c.code == "MC521"
+
+
+def test_gpu_budget_too_small_is_blocked(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    big = dict(CONFIG, hidden_size=8192, intermediate_size=28672, num_hidden_layers=80,
+               num_attention_heads=64, num_key_value_heads=8, vocab_size=128256,
+               max_position_embeddings=131072)
+    (root / "config.json").write_text(json.dumps(big))  # a 70B-class config, no weights
+    (root / "LICENSE").write_text(OWN_LICENSE)
+    small = _rules("regulated-onprem", gpu_budget=GpuBudget(gpu="L4", count=1))
+    res = run(open_release(str(root)), small)
+    hw = res.policy.check("hardware")
+    if res.analyzers.get("sizing") != "ok":
+        assert hw.code == "MC521"
+        return
+    assert hw.status is Status.BLOCKED and "1 × L4" in hw.reason
+    enough = _rules("regulated-onprem", gpu_budget=GpuBudget(gpu="H100", count=8))
+    assert run(open_release(str(root)), enough).policy.check("hardware").status is \
+        Status.CLEAR
