@@ -239,24 +239,31 @@ def _license(release: Release, audit: Any) -> tuple[dict[str, Any] | None, dict]
 
 
 def _catalog() -> dict[str, Any]:
-    """Which license catalog judged this release: its version and a digest of its files."""
+    """Which license catalog judged this release: its version (when the catalog declares
+    one), how many entries it had, and a digest of its packaged files — the digest tells
+    two catalogs apart even when nobody bumped a version."""
     version = None
+    entries = None
     try:
         from ..analyzers.license.catalog import load_catalog
 
-        version = getattr(load_catalog(), "version", None)
-    except ImportError:
+        catalog = load_catalog()
+        version = getattr(catalog, "version", None)
+        entries = len(catalog.entries)
+    except Exception:  # noqa: BLE001 - a broken catalog is the license analysis's failure
         pass
     folder = resources.files("modelclear") / "data" / "licenses"
-    if not folder.is_dir():
-        return {"version": version, "digest": None}
-    h = hashlib.sha256()
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.is_file():
-            data = entry.read_bytes()
-            h.update(f"{entry.name}\0{len(data)}\0".encode())
-            h.update(data)
-    return {"version": str(version) if version is not None else None, "digest": h.hexdigest()}
+    digest = None
+    if folder.is_dir():
+        h = hashlib.sha256()
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.is_file():
+                data = entry.read_bytes()
+                h.update(f"{entry.name}\0{len(data)}\0".encode())
+                h.update(data)
+        digest = h.hexdigest()
+    return {"version": str(version) if version is not None else None, "entries": entries,
+            "digest": digest}
 
 
 def _audit_sections(audit: Any) -> dict[str, Any]:
