@@ -489,3 +489,12 @@ def count_from(a) -> int:
     from modelclear.analyzers.params import count_from_config
 
     return count_from_config(a).total
+
+
+def test_hybrid_linear_attention_layers_hold_no_kv():
+    cfg = dict(LLAMA_8B, num_hidden_layers=8,
+               layer_types=["linear_attention"] * 3 + ["full_attention"]
+               + ["linear_attention"] * 3 + ["full_attention"])
+    kv = kv_cache(read_architecture(cfg, "c"))
+    assert kv.layers == 2 and kv.elements_per_token == 2 * 2048
+    assert "6 linear-attention/state-space layer(s)" in kv.formula

@@ -381,6 +381,9 @@ def _format_from_tensors(tensors: Sequence[TensorInfo]) -> str:
 
 
 KV_DTYPE_BYTES = {"bf16": 2, "fp16": 2, "auto": 2, "fp8": 1, "fp32": 4}
+#: layer_types entries that keep keys and values per token
+ATTENTION_LAYER_TYPES = ("full_attention", "sliding_attention", "chunked_attention",
+                         "attention")
 
 
 @dataclass(frozen=True)
@@ -443,6 +446,12 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
         raise InputError(arch.file, "lacks " + ", ".join(arch.missing())
                          + ": cannot size the KV cache")
     layers = arch.num_layers or 0
+    skipped = 0
+    if arch.layer_types:
+        # hybrid models (Qwen3-Next, Jamba-style): linear-attention / state-space layers
+        # keep a fixed-size state, not a per-token cache
+        attn = sum(1 for t in arch.layer_types[:layers] if t in ATTENTION_LAYER_TYPES)
+        skipped, layers = layers - attn, attn
     bpe = KV_DTYPE_BYTES[kv_dtype]
     dtype = "bf16" if kv_dtype == "auto" else kv_dtype
     if arch.is_mla:
@@ -463,6 +472,9 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
     total = per * layers
     formula += (f"; × {layers} layers = {total:,} elements per token; × {bpe} byte(s) "
                 f"({dtype}) = {total * bpe:,} bytes per token")
+    if skipped:
+        formula += (f"; {skipped} linear-attention/state-space layer(s) hold a fixed state "
+                    "instead and are not counted")
     sliding = 0
     if arch.sliding_window and arch.layer_types:
         sliding = sum(1 for t in arch.layer_types[:layers] if t == "sliding_attention")
