@@ -743,7 +743,10 @@ class SizingReport:
 
 
 def _gb(n: int | float) -> str:
-    return f"{n / 1e9:,.1f} GB"
+    """Decimal GB (10^9), or MB (10^6) below 1 GB so small models do not read as 0.0."""
+    if abs(n) >= 1e9 or n == 0:
+        return f"{n / 1e9:,.1f} GB"
+    return f"{n / 1e6:,.1f} MB"
 
 
 def _label(precision: str, weights: WeightBytes) -> str:

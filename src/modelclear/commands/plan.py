@@ -18,7 +18,8 @@ from ..sources import open_release
 
 
 def _gb(n: int) -> str:
-    return f"{n / 1e9:,.1f}"
+    """GB (10^9 bytes) with enough decimals that a small model does not read as 0.0."""
+    return f"{n / 1e9:,.1f}" if n >= 1e8 or n == 0 else f"{n / 1e9:.4f}"
 
 
 def load_target(target: str) -> tuple[Architecture, params.WeightHeaders | None, str, bool]:
