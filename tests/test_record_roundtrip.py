@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -205,3 +206,59 @@ def test_cli_record_output_file_and_show_it(release_dir: Path, isolated: Path) -
     data["note"] = "edited"
     out.write_text(json.dumps(data))
     assert main(["show", str(out)]) == 2  # self-hash mismatch: refused, one-line error
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_arbitrary_input_is_refused_cleanly(raw: bytes) -> None:
+    """Anything that is not a sealed, schema-valid record is a RecordError, never a crash."""
+    with pytest.raises(RecordError):
+        Record.from_json(raw, "fuzz.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_single_edit_of_a_record_is_detected(data: st.DataObject) -> None:
+    """Change, add or drop one value anywhere in a valid record: refused on read."""
+    base = _fuzz_base().to_json()
+    paths: list[tuple] = []
+
+    def walk(node: object, path: tuple) -> None:
+        paths.append(path)
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, (*path, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i))
+
+    walk(base, ())
+    path = data.draw(st.sampled_from(paths[1:]))
+    parent = base
+    for key in path[:-1]:
+        parent = parent[key]
+    old = parent[path[-1]]
+    new = data.draw(json_values.filter(lambda v: v != old or type(v) is not type(old)))
+    parent[path[-1]] = new
+    with pytest.raises(RecordError):
+        Record.load(base)
+
+
+@functools.cache
+def _fuzz_base() -> Record:
+    """One record for the mutation fuzz (hashed without the user's hash cache)."""
+    import tempfile
+
+    from modelclear.hashing import hash_files
+    from modelclear.sources import open_release
+
+    root = write_release(Path(tempfile.mkdtemp(prefix="mc-record-fuzz-")) / "rel")
+    hashes = hash_files(open_release(str(root)).files, use_cache=False)
+    return build_record(root, reviewer="fuzz", hashes=hashes)
+
+
+def test_registry_on_a_file_that_is_not_a_database(isolated: Path) -> None:
+    bogus = isolated / "not-a-db.sqlite3"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(InputError, match="cannot open registry"):
+        Registry(str(bogus))
