@@ -626,7 +626,8 @@ def check_attribution(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
     out.add("MC506", "attribution", title, Status.CLEAR,
             (f"{n} attribution duties, listed as obligations" if n > 1 else
              "one attribution duty, listed as an obligation")
-            + ("" if applies else " (they apply once you distribute or offer the model)"), ev)
+            + ("" if applies else f" ({'they apply' if n > 1 else 'it applies'} once you "
+                                  "distribute or offer the model)"), ev)
 
 
 def check_naming(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Outcome) -> None:
