@@ -189,6 +189,7 @@ def test_plan_searches_minimal_gpu_count_and_valid_tp():
     lay = r.plans[0].layout
     assert (lay.tensor_parallel, lay.pipeline_parallel) == (4, 2)
     assert "--pipeline-parallel-size 2" in r.plans[0].commands["vllm"]
+    assert "--tp 4 --pp-size 2" in r.plans[0].commands["sglang"]
 
 
 def test_fp8_block_quantized_moe_falls_back_to_expert_parallel():

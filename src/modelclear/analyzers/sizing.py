@@ -794,7 +794,10 @@ def _commands(
         vllm = " ".join(parts)
     if "sglang" in gpu.engines and not gguf:
         nodes = max(1, lay.gpus // gpu.max_per_node) if lay.gpus > gpu.max_per_node else 1
-        parts = [f"python -m sglang.launch_server --model-path {model}", f"--tp {lay.gpus}"]
+        parts = [f"python -m sglang.launch_server --model-path {model}",
+                 f"--tp {lay.tensor_parallel}"]
+        if lay.pipeline_parallel > 1:
+            parts.append(f"--pp-size {lay.pipeline_parallel}")
         if lay.expert_parallel:
             parts.append(f"--ep-size {lay.gpus}")
         parts.append(f"--context-length {context}")
