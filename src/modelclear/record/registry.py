@@ -81,32 +81,26 @@ record_files = Table(
     Column("sha256", String(64), nullable=False, index=True),
 )
 
-_SQLITE_GUARDS = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END"
-    for table in ("records", "record_files")
-    for op in ("UPDATE", "DELETE")
-]
-_PG_GUARDS = [
-    "CREATE OR REPLACE FUNCTION modelclear_append_only() RETURNS trigger AS $$ BEGIN "
-    "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql",
-    *(
-        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+def _append_only(table: Table) -> None:
+    """Attach triggers refusing UPDATE and DELETE on ``table`` when it is created."""
+    name = table.name
+    for op in ("UPDATE", "DELETE"):
+        event.listen(table, "after_create", DDL(
+            f"CREATE TRIGGER IF NOT EXISTS {name}_no_{op.lower()} BEFORE {op} ON {name} "
+            "BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END"
+        ).execute_if(dialect="sqlite"))
+    event.listen(table, "after_create", DDL(
+        "CREATE OR REPLACE FUNCTION modelclear_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql"
+    ).execute_if(dialect="postgresql"))
+    event.listen(table, "after_create", DDL(
+        f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
         "FOR EACH ROW EXECUTE FUNCTION modelclear_append_only()"
-        for table in ("records", "record_files")
-    ),
-]
-for _table in (records, record_files):
-    for _stmt in _SQLITE_GUARDS:
-        if f" ON {_table.name} " in _stmt:
-            event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
-    for _stmt in _PG_GUARDS[1:]:
-        if f" ON {_table.name} " in _stmt:
-            if _table is records:
-                event.listen(
-                    _table, "after_create", DDL(_PG_GUARDS[0]).execute_if(dialect="postgresql")
-                )
-            event.listen(_table, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
+    ).execute_if(dialect="postgresql"))
+
+
+_append_only(records)
+_append_only(record_files)
 
 
 def default_url() -> str:
