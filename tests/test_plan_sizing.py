@@ -499,3 +499,13 @@ def test_hybrid_linear_attention_layers_hold_no_kv():
     kv = kv_cache(read_architecture(cfg, "c"))
     assert kv.layers == 2 and kv.elements_per_token == 2 * 2048
     assert "6 linear-attention/state-space layer(s)" in kv.formula
+
+
+def test_all_moe_model_expert_parallel_ignores_dense_width():
+    # Mixtral-style: every layer is MoE, intermediate_size is the expert width (384)
+    cfg = {"model_type": "mixtral", "hidden_size": 1024, "num_hidden_layers": 4,
+           "num_attention_heads": 8, "num_key_value_heads": 8, "intermediate_size": 384,
+           "num_local_experts": 8, "num_experts_per_tok": 2, "vocab_size": 1000}
+    a = read_architecture(cfg, "c")
+    r = plan(a, gpus=["L4"], precisions=["int4"], gpu_count=8, context=1024)
+    assert r.plans[0].layout.expert_parallel and r.plans[0].fits

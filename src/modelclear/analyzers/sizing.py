@@ -541,7 +541,11 @@ def _tp_problem(arch: Architecture, tp: int, group: int | None, ep: bool) -> str
         if kv % tp and tp % kv:
             return f"{kv} KV heads and tensor-parallel {tp} do not divide one another"
     if group:
-        dims = {"intermediate_size": arch.intermediate_size}
+        dims: dict[str, int | None] = {}
+        if not arch.is_moe or any(
+            not arch.is_moe_layer(i) for i in range(arch.num_layers or 0)
+        ):
+            dims["intermediate_size"] = arch.intermediate_size  # dense MLP layers exist
         if arch.is_moe and not ep:
             dims["moe_intermediate_size"] = arch.moe_intermediate_size
         for name, d in dims.items():
