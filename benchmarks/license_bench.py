@@ -253,6 +253,20 @@ def typo(text: str, rate: float = 0.01, seed: int = 7) -> str:
     return re.sub(r"[A-Za-z]{5,}", swap, text)
 
 
+def reword(text: str) -> str:
+    """The same duties in other words: "shall" -> "must", "You" -> "Licensee",
+    "Agreement" -> "License", "Model" -> "Weights", "100 million" -> "100,000,000"…
+    Not a copy of any license, so it is only used to test extraction."""
+    t = re.sub(r"\bshall\b", "must", text)
+    t = re.sub(r"\b(\d+) million\b", lambda m: f"{int(m.group(1)) * 1_000_000:,}", t)
+    t = re.sub(r"\bAgreement\b", "License", t)
+    t = re.sub(r"\bYou\b", "Licensee", t)
+    t = re.sub(r"\byou\b", "the licensee", t)
+    t = re.sub(r"\bModel\b", "Weights", t)
+    t = re.sub(r"\bMaterials\b", "Model Materials", t)
+    return t.replace("governed by the laws of", "governed by and construed under the laws of")
+
+
 TRANSFORMS: dict[str, Callable[[str], str]] = {
     "rewrapped": rewrap,
     "markdown": markdownify,
@@ -363,7 +377,7 @@ def run(corpus: Path, with_scancode: bool = True) -> dict[str, Any]:
     result["extract_ms_max"] = max(ext_times) * 1000
 
     rob_terms = {}
-    for name, fn in TRANSFORMS.items():
+    for name, fn in {**TRANSFORMS, "reworded": reword}.items():
         changed = [Doc(d.id, d.file, d.kind, fn(d.text), d.expected_ids, d.labels) for d in docs]
         rob_terms[name] = score_terms(changed, pure_extraction).accuracy
     result["terms_pure_robustness"] = rob_terms
@@ -481,7 +495,7 @@ def report(r: dict[str, Any]) -> str:
         out.append(f"  catalog miss: {doc_id}.{name}: expected {exp!r}, got {got!r}")
     rows = [("transform", "identified", "extraction accuracy")]
     for name, acc in r["terms_pure_robustness"].items():
-        idr = r.get("robustness", {}).get(name)
+        idr = r.get("robustness", {}).get(name)  # none for "reworded": a changed text
         rows.append((name, f"{idr['identified']}/{idr['total']}" if idr else "-", f"{acc:.1%}"))
     out.append(_table("robustness:", rows))
     if "first_third" in r:

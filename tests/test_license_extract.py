@@ -597,3 +597,14 @@ def test_patterns_carry_a_literal_prefilter() -> None:
 
     assert _mandatory_literal(re.compile(r"\bnot\b(?:[^.]){0,60}\boutputs?\b")) == "output"
     assert _mandatory_literal(re.compile(r"(?:a|b)c")) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_normalized_text_maps_back_to_the_original(text: str) -> None:
+    from modelclear.analyzers.license.extract import Doc
+
+    doc = Doc(text, "f")
+    assert len(doc.norm) == len(doc.index)
+    assert all(0 <= i < len(text) for i in doc.index)
+    assert doc.index == sorted(doc.index)

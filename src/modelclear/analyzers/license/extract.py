@@ -59,6 +59,10 @@ _QUOTES = {
     "\u202f": " ",
     "\u3000": " ",
 }
+_QUOTE_TABLE = str.maketrans(_QUOTES)
+_LINE_MARK = re.compile(r"[ \t]*(?:#{1,6}|>+)[ \t]*")
+# a run of ordinary characters, a run of whitespace, or one markup character
+_CHUNK = re.compile(r"[^\s*\\_]+|\s+|[*\\_]")
 _LIST_START = re.compile(
     r"[ \t]*(?:[-*+•]|\(?[0-9]{1,3}(?:\.[0-9]{1,3})*[.)]|\(?[a-zA-Z][.)]"
     r"|\(?[ivxIVX]{1,5}[.)]|#{1,6})\s"
@@ -162,35 +166,41 @@ def _normalize(text: str) -> tuple[str, list[int]]:
                 out.append(sep)
                 idx.append(pos)
         pending_break = None
-        i = 0
         # drop heading marks and blockquote marks at line start
-        m = re.match(r"[ \t]*(?:#{1,6}|>+)[ \t]*", body)
-        if m:
-            i = m.end()
-        while i < len(body):
-            ch = body[i]
-            if ch in "*\\":
-                i += 1
-                continue
-            if ch == "_" and (
-                i + 1 < len(body)
-                and body[i + 1] == "_"
-                or i == 0
-                or not body[i - 1].isalnum()
-                or i + 1 >= len(body)
-                or not body[i + 1].isalnum()
-            ):
-                i += 1
-                continue
-            ch = _QUOTES.get(ch, ch)
-            if ch.isspace():
+        m = _LINE_MARK.match(body)
+        for t in _CHUNK.finditer(body, m.end() if m else 0):
+            tok = t.group()
+            at = pos + t.start()
+            first = tok[0]
+            if first.isspace():
                 if out and out[-1] not in " \n":
                     out.append(" ")
-                    idx.append(pos + i)
+                    idx.append(at)
+            elif first in "*\\":
+                continue  # markdown emphasis, escapes
+            elif first == "_":
+                i = t.start()
+                if (
+                    i == 0
+                    or i + 1 >= len(body)
+                    or body[i + 1] == "_"
+                    or body[i - 1] == "_"
+                    or not body[i - 1].isalnum()
+                    or not body[i + 1].isalnum()
+                ):
+                    continue  # emphasis, not a snake_case name
+                out.append("_")
+                idx.append(at)
             else:
-                out.append(ch.lower())
-                idx.append(pos + i)
-            i += 1
+                low = tok.translate(_QUOTE_TABLE).lower()
+                if len(low) == len(tok):
+                    out.append(low)
+                    idx.extend(range(at, at + len(tok)))
+                else:  # a letter whose lower case is longer: keep one char per char
+                    for k, ch in enumerate(tok):
+                        lc = _QUOTES.get(ch, ch).lower()
+                        out.append(lc if len(lc) == 1 else ch)
+                        idx.append(at + k)
         pos += len(line)
     return "".join(out), idx
 
