@@ -190,6 +190,8 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
                 f"{p['gpus']} GPU{'s' if p['gpus'] > 1 else ''}, up to {p['max_concurrency']:,} seq"
                 if p.get("fits") else "does not fit"
             )
+    # a precision the sizing analyzer did not plan (fp8 of an fp8 checkpoint is "native")
+    shown = [p for p in PLAN_PRECISIONS if any(p in row for row in grid.values())]
     return {
         "model_type": _attr(arch, "model_type"),
         "layers": _attr(arch, "num_layers") or _attr(arch, "layers"),
@@ -201,9 +203,8 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
         "native_format": weights.get("native_format"),
         "kv_per_token": js.get("kv_cache_bytes_per_token"),
         "context": js.get("context"),
-        "grid": [(g, [grid[g].get(p, "—") for p in PLAN_PRECISIONS]) for g in PLAN_GPUS
-                 if g in grid],
-        "precisions": list(PLAN_PRECISIONS),
+        "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in PLAN_GPUS if g in grid],
+        "precisions": shown,
     }
 
 
