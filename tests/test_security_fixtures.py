@@ -878,3 +878,30 @@ def test_real_world_style_templates_are_clean(tmp_path: Path, template: str) -> 
     for r in out.values():
         assert r.status == "clean", r.findings
         assert not [f for f in r.findings if f.severity.rank >= 2], r.findings
+
+
+class _Scripted(
+    __import__("torch").nn.Module if __import__("importlib").util.find_spec("torch") else object
+):
+    def __init__(self) -> None:
+        super().__init__()
+        import torch
+
+        self.lin = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_torchscript_archive_is_clean_but_its_gadgets_are_not(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "rel" / "scripted.pt"
+    path.parent.mkdir()
+    torch.jit.save(torch.jit.script(_Scripted()), str(path))
+    r = analyze(open_release(str(path.parent))).files[0]
+    assert r.status == "clean", r.findings
+    assert any(i.startswith("__torch__.") for i in r.imports)
+    # __torch__ names are only trusted inside TorchScript archives
+    plain = one(tmp_path / "p", "x.pkl", wrap(call(g("__torch__", "M"))))
+    assert plain.status == "unsafe"

@@ -40,7 +40,10 @@ def test_mutated_zip_never_raises_unexpectedly(pos: int, value: int, cut: int) -
     for m in za.members:
         za.head(m, 16)
     out = examine_buffer(bytes(data), path="x.pt", name="x.pt")
-    assert out.kind in ("zip", "torch-zip", "npz")
+    if data[:4] == b"PK\x03\x04":  # torch only treats files starting so as archives
+        assert out.kind in ("zip", "torch-zip", "npz")
+    else:
+        assert out.malformed or out.findings or out.kind == "other"
 
 
 @settings(max_examples=200, deadline=None)

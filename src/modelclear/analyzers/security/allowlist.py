@@ -49,6 +49,8 @@ class _Rules:
     aliases: dict[str, str]
     dangerous: frozenset[str]
     module_names: frozenset[str]
+    ts_prefixes: tuple[str, ...]
+    ts_exact: frozenset[str]
 
 
 @cache
@@ -78,6 +80,8 @@ def rules() -> _Rules:
         aliases=aliases,
         dangerous=frozenset(data["dangerous_attributes"]["names"]),
         module_names=frozenset(names),
+        ts_prefixes=tuple(data["torchscript"]["prefixes"]),
+        ts_exact=frozenset(data["torchscript"]["exact"]),
     )
 
 
@@ -102,12 +106,22 @@ def _grade(target: str) -> tuple[str, str, str]:
     return "unknown", severity, what
 
 
-def judge(module: str, name: str) -> Verdict:
-    """Verdict for a global as the unpickler would import it."""
+def judge(module: str, name: str, *, torchscript: bool = False) -> Verdict:
+    """Verdict for a global as the unpickler would import it.
+
+    ``torchscript``: the pickle is a member of a TorchScript archive, where ``__torch__``
+    names are compiled classes of the archive and a few ``torch.jit._pickle`` helpers
+    rebuild values.
+    """
     r = rules()
     written = f"{module}.{name}"
     if written in r.allow:
         return Verdict("allowed", written)
+    if torchscript and (
+        written in r.ts_exact
+        or (written.startswith(r.ts_prefixes) and not set(written.split(".")) & r.dangerous)
+    ):
+        return Verdict("allowed", written, reason="TorchScript archive")
     full = alias(written)
     if full in r.allow:
         return Verdict("allowed", full)

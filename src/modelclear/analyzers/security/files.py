@@ -236,6 +236,7 @@ def scan_pickle_buffer(
     member: str | None = None,
     max_streams: int | None = None,
     expected_streams: int = 1,
+    torchscript: bool = False,
 ) -> Outcome:
     out = Outcome(kind="pickle", pickle=True)
     trace = simulate(
@@ -250,7 +251,13 @@ def scan_pickle_buffer(
     if not trace.streams and trace.error is None:
         out.malformed.append(f"{member or 'file'} is empty")
         return out
-    scan = scan_trace(trace, file=path, member=member, expected_streams=expected_streams)
+    scan = scan_trace(
+        trace,
+        file=path,
+        member=member,
+        expected_streams=expected_streams,
+        torchscript=torchscript,
+    )
     out.findings += scan.findings
     out.imports += scan.imports
     if scan.malformed:
@@ -289,6 +296,10 @@ def _zip(buf: Any, path: str, depth: int, suffix: str) -> Outcome:
         out.kind = "torch-zip"
     elif suffix == ".npz" or (names and all(n.endswith(".npy") for n in names)):
         out.kind = "npz"
+    # TorchScript archives (torch.jit.save) carry compiled code and constants.pkl
+    torchscript = out.kind == "torch-zip" and any(
+        "/code/" in f"/{n}" or n.endswith("constants.pkl") for n in names
+    )
     for text, off in za.problems:
         out.findings.append(finding("MC320", f"zip structure: {text}", file=path, offset=off))
     for m in za.members:
@@ -320,7 +331,9 @@ def _zip(buf: Any, path: str, depth: int, suffix: str) -> Outcome:
         if not candidate and looks_like_pickle(head):
             candidate = not _STORAGE.search(m.name) or probe_pickle(za.head(m, PROBE))
         elif not candidate and head[:1] in (b"c", b"(", b"i", b"]", b"}", b"\x80"):
-            candidate = not _STORAGE.search(m.name) and probe_pickle(za.head(m, PROBE))
+            # text members (TorchScript code/*.py) can start with an opcode letter: only a
+            # complete stream counts
+            candidate = not _STORAGE.search(m.name) and probe_pickle(za.head(m, PROBE), strict=True)
         if not candidate:
             if depth < MAX_DEPTH and (is_zip(head) or head.startswith((SEVENZ_MAGIC, GZIP_MAGIC))):
                 try:
@@ -359,7 +372,11 @@ def _zip(buf: Any, path: str, depth: int, suffix: str) -> Outcome:
                 )
             )
         sub = scan_pickle_buffer(
-            data, path=path, base=m.data_offset if m.method == 0 else 0, member=m.name
+            data,
+            path=path,
+            base=m.data_offset if m.method == 0 else 0,
+            member=m.name,
+            torchscript=torchscript,
         )
         out.add(sub)
     if out.kind == "torch-zip":

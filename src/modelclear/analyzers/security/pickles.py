@@ -244,6 +244,7 @@ def scan_trace(
     member: str | None = None,
     depth: int = 0,
     expected_streams: int = 1,
+    torchscript: bool = False,
 ) -> PickleScan:
     acc = _Acc()
     where = f" in {member}" if member else ""
@@ -284,7 +285,7 @@ def scan_trace(
             continue
         dotted = f"{g.module}.{g.name}"
         acc.imports.append(dotted)
-        v = judge(g.module, g.name)
+        v = judge(g.module, g.name, torchscript=torchscript)
         if v.status == "allowed":
             continue
         if v.status == "review":
