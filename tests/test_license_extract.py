@@ -159,6 +159,7 @@ def test_thresholds(sentence: str, mau: int | None, other: bool) -> None:
             "for_commercial",
         ),
         (("We grant you a license to use the Model solely for non-commercial purposes.",), "no"),
+        ((GRANT, "You must register with us and be approved before downloading the Model."), "yes"),
     ],
 )
 def test_registration(sentences: tuple[str, ...], expected: str) -> None:
