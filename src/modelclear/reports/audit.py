@@ -203,6 +203,7 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
         "native_format": weights.get("native_format"),
         "kv_per_token": js.get("kv_cache_bytes_per_token"),
         "context": js.get("context"),
+        "concurrency": js.get("concurrency"),
         "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in PLAN_GPUS if g in grid],
         "precisions": shown,
     }
