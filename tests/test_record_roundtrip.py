@@ -262,3 +262,24 @@ def test_registry_on_a_file_that_is_not_a_database(isolated: Path) -> None:
     bogus.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(InputError, match="cannot open registry"):
         Registry(str(bogus))
+
+
+def test_license_found_under_an_unusual_name_is_kept(release_dir: Path, monkeypatch) -> None:
+    """A file the license analyzer identified is a document even if its name says nothing."""
+    import sys
+    import types
+
+    from modelclear.analyzers.license.model import LicenseMatch, LicenseReport
+
+    (release_dir / "terms.txt").write_text("Permission is hereby granted, free of charge\n")
+    fake = types.ModuleType("modelclear.analyzers.license.analyze")
+    fake.analyze = lambda release: LicenseReport(licenses=(  # type: ignore[attr-defined]
+        LicenseMatch(id="MIT", title="MIT License", kind="license", match="exact",
+                     confidence=1.0, file="terms.txt"),
+        LicenseMatch(id="MIT", title="MIT License", kind="license", match="partial",
+                     confidence=0.5, file="README.md"),
+    ))
+    monkeypatch.setitem(sys.modules, "modelclear.analyzers.license.analyze", fake)
+    rec = build_record(release_dir)
+    docs = {d["path"]: d["kind"] for d in rec.data["documents"]}
+    assert docs == {"LICENSE": "license", "terms.txt": "license"}  # not the model card

@@ -52,6 +52,8 @@ def component_lookup() -> Callable[[str], str] | None:
 def fallback_kind(path: str) -> str | None:
     """Only used when the inventory analyzer is not installed: the common names."""
     name = path.rsplit("/", 1)[-1].upper()
+    if path.upper() in ("README.MD", "MODEL_CARD.MD"):
+        return "model-card"
     if name.startswith(("USE_POLICY", "ACCEPTABLE_USE", "ACCEPTABLE-USE")):
         return "acceptable-use-policy"
     if name.startswith("NOTICE"):
@@ -414,20 +416,30 @@ def build(
         audit, audit_error = run_audit(release, profile, progress)
     audit_json = _audit_sections(audit)
 
-    component_of = component_lookup()
+    lic, lic_status = _license(release, audit)
+    component_of = component_lookup() or fallback_kind
     files = []
-    documents = []
+    doc_kinds: dict[str, str] = {}
     for f in sorted(release.files, key=lambda f: f.path):
-        component = component_of(f.path) if component_of else fallback_kind(f.path)
+        component = component_of(f.path)
         files.append({"path": f.path, "size": f.size, "sha256": hashes[f.path],
                       "component": component})
         if component in DOCUMENT_KINDS:
-            documents.append(_document(f, component, hashes[f.path]))
+            doc_kinds[f.path] = component
+    # A license text under an unusual name is still a license document when the license
+    # analyzer found one in it (the model card's License section is the card's, not one).
+    for m in (lic or {}).get("licenses", []):
+        path = m.get("file")
+        if path in doc_kinds or release.get(path) is None:
+            continue
+        if component_of(path) != "model-card":
+            doc_kinds[path] = m["kind"] if m["kind"] in DOCUMENT_KINDS else "license"
+    documents = [_document(release.get(p), kind, hashes[p])  # type: ignore[arg-type]
+                 for p, kind in sorted(doc_kinds.items())]
 
     retrieved, basis = _retrieved(release, retrieved_at)
     card, card_status = _card(release, hashes)
     arch, arch_status = _architecture(release, audit_json)
-    lic, lic_status = _license(release, audit)
     policy, policy_status = _policy(audit_json, profile)
     security, security_status = _summary(audit, audit_json, "security")
     sizing, sizing_status = _summary(audit, audit_json, "sizing")
