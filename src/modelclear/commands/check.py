@@ -46,6 +46,8 @@ def check(
     config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
                                       "to use instead of the nearest one."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    verbose: bool = typer.Option(False, "--verbose", "-v",
+                                 help="Show the evidence of CLEAR checks too."),
 ) -> None:
     """Check a release against a deployment profile: CLEAR / REVIEW / BLOCKED with reasons."""
     cfg = load_config(config)
@@ -56,7 +58,7 @@ def check(
     if json_out:
         emit_json(check_json(result))
     else:
-        print_checks(result, stdout)
+        print_checks(result, stdout, verbose=verbose)
     if result.policy is not None and reaches(result.policy.verdict, fail_on):
         # SystemExit, not typer.Exit: cli.main() runs the app with standalone_mode=False,
         # where a typer.Exit code is returned by the app and then dropped.

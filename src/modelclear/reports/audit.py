@@ -286,10 +286,11 @@ def print_terminal(result: AuditResult, console: Console) -> None:
     for k, s in missing.items():
         console.print(f"[dim]{k}: {escape(s)}[/]")
     if result.policy is not None:
-        print_checks(result, console)
+        print_checks(result, console, verbose=True)
 
 
-def print_checks(result: AuditResult, console: Console) -> None:
+def print_checks(result: AuditResult, console: Console, verbose: bool = False) -> None:
+    """The checklist; evidence is shown for what needs attention (all with ``verbose``)."""
     pol = result.policy
     assert pol is not None
     t = Table(title=f"Profile {pol.profile}", show_lines=True, expand=False)
@@ -299,7 +300,8 @@ def print_checks(result: AuditResult, console: Console) -> None:
     for c in _sorted_checks(pol.checks):
         style = "dim" if c.ignored else STATUS_STYLE[c.status.value]
         ev_lines = []
-        for e in c.evidence[:3]:
+        shown = c.evidence[:3] if verbose or c.status is not Status.CLEAR else ()
+        for e in shown:
             line = f"[cyan]{escape(e.location())}[/]"
             if e.quote:
                 line += f' "{escape(flat(e.quote)[:200])}"'
