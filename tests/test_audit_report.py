@@ -191,3 +191,40 @@ def test_probe_results_in_probe_command_format() -> None:
     assert probe_failures(doc) == []
     assert probe_failures({"something": "else"}) is None
 
+
+
+@pytest.mark.parametrize("missing", ["license", "security", "sizing", "card", "inventory"])
+def test_each_analyzer_is_optional(demo: Path, monkeypatch, missing: str) -> None:
+    import modelclear.pipeline as pipeline
+
+    real = pipeline._Runner.module
+
+    def module(self, name: str, dotted: str, *needs: str):
+        if name == missing or (missing == "sizing" and name in ("architecture", "params")):
+            self.status[name] = "unavailable: removed for this test"
+            return None
+        return real(self, name, dotted, *needs)
+
+    monkeypatch.setattr(pipeline._Runner, "module", module)
+    res = run(open_release(str(demo)), load_profile("regulated-onprem"))
+    assert res.analyzers[missing].startswith("unavailable")
+    assert res.policy is not None and res.verdict is not Status.CLEAR
+    expected = {"license": "license-identified", "security": "security-scan",
+                "sizing": "hardware"}.get(missing)
+    if expected:
+        c = res.policy.check(expected)
+        assert c.code == "MC521" and c.status is Status.REVIEW and "not analysed" in c.reason
+    for fmt in ("json", "markdown", "html", "terminal"):
+        assert render(res, fmt)
+
+
+def test_failing_analyzer_is_reported_not_raised(demo: Path, monkeypatch) -> None:
+    import modelclear.analyzers.security as security
+
+    def boom(release, *a, **k):
+        raise RuntimeError("scanner bug")
+
+    monkeypatch.setattr(security, "analyze", boom)
+    res = run(open_release(str(demo)), load_profile("prototype"))
+    assert res.analyzers["security"].startswith("failed: RuntimeError: scanner bug")
+    assert res.policy.check("security-scan").code == "MC521"
