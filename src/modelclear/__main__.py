@@ -1,0 +1,5 @@
+"""``python -m modelclear`` runs the CLI."""
+
+from .cli import run
+
+run()
