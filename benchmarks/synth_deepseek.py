@@ -107,7 +107,8 @@ def write(out_dir: Path, cfg: dict = CONFIG, shards: int = SHARDS) -> Path:
         off = 0
         for tname, dtype, shape in group:
             size = nbytes(dtype, shape)
-            header[tname] = {"dtype": dtype, "shape": list(shape), "data_offsets": [off, off + size]}
+            header[tname] = {"dtype": dtype, "shape": list(shape),
+                             "data_offsets": [off, off + size]}
             weight_map[tname] = name
             off += size
         raw = json.dumps(header, separators=(",", ":")).encode()
