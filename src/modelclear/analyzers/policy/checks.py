@@ -12,7 +12,6 @@ is REVIEW, not CLEAR.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -1029,10 +1028,3 @@ def probe_failures(data: dict[str, Any]) -> list[str] | None:
             if not any(f == name or f.startswith(f"{name}:") for f in fails):
                 fails.append(str(name))
     return fails
-
-
-def load_small_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
