@@ -12,6 +12,8 @@ import re
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelclear.analyzers.license.analyze import analyze_text
 from modelclear.analyzers.license.catalog import Catalog, CatalogTerm, Entry
@@ -86,6 +88,10 @@ def _fp(eid: str, text: str) -> Fingerprint:
 
 @pytest.fixture(scope="module")
 def cat() -> Catalog:
+    return _acme_catalog()
+
+
+def _acme_catalog() -> Catalog:
     e1 = _entry(
         "LicenseRef-modelclear-acme-1.0",
         "Acme Open Weights License 1.0",
@@ -296,3 +302,33 @@ def test_license_known_only_by_name_is_partial_never_exact() -> None:
     )
     (m,) = identify(generic, "LICENSE", load_catalog())
     assert m.match == "unknown"
+
+
+_ALPHABET = st.sampled_from(
+    list("abcdefghij klmnop.;:\n\n#*-_[]()<>\"'\u201c\u2019\u00a9")
+    + ["Copyright (c) 2020 ", "\u4e2d", "\u00c5"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ALPHABET, max_size=400).map("".join))
+def test_identify_never_breaks_on_arbitrary_text(text: str) -> None:
+    from modelclear.analyzers.license.catalog import load_catalog
+
+    n_lines = max(1, len(text.splitlines()))
+    for m in identify(text, "F", load_catalog()):
+        assert 1 <= m.line_start <= m.line_end <= n_lines
+        assert 0.0 <= m.confidence <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, len(V1)), st.integers(0, len(V1)), st.text(max_size=40))
+def test_spliced_text_is_never_the_other_version(a: int, b: int, junk: str) -> None:
+    """Cut and pasted Acme 1.0 text is 1.0 (or unknown); never exact 2.0, whose numbers differ."""
+    cat = _acme_catalog()
+    text = V1[: min(a, b)] + junk + V1[max(a, b) :]
+    n_lines = max(1, len(text.splitlines()))
+    for m in identify(text, "F", cat):
+        assert 1 <= m.line_start <= m.line_end <= n_lines
+        if m.id.endswith("acme-2.0"):
+            assert m.match != "exact" and m.confidence < 0.9, m

@@ -324,9 +324,16 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
         return regions
     from .segment import segment
 
-    segs = segment(text)
+    segs: list | None = None
     out: list[Region] = []
     for n, r in enumerate(regions):
+        floor = regions[n - 1].last_word + 1 if n else 0
+        ceil = regions[n + 1].first_word - 1 if n + 1 < len(regions) else len(f.ws) - 1
+        if (r.first_word - floor) + (ceil - r.last_word) <= _SLACK_WORDS:
+            out.append(r)  # nothing unmatched next to it worth a look
+            continue
+        if segs is None:
+            segs = segment(text)
         ls, le = f.ws.line_span(r.first_word, r.last_word)
         over = [s for s in segs if s.line_start <= le and s.line_end >= ls]
         if not over:
@@ -334,8 +341,6 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
             continue
         lo_line = min(s.line_start for s in over)
         hi_line = max(s.line_end for s in over)
-        floor = regions[n - 1].last_word + 1 if n else 0
-        ceil = regions[n + 1].first_word - 1 if n + 1 < len(regions) else len(f.ws) - 1
         wa = r.first_word
         while wa - 1 >= floor and f.ws.line_of(f.ws.starts[wa - 1]) >= lo_line:
             wa -= 1
