@@ -516,7 +516,17 @@ def _sevenz(buf: Any, path: str, depth: int) -> Outcome:
                 return out
             contents = _sevenz_read(z)
     except Exception as exc:  # py7zr raises many exception types for corrupt archives
-        out.malformed.append(f"7z archive: {type(exc).__name__}: {exc}")
+        if type(exc).__name__ == "PasswordRequired":  # encrypted headers
+            out.unsupported.append("7z archive is encrypted")
+            out.findings.append(
+                finding(
+                    "MC341",
+                    "7z archive has encrypted headers; its members could not be examined",
+                    file=path,
+                )
+            )
+            return out
+        out.malformed.append(f"7z archive: {type(exc).__name__}: {str(exc)[:200]}")
         return out
     out.findings.append(
         finding("MC323", f"7z archive with {len(contents)} member(s); members scanned", file=path)
