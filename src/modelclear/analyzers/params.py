@@ -285,6 +285,7 @@ def _config_dtypes(arch: Architecture) -> dict[str, str]:
 
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.(\d+)\.|^blk\.(\d+)\.")
 _EXPERT_RE = re.compile(r"\.experts\.(\d+)\.")
+_NUMBERS = re.compile(r"\.\d+\.")
 _STACKED_EXPERT_RE = re.compile(
     r"\.experts\.(?:gate_up_proj|gate_proj|up_proj|down_proj|w1|w2|w3)(?:_bias|_blocks)?$"
     r"|\.experts\.(?:gate_up_proj|down_proj)\.(?:weight|bias)$"
@@ -360,14 +361,26 @@ def entries_from_tensors(
     n_experts = arch.num_experts if arch else None
     out: list[ParamEntry] = []
     side_n = side_b = 0
+    facts: dict[str, tuple[bool, bool, bool, bool]] = {}
+    kinds: dict[tuple[str, int], str] = {}
     for t in tensors:
-        if is_side_tensor(t.name):
+        # Tensor names repeat with only their layer/expert numbers changed (92k names, a
+        # few dozen shapes in DeepSeek-V3): judge each name shape once, not each name.
+        template = _NUMBERS.sub(".#.", t.name)
+        f = facts.get(template)
+        if f is None:
+            f = facts[template] = (
+                is_side_tensor(t.name), bool(_PACKED_RE.search(t.name)),
+                bool(_STACKED_EXPERT_RE.search(t.name)), bool(_EXPERT_RE.search(t.name)),
+            )
+        side, packed, stacked, routed = f
+        if side:
             side_n += 1
             side_b += t.nbytes
             continue
         shape = tuple(t.shape)
         factor = 1
-        if _PACKED_RE.search(t.name) and t.dtype in ("I32", "U32", "I64", "I16", "U8", "I8"):
+        if packed and t.dtype in ("I32", "U32", "I64", "I16", "U8", "I8"):
             factor = max(1, round(DTYPE_BYTES[t.dtype] * 8 / qbits))
         elif t.dtype == "U8" and (
             f"{t.name}.absmax" in names
@@ -383,11 +396,12 @@ def entries_from_tensors(
             shape = (1, shape[0] * factor)
         elif factor != 1:
             shape = shape[:-1] + (shape[-1] * factor,) if shape else shape
-        kind = _classify(t.name, len(shape))
+        kind = kinds.get((template, len(shape)))
+        if kind is None:
+            kind = kinds[(template, len(shape))] = _classify(t.name, len(shape))
         layer = _layer_of(t.name)
         mtp = is_mtp(t.name, layer, n_layers)
-        stacked = bool(_STACKED_EXPERT_RE.search(t.name))
-        routed = bool(_EXPERT_RE.search(t.name)) or stacked
+        routed = routed or stacked
         experts = 0
         if stacked:
             experts = n_experts or (shape[0] if len(shape) >= 3 else 0)
