@@ -159,3 +159,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, case):
     err = cap.err.strip()
     assert err.startswith("error:") and "Traceback" not in err
     assert len(err.splitlines()) == 1 or len(" ".join(err.split())) < 400, err
+
+
+def test_hf_cache_target_reports_revision_and_blob_mismatch(capsys, hf_hub, demo_release):
+    from conftest import make_hf_cache
+
+    files = {p.name: p.read_bytes() for p in demo_release.iterdir()}
+    commit = "c0ffee" + "0" * 34
+    snap = make_hf_cache(hf_hub, "acme/demo-moe", files, commit)
+    d = run_json(capsys, "acme/demo-moe", "--hash")
+    assert d["source"] == {**d["source"], "kind": "hf-cache", "model_id": "acme/demo-moe",
+                           "revision": commit, "refs": ["main"]}
+    assert not [f for f in d["findings"] if f["code"] == "MC103"]
+    blob = (snap / "acme-demo-moe-Q8_0.gguf").resolve()
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 1
+    blob.write_bytes(bytes(data))
+    d = run_json(capsys, "acme/demo-moe@main", "--hash")
+    bad = [f for f in d["findings"] if f["code"] == "MC103"]
+    assert [f["file"] for f in bad] == ["acme-demo-moe-Q8_0.gguf"]
