@@ -62,12 +62,14 @@ class Config(BaseModel):
 
 
 def _parse(path: Path, table: dict) -> Config:
+    prefix = "tool.modelclear." if path.name == "pyproject.toml" else ""
+    if "file" in table:  # set by the loader, never by the file
+        raise InputError(str(path), f"{prefix}file: unknown key")
     try:
         cfg = Config.model_validate(table)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        prefix = "tool.modelclear." if path.name == "pyproject.toml" else ""
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise InputError(str(path), f"{prefix}{where}: {msg}") from None
     profile = cfg.profile
