@@ -95,6 +95,10 @@ class _File:
     def __init__(self, text: str) -> None:
         self.ws: Words = words(text)
         self.sh = np.asarray(shingles(self.ws), dtype=np.uint32)
+        # distinct shingles, sorted, and where each position's shingle sits among them:
+        # membership is tested once per distinct shingle and per fingerprint
+        self.usort, self.inverse = np.unique(self.sh, return_inverse=True)
+        self._hits: dict[int, np.ndarray] = {}
         self.claimed = np.zeros(len(self.sh), dtype=bool)
         self._uniq_cache: dict[tuple[int, int], np.ndarray] = {}
         self._sent_cache: dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]] = {}
@@ -111,6 +115,13 @@ class _File:
             hashes = [word_hash(" ".join(self.ws.words[s : e + 1])) for s, e in ranges]
             self._sent_cache[key] = (ranges, hashes)
         return self._sent_cache[key]
+
+    def hits(self, fp: Fingerprint) -> np.ndarray:
+        """For every shingle position of the file: is that shingle in ``fp``."""
+        key = id(fp)
+        if key not in self._hits:
+            self._hits[key] = fp.contains(self.usort)[self.inverse]
+        return self._hits[key]
 
     def unique_in(self, a: int, b: int) -> np.ndarray:
         """Sorted distinct shingles of shingle range a..b (cached: candidates share it)."""
@@ -150,9 +161,8 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
     region_words = f.ws.words[wa : wb + 1]
     if text_sha256(region_words) == fp.sha256:
         return Region(fp, wa, wb, "exact", 1.0, 1.0, 1.0, (), 0, 0)
-    region = f.sh[a : b + 1]
     uniq_region = f.unique_in(a, b)
-    hit = fp.contains(region)
+    hit = f.hits(fp)[a : b + 1]
     cov_c = int(fp.contains(uniq_region).sum()) / max(len(fp.unique), 1)
     cov_f = float(hit.mean()) if len(hit) else 0.0
     sent_ranges, file_sents = f.sentences_in(wa, wb)
@@ -218,7 +228,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
         if counts[i] < counts[order[0]] * 0.5:
             continue
         fp = cat.fingerprints[i]
-        a, b, score = _max_segment(fp.contains(f.sh) & ~f.claimed)
+        a, b, score = _max_segment(f.hits(fp) & ~f.claimed)
         if score < MIN_HITS // 2:
             continue
         if first is None:
