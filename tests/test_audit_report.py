@@ -228,3 +228,33 @@ def test_failing_analyzer_is_reported_not_raised(demo: Path, monkeypatch) -> Non
     res = run(open_release(str(demo)), load_profile("prototype"))
     assert res.analyzers["security"].startswith("failed: RuntimeError: scanner bug")
     assert res.policy.check("security-scan").code == "MC521"
+
+
+CHECK_SCHEMA = {
+    "type": "object",
+    "required": ["schema_version", "target", "profile", "scope", "license", "verdict", "counts",
+                 "checks", "obligations", "notes", "analyzers"],
+    "properties": {
+        "verdict": {"enum": ["CLEAR", "REVIEW", "BLOCKED"]},
+        "scope": {"enum": ["release", "license"]},
+        "checks": {"type": "array", "items": {
+            "type": "object",
+            "required": ["code", "name", "title", "status", "reason", "ignored", "severity",
+                         "evidence"],
+            "properties": {
+                "code": {"type": "string", "pattern": "^MC5[0-7][0-9]$"},
+                "status": {"enum": ["CLEAR", "REVIEW", "BLOCKED"]},
+                "evidence": {"type": "array", "items": {
+                    "type": "object", "required": ["where", "quote", "note", "source"]}},
+            }}},
+        "obligations": {"type": "array", "items": {
+            "type": "object", "required": ["code", "text", "applies", "condition", "evidence"]}},
+    },
+}
+
+
+def test_check_json_schema(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    main(["check", str(demo), "--profile", "regulated-onprem", "--json"])
+    jsonschema.validate(json.loads(capsys.readouterr().out), CHECK_SCHEMA)
