@@ -430,6 +430,11 @@ def check_mau(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Outco
                 f"the license changes above {_fmt_int(threshold)} monthly active users and the "
                 "profile does not state scale.monthly_active_users", ev)
     elif mau > threshold:
+        when = ""
+        quote = _text(term).lower()
+        if "release date" in quote:
+            when = " (the license counts users on its version's release date"
+            when += ", affiliates included)" if "affiliate" in quote else ")"
         if lic.id in profile.rules.registered:
             out.add("MC501", "user-scale", title, Status.CLEAR,
                     f"{_fmt_int(mau)} MAU is above the {_fmt_int(threshold)} threshold; the "
@@ -439,7 +444,8 @@ def check_mau(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Outco
                    if approval in ("above_threshold", "yes") else "terms beyond this license")
             out.add("MC501", "user-scale", title, Status.BLOCKED,
                     f"the profile's {_fmt_int(mau)} monthly active users exceed the license's "
-                    f"{_fmt_int(threshold)} threshold; above it the license requires {how}", ev)
+                    f"{_fmt_int(threshold)} threshold{when}; above it the license requires "
+                    f"{how}", ev)
     else:
         margin = threshold / max(mau, 1)
         note = " (within a factor of 2: watch growth)" if margin < 2 else ""
@@ -617,7 +623,8 @@ def check_attribution(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
                 continue
             if len(part.split()) <= 3:  # a bare name or notice ("Kimi K2"): say what to do
                 part = f"show '{part}' where the license requires it (see the clause)"
-            out.oblige("MC506", part[0].upper() + part[1:], applies, condition, ev)
+            out.oblige("MC506", part[0].upper() + part[1:], applies, condition,
+                       _quoted_clause(ctx, part) or ev)
     if not displays and not term.detail:
         out.oblige("MC506", "Keep the license's copyright and attribution notices with every "
                    "copy", applies, condition, ev)
@@ -627,6 +634,18 @@ def check_attribution(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch,
              "one attribution duty, listed as an obligation")
             + ("" if applies else f" ({'they apply' if n > 1 else 'it applies'} once you "
                                   "distribute or offer the model)"), ev)
+
+
+def _quoted_clause(ctx: PolicyInputs, text: str) -> tuple[EvidenceRef, ...]:
+    """The license line holding the text quoted in a duty ('… is licensed under …')."""
+    m = re.search(r"['‘“\"]([^'’”\"]{12,})['’”\"]", text)
+    if m is None:
+        return ()
+    words = m.group(1).split()[:6]
+    if len(words) < 3:
+        return ()
+    hits = find_clause(ctx.license_texts, r"\s+".join(re.escape(w) for w in words), limit=1)
+    return tuple(hits)
 
 
 def check_naming(ctx: PolicyInputs, profile: Profile, lic: LicenseMatch, out: Outcome) -> None:
