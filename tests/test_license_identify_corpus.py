@@ -187,3 +187,16 @@ def test_edited_llama_clause_is_flagged() -> None:
     assert "mau_threshold" in m.changed_terms
     assert m.terms["mau_threshold"].value == 7_000_000
     assert any("7 million" in s for s in m.diff)
+
+
+def test_the_whole_corpus_in_one_file() -> None:
+    """Forty documents back to back (close versions next to each other): each one exact."""
+    docs = _docs()
+    if not docs:
+        pytest.skip("shared corpus not available")
+    docs = sorted(docs, key=lambda d: d["file"])
+    text = "\n\n----\n\n".join(d["text"] for d in docs)
+    found = identify(text, "NOTICE")
+    assert len(found) == len(docs)
+    for d, m in zip(docs, found, strict=True):
+        assert m.id in d["accepted"] and m.match == "exact", (d["id"], m.id, m.match)

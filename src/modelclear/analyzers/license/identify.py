@@ -39,6 +39,8 @@ MIN_HITS = 12
 MIN_UNKNOWN_WORDS = 40
 #: a misspelling-only copy may differ in at most this share of its words
 MAX_TYPO_SHARE = 0.03
+#: most license documents looked for in one file (a NOTICE file may list dozens)
+MAX_DOCUMENTS = 48
 UNKNOWN_ID = "LicenseRef-modelclear-unknown"
 _LICENSEY = re.compile(
     r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
@@ -76,6 +78,24 @@ def _max_segment(hits: np.ndarray) -> tuple[int, int, int]:
     head = prefix[: end + 1]
     start = end - int(np.argmin(head[::-1]))  # last position of the minimum: a tight start
     return start, end, best
+
+
+def _fit_window(hits: np.ndarray, a: int, b: int, length: int) -> tuple[int, int]:
+    """Narrow a run much longer than the known text to the best window of its length.
+
+    Two close versions back to back (Yi v1.0 then v2.1, in one NOTICE file) hit the
+    same fingerprint throughout; the known text can only be one of them.
+    """
+    if b - a + 1 <= length * 1.25 + 20:
+        return a, b
+    seg = hits[a : b + 1].astype(np.int32)
+    csum = np.concatenate(([0], np.cumsum(seg)))
+    sums = csum[length:] - csum[:-length]  # hits in each window of `length`
+    start = int(np.argmax(sums))
+    inside = np.flatnonzero(seg[start : start + length])
+    if len(inside) == 0:
+        return a, b
+    return a + start + int(inside[0]), a + start + int(inside[-1])
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -213,35 +233,40 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
 
 
 def _best_region(f: _File, cat: Catalog) -> Region | None:
-    avail = f.sh[~f.claimed]
-    if len(avail) == 0:
-        return None
-    counts = cat.shared_counts(avail)
-    order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
-    if not order:
-        return None
-    # each candidate claims its own densest run: a license followed by its policy must
-    # not lose to an older version that bundled both in one text
     candidates: list[Region] = []
-    first: tuple[int, int] | None = None
-    for i in order:
-        if counts[i] < counts[order[0]] * 0.5:
-            continue
-        fp = cat.fingerprints[i]
-        a, b, score = _max_segment(f.hits(fp) & ~f.claimed)
-        if score < MIN_HITS // 2:
-            continue
+    for _ in range(64):  # bounded: each failed round claims a stretch of the file
+        avail = f.sh[~f.claimed]
+        if len(avail) == 0:
+            return None
+        counts = cat.shared_counts(avail)
+        order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
+        if not order:
+            return None
+        # each candidate claims its own densest run: a license followed by its policy
+        # must not lose to an older version that bundled both in one text
+        first: tuple[int, int] | None = None
+        for i in order:
+            if counts[i] < counts[order[0]] * 0.5:
+                continue
+            fp = cat.fingerprints[i]
+            hits = f.hits(fp) & ~f.claimed
+            a, b, score = _max_segment(hits)
+            if score < MIN_HITS // 2:
+                continue
+            a, b = _fit_window(hits, a, b, len(fp.shingles))
+            if first is None:
+                first = (a, b)
+            r = _classify(f, fp, a, b)
+            if r is not None:
+                candidates.append(r)
         if first is None:
-            first = (a, b)
-        r = _classify(f, fp, a, b)
-        if r is not None:
-            candidates.append(r)
-    if first is None:
-        return None
-    if not candidates:
-        # nothing fits well: claim the region so the loop moves on, report nothing
+            return None
+        if candidates:
+            break
+        # nothing fits well: claim the stretch so the next round looks elsewhere
         f.claimed[first[0] : first[1] + 1] = True
-        return _best_region(f, cat)
+    if not candidates:
+        return None
     rank = {"exact": 3, "modified": 2, "partial": 1}
     candidates.sort(
         key=lambda r: (rank[r.match], r.confidence, r.coverage_catalog + r.coverage_file),
@@ -309,7 +334,7 @@ def identify_regions(text: str, catalog: Catalog | None = None) -> tuple[_File, 
     whole = cat.by_sha.get(text_sha256(f.ws.words))
     if whole is not None:
         return f, [Region(whole, 0, len(f.ws) - 1, "exact", 1.0, 1.0, 1.0, (), 0, 0)]
-    for _ in range(12):
+    for _ in range(MAX_DOCUMENTS):
         r = _best_region(f, cat)
         if r is None:
             break
