@@ -449,3 +449,11 @@ def test_license_declared_only_in_card() -> None:
     assert ident.status is Status.REVIEW and "only declared in the model card" in ident.reason
     assert res.check("license-text").status is Status.REVIEW
     assert res.check("user-scale").status is Status.CLEAR  # catalog terms still checked
+
+
+def test_clause_lines_count_newlines_only() -> None:
+    from modelclear.analyzers.policy.checks import find_clause
+
+    text = "first line with a\u2028separator\r\nsecond\nthird: military use\n"
+    hit = find_clause({"LICENSE": text}, "military")
+    assert hit[0].line == 3 and hit[0].quote == "third: military use"

@@ -205,7 +205,9 @@ def find_clause(texts: dict[str, str], pattern: str, limit: int = 3) -> list[Evi
     hits: list[EvidenceRef] = []
     rx = re.compile(rf"\b(?:{pattern})\b", re.I)
     for file, text in texts.items():
-        for no, line in enumerate(text.splitlines(), 1):
+        # numbered by "\n" as editors and grep do (str.splitlines also breaks at U+2028,
+        # which real license texts contain, and would shift every later line number)
+        for no, line in enumerate(text.split("\n"), 1):
             if rx.search(line):
                 quote = " ".join(line.split())
                 if len(quote) > 240:
