@@ -199,7 +199,8 @@ def _zip_members(head: bytes) -> list[str]:
 
 def _zip_kind(head: bytes) -> str:
     names = _zip_members(head)
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    # torch.load looks for data.pkl at the top or exactly one folder down
+    if any(n == "data.pkl" or (n.endswith("/data.pkl") and n.count("/") == 1) for n in names):
         return "pytorch-zip"
     if names and all(n.endswith(".npy") for n in names):
         return "npz"

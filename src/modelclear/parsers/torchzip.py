@@ -299,14 +299,19 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
                 )
             )
         seen.setdefault(m.name, m)
-    pkl = next(
-        (
-            m
-            for m in members
-            if m.name == "data.pkl" or m.name.count("/") == 1 and m.name.endswith("/data.pkl")
-        ),
-        None,
-    )
+    # torch.load takes the archive's folder from its first entry and reads
+    # <folder>/data.pkl; other layouts are accepted only when that is absent.
+    first_dir = members[0].name.split("/", 1)[0] if members and "/" in members[0].name else None
+    pkl = seen.get(f"{first_dir}/data.pkl") if first_dir else None
+    if pkl is None:
+        pkl = next(
+            (
+                m
+                for m in members
+                if m.name == "data.pkl" or m.name.count("/") == 1 and m.name.endswith("/data.pkl")
+            ),
+            None,
+        )
     if pkl is None:
         raise InputError(path, "zip archive has no data.pkl: not a PyTorch checkpoint")
     prefix = pkl.name[: -len("data.pkl")].rstrip("/")
