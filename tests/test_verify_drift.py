@@ -218,3 +218,23 @@ def test_cli_history_show(release_dir: Path) -> None:
     res = runner.invoke(app, ["show", rid[:8]])
     assert res.exit_code == 0 and rid in res.output
     assert main(["show", "0000dead"]) == 2
+
+
+def test_cli_verify_honours_configuration(release_dir: Path, isolated: Path) -> None:
+    from modelclear.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["record", str(release_dir), "-q"]).exit_code == 0
+    _flip_byte(release_dir / WEIGHTS, 200)
+    (release_dir / "extra.txt").write_text("x")
+    cfg = isolated / "modelclear.toml"
+    cfg.write_text('ignore = ["MC180"]\n[severity]\nMC181 = "critical"\n')
+    res = runner.invoke(app, ["verify", str(release_dir), "--config", str(cfg), "--json",
+                              "--fail-on", "critical"])
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.output)
+    assert [(f["code"], f["severity"]) for f in data["findings"]] == [("MC181", "critical")]
+    assert data["ignored"] == ["MC180"]
+    cfg.write_text('ignore = ["MC18"]\n')
+    res = runner.invoke(app, ["verify", str(release_dir), "--config", str(cfg)])
+    assert res.exit_code == 0 and "ignored by configuration: MC180, MC181" in res.output

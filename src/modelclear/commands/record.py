@@ -27,6 +27,9 @@ def record(
         None, "--registry", help="Database URL or SQLite path (default: $MODELCLEAR_REGISTRY, "
         "else the user data directory)."
     ),
+    config: str | None = typer.Option(
+        None, "--config", help="modelclear.toml or pyproject.toml (its default profile)."
+    ),
     output: str | None = typer.Option(
         None, "--output", "-o", help="Also write the record JSON to this file."
     ),
@@ -34,13 +37,14 @@ def record(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Record what was cleared: files and hashes, license texts, terms, verdicts, reviewer."""
+    from ..config import load_config
     from ..record.builder import build
     from ..record.cli_support import load_profile, record_summary
     from ..record.registry import Registry
     from ..sources import open_release
 
     release = open_release(target)
-    prof = load_profile(profile)
+    prof = load_profile(profile or load_config(config).profile)
     with progress(not quiet and not json_out, transfer=True) as sink:
         rec = build(release, profile=prof, reviewer=reviewer, note=note,
                     retrieved_at=retrieved_at, progress=sink)

@@ -22,10 +22,14 @@ def verify(
         "medium, high, critical, or never.",
     ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Re-read every file."),
+    config: str | None = typer.Option(
+        None, "--config", help="modelclear.toml or pyproject.toml (ignored codes, severities)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Compare a release with its clearance record; exit 1 when it drifted."""
+    from ..config import load_config
     from ..record.cli_support import check_fail_on, drift_view
     from ..record.registry import Registry
     from ..record.verify import verify as verify_release
@@ -45,6 +49,7 @@ def verify(
             )
     with progress(not quiet and not json_out, transfer=True) as sink:
         report = verify_release(release, rec, progress=sink, use_cache=not no_cache)
+    report = report.with_config(load_config(config))
     if json_out:
         emit_json(report.to_json())
     else:

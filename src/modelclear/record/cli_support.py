@@ -182,6 +182,9 @@ def drift_view(report: DriftReport, target: str) -> Group:
     newer = [c for c in rev.newer_in_cache if c != rev.current]
     if newer:
         out.append(Text(f"  newer revision(s) in the cache: {', '.join(newer)}", style="cyan"))
+    if report.ignored:
+        out.append(Text(f"  ignored by configuration: {', '.join(sorted(set(report.ignored)))}",
+                        style="dim"))
     if report.drifted:
         counts: dict[str, int] = {}
         for f in report.findings:
@@ -190,6 +193,9 @@ def drift_view(report: DriftReport, target: str) -> Group:
                           if s in counts)
         out.append(Text.from_markup(f"[bold red]drifted[/]: {len(report.findings)} finding(s) "
                                     f"({parts})"))
+    elif report.ignored:
+        out.append(Text.from_markup("[bold green]no drift[/] beyond codes the configuration "
+                                    "ignores"))
     else:
         out.append(Text.from_markup("[bold green]no drift[/]: the release matches the record"))
     return Group(*out)

@@ -10,6 +10,7 @@ for a license change.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,20 @@ class DriftReport:
     findings: tuple[Finding, ...]
     files_checked: int
     files_read: int | None  # files actually read to hash them (cache misses)
+    ignored: tuple[str, ...] = ()  # codes of findings dropped by configuration
+
+    def with_config(self, config: Any) -> DriftReport:
+        """Apply a ``modelclear.config.Config``: drop ignored codes, override severities."""
+        kept: list[Finding] = []
+        ignored: list[str] = []
+        for f in self.findings:
+            if config.ignores(f.code):
+                ignored.append(f.code)
+                continue
+            sev = config.severity.get(f.code)
+            kept.append(dataclasses.replace(f, severity=Severity(sev)) if sev else f)
+        return dataclasses.replace(self, findings=tuple(kept),
+                                   ignored=self.ignored + tuple(ignored))
 
     @property
     def drifted(self) -> bool:
@@ -132,6 +147,7 @@ class DriftReport:
             "card": [c.to_json() for c in self.card],
             "revision": self.revision.to_json(),
             "findings": [f.to_json() for f in self.findings],
+            "ignored": list(self.ignored),
         }
 
 
