@@ -150,3 +150,24 @@ def test_fuzz_profile_parser_only_raises_input_errors() -> None:
             assert exc.file == "f.yaml" and exc.problem
 
     run()
+
+
+def test_unknown_gpu_is_a_located_profile_error() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("modelclear.analyzers.sizing") is None:
+        pytest.skip("sizing not installed")
+    text = "name: x\nuse: [research]\nrules:\n  gpu_budget:\n    gpu: H1000\n    count: 2\n"
+    with pytest.raises(InputError) as err:
+        parse_profile(text, "p.yaml")
+    assert "line 5: rules.gpu_budget.gpu" in err.value.problem and "H1000" in err.value.problem
+    ok = parse_profile(text.replace("H1000", "h100"), "p.yaml")
+    assert ok.rules.gpu_budget.gpu == "H100"
+
+
+def test_precision_validated() -> None:
+    base = "name: x\nuse: [research]\nrules:\n  gpu_budget:\n    gpu: H100\n    precision: "
+    assert parse_profile(base + "INT4\n", "p.yaml").rules.gpu_budget.precision == "int4"
+    assert parse_profile(base + "Q4_K_M\n", "p.yaml").rules.gpu_budget.precision == "Q4_K_M"
+    with pytest.raises(InputError, match="line 6: rules.gpu_budget.precision"):
+        parse_profile(base + "int3\n", "p.yaml")

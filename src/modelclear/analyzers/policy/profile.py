@@ -7,6 +7,7 @@ path and the line, because a profile is written by hand and a typo in
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -84,6 +85,32 @@ class GpuBudget(_Strict):
     precision: str | None = None  # bf16 | fp8 | int8 | int4; None = the release's native precision
     context: int | None = Field(None, ge=1)  # tokens per sequence; None = the sizing default
     concurrency: int = Field(1, ge=1)  # sequences that must fit at that context
+
+    @field_validator("gpu")
+    @classmethod
+    def _known_gpu(cls, value: str) -> str:
+        """A typo in the GPU name is a profile error (with its line), not a late failure."""
+        try:
+            from ..sizing import find_gpu
+        except ImportError:
+            return value  # sizing not installed: the hardware check says "not analysed"
+        try:
+            return find_gpu(value).key
+        except InputError as exc:
+            raise ValueError(exc.problem) from None
+
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        allowed = ("native", "bf16", "fp8", "int8", "int4")
+        if value.lower() not in allowed and not re.fullmatch(
+            r"(?:I?Q\d\w*|TQ\d\w*|F16|F32|BF16)", value, flags=re.I
+        ):
+            raise ValueError(f"unknown precision {value!r}; use {', '.join(allowed)} or a GGUF "
+                             "type such as Q4_K")
+        return value.lower() if value.lower() in allowed else value
 
 
 class Rules(_Strict):
