@@ -335,11 +335,11 @@ def scan_trace(
                 _call_of_value(acc, c, file, where, extra)
                 unsafe_before_error = True
             name = c.target
-            if name and _norm(name.replace("_pickle.", "pickle.")) in _NESTED_LOADERS:
+            if name and alias(_norm(name)) in _NESTED_LOADERS:
                 _nested(acc, c, file, where, extra, depth)
         elif c.kind in ("build", "method") and isinstance(_base(c.func), Global):
             base = _base(c.func)
-            v = judge(base.module, base.name)
+            v = judge(base.module, base.name, torchscript=torchscript)
             if v.status != "allowed":
                 unsafe_before_error = True
                 _emit(
