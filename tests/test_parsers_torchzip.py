@@ -263,3 +263,15 @@ def test_zip_reader_reads_no_storage(small, monkeypatch):
     clear_cache()
     read_torch_zip(rf(small))
     assert opened and not any("/data/" in n for n in opened)
+
+
+def test_archive_folder_comes_from_the_first_entry(small, tmp_path):
+    """torch.load reads <folder of the first entry>/data.pkl, so we read that one too."""
+    path = tmp_path / "first.pt"
+    with zipfile.ZipFile(small) as zin, zipfile.ZipFile(path, "w") as zout:
+        zout.writestr("other/data.pkl", b"\x80\x02}q\x00.")
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+    a = read_torch_zip(rf(path))
+    assert a.prefix == "other" and a.tensors == () and a.pickles[0] == "other/data.pkl"
+    assert [f.code for f in a.findings] == ["MC166"]  # small/data.pkl is the extra one
