@@ -122,3 +122,11 @@ def test_cli_export_markdown_and_html(release_dir: Path, isolated: Path) -> None
     assert out.read_text().startswith("<!DOCTYPE html>")
     res = runner.invoke(app, ["export", str(release_dir), "-f", "markdown", "-q"])
     assert res.exit_code == 0 and res.output.startswith("# Compliance record: example-7b")
+
+
+def test_license_text_cannot_escape_its_markdown_fence(isolated: Path) -> None:
+    root = support.write_release(isolated / "rel",
+                                 license_text="Terms\n`````\n# Not a heading\n`````\n")
+    md = compliance.render(build_record(root), "markdown")
+    block = md[md.index("``````text\n"):]
+    assert block.startswith("``````text\nTerms\n`````\n# Not a heading\n`````\n\n``````")

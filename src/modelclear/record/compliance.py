@@ -10,6 +10,7 @@ section reads as if the question had been answered.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -33,6 +34,7 @@ def _env(fmt: str) -> Any:
     )
     env.filters["md"] = _md_cell
     env.filters["human"] = _human_size
+    env.filters["fence"] = _fence
     return env
 
 
@@ -41,6 +43,13 @@ def _md_cell(value: Any) -> str:
     if value is None:
         return "—"
     return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text``, so no license text can
+    close its own code block."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(4, longest + 1)
 
 
 def _human_size(n: int) -> str:
