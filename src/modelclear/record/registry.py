@@ -286,16 +286,20 @@ class Registry:
     def latest(self, model_id: str | None, location: str | None = None) -> Record | None:
         """The newest record of a model; a record of the same location wins over others
         (two local folders may share a name without being the same release)."""
+        match = (records.c.model_id == model_id if model_id is not None
+                 else records.c.location == location)
         with self._read() as conn:
-            q = select(records).where(
-                records.c.model_id == model_id if model_id is not None
-                else records.c.location == location
-            )
-            rows = conn.execute(q.order_by(records.c.seq.desc())).all()
+            # Choose by the small columns first; only the chosen body is read.
+            rows = conn.execute(
+                select(records.c.seq, records.c.location).where(match)
+                .order_by(records.c.seq.desc())
+            ).all()
             if not rows:
                 return None
             same = [r for r in rows if location is not None and r.location == location]
-            return self._load(conn, (same or rows)[0])
+            seq = (same or rows)[0].seq
+            row = conn.execute(select(records).where(records.c.seq == seq)).one()
+            return self._load(conn, row)
 
     def history(self, model_id: str | None = None) -> list[Summary]:
         cols = [c for c in records.c if c.name not in ("body", "seq")]
