@@ -209,6 +209,35 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
     }
 
 
+def open_meanings(result: AuditResult) -> list[tuple[str, bool | None, str]]:
+    """The three things "open" is used for (open weights, open source, open license).
+
+    None means the release does not let us tell (no inventory, no license analysis).
+    """
+    comps = result.components()
+    lic = None
+    if result.license is not None:
+        from ..analyzers.policy.checks import primary_license
+
+        lic = primary_license(result.license)
+    out: list[tuple[str, bool | None, str]] = []
+    if comps is not None:
+        out.append(("open weights", comps["weights"],
+                     "weights present" if comps["weights"] else "no weights in the release"))
+        parts = [c for c in ("training-code", "dataset", "evaluation-data") if comps[c]]
+        missing = [c for c in ("training-code", "dataset", "evaluation-data") if not comps[c]]
+        out.append(("open source", comps["training-code"] and comps["dataset"],
+                    ("has " + ", ".join(parts) if parts else "")
+                    + ("; " if parts and missing else "")
+                    + ("no " + ", no ".join(missing) if missing else "")))
+    if result.license is not None:
+        osi = bool(lic and lic.osi_approved)
+        out.append(("open license", osi if lic is not None else False,
+                    (f"{lic.id} is " + ("" if osi else "not ") + "OSI-approved") if lic else
+                    "no license identified"))
+    return out
+
+
 def view(result: AuditResult) -> dict[str, Any]:
     """Plain data for the templates (one dict, same for Markdown and HTML)."""
     pol = result.policy
@@ -224,7 +253,10 @@ def view(result: AuditResult) -> dict[str, Any]:
         "total_bytes": result.total_bytes(),
         "analyzers": result.analyzers,
         "openness": comps,
-        "embedded": dict(result.embedded),
+        "open_meanings": open_meanings(result),
+        # only what no file of its own provides is marked as carried inside another file
+        "embedded": {k: v for k, v in result.embedded.items() if result.inventory is None
+                     or k not in result.inventory.components()},
         "card": {
             "file": getattr(card, "file", None),
             "license": getattr(card, "license", None),
@@ -255,6 +287,11 @@ def print_terminal(result: AuditResult, console: Console) -> None:
     console.print(f"[bold]{escape(v['title'])}[/]")
     console.print(f"{v['n_files']} files, {human_bytes(v['total_bytes'])}; source "
                   f"{escape(result.source.kind)} {escape(result.source.location)}")
+    if v["open_meanings"]:
+        console.print("Open: " + "; ".join(
+            f"[{'green' if ok else 'red' if ok is False else 'dim'}]"
+            f"{'✔' if ok else '✖' if ok is False else '?'} {name}[/] ({escape(why)})"
+            for name, ok, why in v["open_meanings"]))
     if v["openness"] is not None:
         parts = [f"[{'green' if ok else 'dim'}]{'●' if ok else '○'} {name}[/]"
                  for name, ok in v["openness"].items()]
