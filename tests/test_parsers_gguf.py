@@ -139,6 +139,17 @@ def test_split_set(tmp_path):
     assert s.first.name == "split" and s.findings == ()
     with pytest.raises(InputError, match="split.count is 3 but the set has 2"):
         read_gguf_split([rf(p) for p in parts[:2]])
+    # a wrong split.tensors.count in the first part: the parts hold 5 tensors
+    key = "split.tensors.count"
+    at = read_gguf(rf(parts[0])).value_offset(key) + 8 + len(key) + 4
+    blob = bytearray(parts[0].read_bytes())
+    assert struct.unpack_from("<i", blob, at) == (5,)
+    struct.pack_into("<i", blob, at, 7)
+    parts[0].write_bytes(bytes(blob))
+    clear_cache()
+    s = read_gguf_split([rf(p) for p in parts])
+    assert sorted(f.code for f in s.findings) == ["MC145", "MC145", "MC145"]
+    assert "says 7 tensors but the parts hold 5" in s.findings[0].message
 
 
 def test_ggml_table_matches_gguf_package():

@@ -140,6 +140,9 @@ def test_findings(small, tmp_path):
     assert all(t.offset == -1 for t in got.tensors) and got.tensors_known
     short = rewrite(small, tmp_path / "short.pt", replace={"small/data/0": b"\0" * 8})
     assert [f.code for f in read_torch_zip(rf(short)).findings] == ["MC162"]
+    big = rewrite(small, tmp_path / "big.pt", replace={"small/byteorder": b"big"})
+    got = read_torch_zip(rf(big))
+    assert got.byteorder == "big" and [f.code for f in got.findings] == ["MC164"]
     odd = rewrite(small, tmp_path / "odd.pt",
                   replace={"small/data.pkl": b"\x80\x02ctorch._utils\n_rebuild_qtensor\n)R."})
     got = read_torch_zip(rf(odd))
