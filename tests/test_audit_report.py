@@ -258,3 +258,14 @@ def test_check_json_schema(demo: Path, capsys: pytest.CaptureFixture[str]) -> No
 
     main(["check", str(demo), "--profile", "regulated-onprem", "--json"])
     jsonschema.validate(json.loads(capsys.readouterr().out), CHECK_SCHEMA)
+
+
+def test_open_meanings(result) -> None:
+    from modelclear.reports.audit import open_meanings
+
+    got = {name: ok for name, ok, _ in open_meanings(result)}
+    if result.inventory is not None:
+        assert got["open weights"] is True  # the demo ships weights
+        assert got["open source"] is False  # and no training code or data
+    if result.analyzers["license"] == "ok":
+        assert got["open license"] is False  # its own, non-OSI license
