@@ -101,6 +101,33 @@ class AuditResult:
         present = set(self.inventory.components()) | set(self.embedded)
         return {c: c in present for c in OPENNESS}
 
+    def open_meanings(self) -> list[tuple[str, bool | None, str]]:
+        """The three things "open" is used for: open weights, open source, open license.
+
+        Missing entries mean the release does not let us tell (no inventory, no license
+        analysis).
+        """
+        from .analyzers.policy.checks import primary_license
+
+        comps = self.components()
+        out: list[tuple[str, bool | None, str]] = []
+        if comps is not None:
+            out.append(("open weights", comps["weights"],
+                        "weights present" if comps["weights"] else "no weights in the release"))
+            kinds = ("training-code", "dataset", "evaluation-data")
+            have = [c for c in kinds if comps[c]]
+            lack = [c for c in kinds if not comps[c]]
+            why = "; ".join(filter(None, ["has " + ", ".join(have) if have else "",
+                                          "no " + ", no ".join(lack) if lack else ""]))
+            out.append(("open source", comps["training-code"] and comps["dataset"], why))
+        if self.license is not None:
+            lic = primary_license(self.license)
+            osi = bool(lic is not None and lic.osi_approved)
+            out.append(("open license", osi,
+                        f"{lic.id} is {'' if osi else 'not '}OSI-approved" if lic is not None
+                        else "no license identified"))
+        return out
+
     def total_bytes(self) -> int:
         return sum(size for _, size in self.files)
 
@@ -115,6 +142,8 @@ class AuditResult:
             "analyzers": dict(self.analyzers),
             "openness": self.components(),
             "embedded_components": dict(self.embedded),
+            "open": [{"meaning": n, "holds": ok, "why": why} for n, ok, why in
+                     self.open_meanings()],
             "inventory": _to_json(self.inventory),
             "card": _card_json(self.card),
             "license": _to_json(self.license),

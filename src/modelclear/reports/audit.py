@@ -210,32 +210,7 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
 
 
 def open_meanings(result: AuditResult) -> list[tuple[str, bool | None, str]]:
-    """The three things "open" is used for (open weights, open source, open license).
-
-    None means the release does not let us tell (no inventory, no license analysis).
-    """
-    comps = result.components()
-    lic = None
-    if result.license is not None:
-        from ..analyzers.policy.checks import primary_license
-
-        lic = primary_license(result.license)
-    out: list[tuple[str, bool | None, str]] = []
-    if comps is not None:
-        out.append(("open weights", comps["weights"],
-                     "weights present" if comps["weights"] else "no weights in the release"))
-        parts = [c for c in ("training-code", "dataset", "evaluation-data") if comps[c]]
-        missing = [c for c in ("training-code", "dataset", "evaluation-data") if not comps[c]]
-        out.append(("open source", comps["training-code"] and comps["dataset"],
-                    ("has " + ", ".join(parts) if parts else "")
-                    + ("; " if parts and missing else "")
-                    + ("no " + ", no ".join(missing) if missing else "")))
-    if result.license is not None:
-        osi = bool(lic and lic.osi_approved)
-        out.append(("open license", osi if lic is not None else False,
-                    (f"{lic.id} is " + ("" if osi else "not ") + "OSI-approved") if lic else
-                    "no license identified"))
-    return out
+    return result.open_meanings()
 
 
 def view(result: AuditResult) -> dict[str, Any]:
