@@ -283,3 +283,20 @@ def test_license_found_under_an_unusual_name_is_kept(release_dir: Path, monkeypa
     rec = build_record(release_dir)
     docs = {d["path"]: d["kind"] for d in rec.data["documents"]}
     assert docs == {"LICENSE": "license", "terms.txt": "license"}  # not the model card
+
+
+def test_undecodable_file_name_is_an_input_error(release_dir: Path) -> None:
+    import os
+
+    from modelclear.record.verify import verify
+    from modelclear.sources import open_release
+
+    rec = build_record(release_dir)
+    try:
+        (release_dir / os.fsdecode(b"weights-\xff.bin")).write_bytes(b"x")
+    except (OSError, UnicodeError):
+        pytest.skip("filesystem refuses non-UTF-8 names")
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        build_record(release_dir)
+    with pytest.raises(InputError, match="not valid UTF-8"):
+        verify(open_release(str(release_dir)), rec)

@@ -63,6 +63,17 @@ def fallback_kind(path: str) -> str | None:
     return None
 
 
+def check_names(release: Release) -> None:
+    """Records (JSON, UTF-8) can only name files whose names are valid UTF-8."""
+    for f in release.files:
+        try:
+            f.path.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = f.path.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            raise InputError(shown, "file name is not valid UTF-8; a record cannot name it "
+                             "unambiguously") from None
+
+
 def _hashes(release: Release, progress: ProgressSink) -> dict[str, str]:
     from ..hashing import hash_files
 
@@ -407,6 +418,7 @@ def build(
     ``audit`` is an ``AuditResult`` already computed (so ``audit``-then-``record`` does not
     analyse twice); without one the pipeline runs here when installed.
     """
+    check_names(release)
     hashes = dict(hashes) if hashes is not None else _hashes(release, progress)
     missing = [f.path for f in release.files if f.path not in hashes]
     if missing:

@@ -397,7 +397,9 @@ def verify(
 ) -> DriftReport:
     """Compare ``release`` as it is now with ``record``."""
     from ..hashing import hash_files
+    from .builder import check_names
 
+    check_names(release)
     misses = _cache_misses(release) if use_cache else len(release.files)
     hashes = hash_files(release.files, progress, use_cache=use_cache)
     files = _compare_files(record, release, hashes)
