@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -204,6 +205,15 @@ class _Runner:
         return self.status.get(name, "not run")
 
 
+def _progress_kw(fn: Callable[..., Any], progress: ProgressSink) -> dict[str, Any]:
+    """``progress=`` for analyzers that report progress (the security scan reads a lot)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"progress": progress} if "progress" in params else {}
+
+
 def _read_texts(release: Release, paths: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in paths:
@@ -254,7 +264,8 @@ def _sizing(runner: _Runner, release: Release) -> tuple[Any, Any, Any]:
         return None, None, None
     arch = runner.call("architecture", lambda: arch_mod.analyze(release))
     if arch is None:
-        runner.status.setdefault("architecture", "skipped: no config.json or GGUF metadata")
+        if runner.status.get("architecture") == "ok":  # ran, found nothing to read
+            runner.status["architecture"] = "skipped: no config.json or GGUF metadata"
         runner.status["sizing"] = "skipped: no architecture"
         return None, None, None
     headers = runner.call("weight headers", lambda: params_mod.weight_headers(release))
@@ -282,7 +293,7 @@ def run(
 ) -> AuditResult:
     """Analyse ``release`` once with every available analyzer; evaluate ``profile`` if given."""
     runner = _Runner(progress)
-    progress.start("audit", "analysing", total=7)
+    progress.start("audit", "analysing", total=9)
 
     inventory = None
     inv_mod = runner.module("inventory", "modelclear.analyzers.inventory", "analyze")
@@ -299,7 +310,8 @@ def run(
     security = None
     sec_mod = runner.module("security", "modelclear.analyzers.security", "analyze")
     if sec_mod is not None:
-        security = runner.call("security", lambda: sec_mod.analyze(release))
+        security = runner.call("security", lambda: sec_mod.analyze(
+            release, **_progress_kw(sec_mod.analyze, progress)))
     arch, params, sizing = _sizing(runner, release)
 
     texts = _read_texts(release, _license_paths(release, license_report, inventory))
