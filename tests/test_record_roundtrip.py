@@ -92,6 +92,10 @@ def test_schema_violation_is_refused_on_read(release_dir: Path) -> None:
     extra["surprise"] = 1
     with pytest.raises(RecordError, match="schema"):
         Record.load(seal(extra))
+    newer = rec.to_json()
+    newer["schema_version"] = 2
+    with pytest.raises(RecordError, match="schema_version 2: this modelclear reads version 1"):
+        Record.load(seal(newer))
     with pytest.raises(RecordError, match="not valid JSON"):
         Record.from_json(b"{not json")
 

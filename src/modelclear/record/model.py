@@ -87,6 +87,10 @@ def _validator() -> Any:
 
 def validate(data: Any, origin: str | None = None) -> None:
     """Raise :class:`RecordError` naming the first schema violation and where it is."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
+        raise RecordError(origin, f"record schema_version {version}: this modelclear reads "
+                          f"version {SCHEMA_VERSION} records")
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
