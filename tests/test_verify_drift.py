@@ -123,6 +123,15 @@ def test_card_license_field_changed(release_dir: Path) -> None:
     assert sorted(_codes(report)) == ["MC180", "MC185"]
 
 
+def test_unreadable_card_is_drift_not_a_crash(release_dir: Path) -> None:
+    rec = build_record(release_dir)
+    (release_dir / "README.md").write_bytes(b"---\nlicense: mit\n---\n\xff\xfe bad")
+    report = verify(open_release(str(release_dir)), rec)
+    assert [(c.field, c.old) for c in report.card] == [("card", "readable")]
+    assert "not valid UTF-8" in report.card[0].new
+    assert sorted(_codes(report)) == ["MC180", "MC185"]
+
+
 def _snapshot(cache: Path, repo: str, commit: str, files: dict[str, bytes],
               refs: tuple[str, ...] = (), mtime: float | None = None) -> None:
     """Lay out a snapshot the way huggingface_hub writes it (blobs + symlinks + refs)."""

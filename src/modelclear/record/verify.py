@@ -300,7 +300,10 @@ def _compare_card(record: Record, release: Release) -> list[CardChange]:
         from ..analyzers import card as card_mod
     except ImportError:
         return []
-    card = card_mod.analyze(release)
+    try:
+        card = card_mod.analyze(release)
+    except InputError as exc:  # an unreadable card is drift to report, not a failed verify
+        return [CardChange("card", "readable", f"unreadable: {exc.problem}", None)]
     out: list[CardChange] = []
     for name in CARD_FIELDS:
         ov = old.get(name) if old else None
