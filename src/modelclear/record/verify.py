@@ -245,8 +245,16 @@ def _compare_documents(record: Record, release: Release,
                 note=f"no diff: the record kept only the hash ({doc['text_omitted']})",
             ))
             continue
+        from .builder import MAX_DOCUMENT_BYTES
+
+        if f.size > MAX_DOCUMENT_BYTES:
+            out.append(DocumentChange(
+                doc["path"], doc["kind"], "changed",
+                note=f"no diff: the file is now {f.size} bytes, more than a record keeps",
+            ))
+            continue
         try:
-            new_text = f.read_bytes().decode("utf-8")
+            new_text = f.read_bytes(MAX_DOCUMENT_BYTES).decode("utf-8")
         except UnicodeDecodeError as exc:
             out.append(DocumentChange(
                 doc["path"], doc["kind"], "changed",
@@ -257,12 +265,18 @@ def _compare_documents(record: Record, release: Release,
             doc["text"].splitlines(), new_text.splitlines(),
             fromfile=f"recorded/{doc['path']}", tofile=f"now/{doc['path']}", lineterm="", n=2,
         ))
-        terms, compared = _term_changes(doc["text"], new_text, doc["path"])
+        note = None
+        try:
+            terms, compared = _term_changes(doc["text"], new_text, doc["path"])
+            if not compared:
+                note = "terms not compared: license analyzer not installed"
+        except Exception as exc:  # noqa: BLE001 - the diff stands without the term analysis
+            terms, compared = [], False
+            note = f"terms not compared: license analyzer failed ({type(exc).__name__}: {exc})"
         out.append(DocumentChange(
             doc["path"], doc["kind"], "changed",
             diff=tuple(diff[:MAX_DIFF_LINES]), diff_truncated=len(diff) > MAX_DIFF_LINES,
-            terms=tuple(terms), terms_compared=compared,
-            note=None if compared else "terms not compared: license analyzer not installed",
+            terms=tuple(terms), terms_compared=compared, note=note[:300] if note else None,
         ))
     out += _added_documents(record, release)
     return out
