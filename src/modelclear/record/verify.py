@@ -295,10 +295,14 @@ def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
         if kind not in ("license", "notice", "acceptable-use-policy") or f.path in known:
             continue
         note = None
+        from .builder import MAX_DOCUMENT_BYTES
+
         try:
-            report = _analyze_text(f.read_text(), f.path)
+            report = _analyze_text(f.read_text(MAX_DOCUMENT_BYTES), f.path)
         except InputError as exc:
             report, note = None, f"not read: {exc.problem}"
+        except Exception as exc:  # noqa: BLE001 - an analyzer bug must not hide the file
+            report, note = None, f"not identified: {type(exc).__name__}: {exc}"[:300]
         m = _main_match(report)
         if m is not None:
             note = f"identified as {m.id} ({m.match})"
