@@ -19,6 +19,7 @@ from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..findings import Finding, Severity, finding
 from ..release import Release
+from .builder import MAX_DOCUMENT_BYTES, check_names, component_lookup, fallback_kind
 from .model import Record
 
 #: The unified diff of one document is cut after this many lines (the texts stay whole
@@ -245,8 +246,6 @@ def _compare_documents(record: Record, release: Release,
                 note=f"no diff: the record kept only the hash ({doc['text_omitted']})",
             ))
             continue
-        from .builder import MAX_DOCUMENT_BYTES
-
         if f.size > MAX_DOCUMENT_BYTES:
             out.append(DocumentChange(
                 doc["path"], doc["kind"], "changed",
@@ -285,8 +284,6 @@ def _compare_documents(record: Record, release: Release,
 def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
     """License-type files the record does not have: a new NOTICE or LICENSE changes what
     governs use even when no recorded file changed."""
-    from .builder import component_lookup, fallback_kind
-
     component_of = component_lookup() or fallback_kind
     known = {d["path"] for d in record.documents}
     out: list[DocumentChange] = []
@@ -295,8 +292,6 @@ def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
         if kind not in ("license", "notice", "acceptable-use-policy") or f.path in known:
             continue
         note = None
-        from .builder import MAX_DOCUMENT_BYTES
-
         try:
             report = _analyze_text(f.read_text(MAX_DOCUMENT_BYTES), f.path)
         except InputError as exc:
@@ -418,7 +413,6 @@ def verify(
 ) -> DriftReport:
     """Compare ``release`` as it is now with ``record``."""
     from ..hashing import hash_files
-    from .builder import check_names
 
     check_names(release)
     misses = _cache_misses(release) if use_cache else len(release.files)
