@@ -262,3 +262,41 @@ def test_security_corpus_is_detected(shared, tmp_path):
         assert got in FORMATS
         if label["kind"] == "benign":
             assert got == same.get(label["format"], label["format"]), rel
+
+
+def test_caches_never_serve_a_rewritten_file(tmp_path):
+    """Same path, same size, rewritten in place: every parser sees the new content."""
+    import os
+
+    from modelclear.parsers.gguf import read_gguf
+    from modelclear.parsers.safetensors import read_safetensors
+    from modelclear.parsers.torchzip import read_torch_checkpoint
+    from modelclear.release import stat_file
+
+    def same_stat_rewrite(path: Path, data: bytes) -> None:
+        st = path.stat()
+        assert len(data) == st.st_size
+        path.write_bytes(data)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # even the mtime is kept
+
+    st_path = tmp_path / "m.safetensors"
+    st_path.write_bytes(st_save({"a": np.zeros(4, np.uint8)}))
+    assert read_safetensors(stat_file(st_path, "m.safetensors")).tensors[0].dtype == "U8"
+    same_stat_rewrite(st_path, st_save({"a": np.zeros(4, np.int8)}))
+    assert read_safetensors(stat_file(st_path, "m.safetensors")).tensors[0].dtype == "I8"
+
+    gpath = tmp_path / "m.gguf"
+    gpath.write_bytes(gguf_bytes(tmp_path).replace(b"llama", b"llamb"))
+    assert read_gguf(stat_file(gpath, "m.gguf")).architecture == "llamb"
+    same_stat_rewrite(gpath, gguf_bytes(tmp_path))
+    assert read_gguf(stat_file(gpath, "m.gguf")).architecture == "llama"
+
+    tpath = tmp_path / "m.pt"
+    buf = io.BytesIO()
+    torch.save({"a": torch.zeros(3)}, buf)
+    tpath.write_bytes(buf.getvalue())
+    assert [t.name for t in read_torch_checkpoint(stat_file(tpath, "m.pt")).tensors] == ["a"]
+    buf = io.BytesIO()
+    torch.save({"b": torch.ones(3)}, buf)
+    same_stat_rewrite(tpath, buf.getvalue())
+    assert [t.name for t in read_torch_checkpoint(stat_file(tpath, "m.pt")).tensors] == ["b"]

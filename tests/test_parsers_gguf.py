@@ -303,7 +303,7 @@ def valid_bytes(tmp_path_factory) -> bytes:
 
 def _parse_or_input_error(path: Path, data: bytes) -> None:
     path.write_bytes(data)
-    clear_cache()  # same size, same clock tick: make sure these bytes are parsed
+    clear_cache()  # a cold parse of these bytes every time
     try:
         read_gguf(rf(path))
     except InputError as exc:

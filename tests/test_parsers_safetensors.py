@@ -219,7 +219,7 @@ FUZZ = settings(max_examples=200, deadline=None,
 
 def _parse_or_input_error(path: Path, data: bytes) -> None:
     path.write_bytes(data)
-    clear_cache()  # same size, same clock tick: make sure these bytes are parsed
+    clear_cache()  # a cold parse of these bytes every time
     try:
         read_safetensors(rf(path))
     except InputError as exc:

@@ -15,11 +15,13 @@ section) are findings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from ..errors import InputError
@@ -87,16 +89,12 @@ class SafetensorsFile:
 def read_safetensors(f: ReleaseFile) -> SafetensorsFile:
     """Parse and check a safetensors header.
 
-    Results are cached per file identity (path, size, mtime, inode): inventory,
-    parameter counting and the security scan all read the same 163 shard headers of
-    a DeepSeek-sized release, and parsing 92k tensor entries three times would
-    dominate ``inspect``. Treat the result as immutable.
+    Parses are cached by (path, size, digest of the header bytes): inventory,
+    parameter counting and the security scan all read the same 163 shard headers
+    of a DeepSeek-sized release, and parsing 92k tensor entries three times would
+    dominate ``inspect``. The header is always re-read, so a rewritten file is
+    never served stale. Treat the result as immutable.
     """
-    return _read_cached(f)
-
-
-@lru_cache(maxsize=4096)
-def _read_cached(f: ReleaseFile) -> SafetensorsFile:
     path = f.path
     if f.size < 8:
         raise InputError(path, f"too small for safetensors ({f.size} bytes, needs at least 8)")
@@ -109,6 +107,26 @@ def _read_cached(f: ReleaseFile) -> SafetensorsFile:
     if 8 + n > f.size:
         raise InputError(path, f"header length {n} runs past the end of the file ({f.size} bytes)")
     raw = f.read_at(8, n)
+    key = (path, f.size, hashlib.blake2b(raw, digest_size=16).digest())
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    result = _parse(path, f.size, n, raw)
+    with _LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
+    return result
+
+
+_CACHE: OrderedDict[tuple[str, int, bytes], SafetensorsFile] = OrderedDict()
+_CACHE_MAX = 4096
+_LOCK = threading.Lock()
+
+
+def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -160,7 +178,7 @@ def _read_cached(f: ReleaseFile) -> SafetensorsFile:
         )
 
     metadata: dict[str, str] = {}
-    data_size = f.size - 8 - n
+    data_size = size - 8 - n
     base = 8 + n
     entries: list[tuple[int, int, str, str, tuple[int, ...]]] = []
     bits_of = DTYPE_BITS.get
@@ -232,8 +250,9 @@ def _read_cached(f: ReleaseFile) -> SafetensorsFile:
 
 
 def clear_cache() -> None:
-    """Forget cached headers (tests rewriting a file in place within one clock tick)."""
-    _read_cached.cache_clear()
+    """Forget cached parses (to measure cold parsing)."""
+    with _LOCK:
+        _CACHE.clear()
 
 
 def _meta_keys_repeat(text: str, meta: Any) -> bool:

@@ -22,11 +22,13 @@ reads whatever size the end record declares.
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 from ..errors import InputError
@@ -153,19 +155,56 @@ class TorchArchive:
 def read_torch_checkpoint(f: ReleaseFile) -> TorchArchive:
     """Either PyTorch format, chosen by the file's first bytes.
 
-    Cached per file identity (path, size, mtime, inode): the weights summary and the
-    shard-index check read the same shards. Treat the result as immutable.
+    The weights summary and the shard-index check read the same shards, so parses
+    are cached by (path, size, fingerprint). The fingerprint digests what a parse
+    depends on: the central directory (which carries every member's CRC-32, so any
+    change to data.pkl shows), the archive's tail and its first MiB (where torch
+    writes data.pkl, and where legacy checkpoints keep their pickles). Treat the
+    result as immutable.
     """
-    return _read_cached(f)
+    key = (f.path, f.abspath, f.size, _fingerprint(f))
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    result = _read_uncached(f)
+    with _LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
+    return result
+
+
+_CACHE: OrderedDict[tuple[Any, ...], TorchArchive] = OrderedDict()
+_CACHE_MAX = 256
+_LOCK = threading.Lock()
+
+
+def _fingerprint(f: ReleaseFile) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    with f.open() as fh:
+        h.update(fh.read(1 << 20))
+        tail_len = min(f.size, 65535 + 22)
+        fh.seek(f.size - tail_len)
+        tail = fh.read(tail_len)
+        h.update(tail)
+        at = tail.rfind(b"PK\x05\x06")
+        if 0 <= at <= len(tail) - 22:
+            _, _, _, _, _, cd_size, cd_offset, _ = struct.unpack_from("<4s4H2IH", tail, at)
+            if cd_size <= MAX_CENTRAL_DIRECTORY and cd_offset + cd_size <= f.size:
+                fh.seek(cd_offset)
+                h.update(fh.read(cd_size))
+    return h.digest()
 
 
 def clear_cache() -> None:
-    """Forget cached archives (tests rewriting a file in place within one clock tick)."""
-    _read_cached.cache_clear()
+    """Forget cached parses (to measure cold parsing)."""
+    with _LOCK:
+        _CACHE.clear()
 
 
-@lru_cache(maxsize=256)
-def _read_cached(f: ReleaseFile) -> TorchArchive:
+def _read_uncached(f: ReleaseFile) -> TorchArchive:
     head = f.head(16)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return read_torch_zip(f)
