@@ -986,6 +986,7 @@ def _text_int(line: bytes, what: str) -> int:
 
 
 _ATOMS = frozenset({type(None), bool, int, float, str, bytes, Opaque})
+_ATOM_TYPES = (bool, int, float, str, bytes, Opaque)
 
 
 class _Freezer:
@@ -995,9 +996,9 @@ class _Freezer:
         self.keep: list[Any] = []  # keep originals alive so ids stay unique
 
     def freeze(self, v: Any, depth: int = 0) -> Any:
-        if type(v) in _ATOMS or isinstance(v, bool | int | float | str | bytes | Opaque):
+        if type(v) in _ATOMS or isinstance(v, _ATOM_TYPES):
             return v
-        if isinstance(v, tuple) and not v:
+        if v == ():
             return ()
         key = id(v)
         hit = self.done.get(key)
