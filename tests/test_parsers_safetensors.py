@@ -102,6 +102,8 @@ BAD_CASES = {
     "length-2^63": (lambda p: raw_file(p, {}, length=2**63), "limit"),
     "length-2^64-1": (lambda p: raw_file(p, {}, length=2**64 - 1), "limit"),
     "tiny": (lambda p: p.write_bytes(b"\x01\x02") and p, "too small"),
+    "html": (lambda p: p.write_bytes(b"<!DOCTYPE html><html>Not found</html>") and p,
+             "starts with the text '<!DOCTYP'"),
     "utf8": (lambda p: raw_file(p, b'{"\xff\xfe": 1}'), "UTF-8"),
     "json": (lambda p: raw_file(p, b'{"a": [1, 2}'), "not valid JSON"),
     "not-object": (lambda p: raw_file(p, b"[1, 2, 3]"), "JSON object"),

@@ -102,9 +102,14 @@ def read_safetensors(f: ReleaseFile) -> SafetensorsFile:
     if first == LFS_POINTER[:8]:
         lfs_pointer_error(path, f.head(len(LFS_POINTER)))
     (n,) = struct.unpack("<Q", first)
-    if n > MAX_HEADER:
-        raise InputError(path, f"header length {n} exceeds the {MAX_HEADER}-byte limit")
-    if 8 + n > f.size:
+    if n > MAX_HEADER or 8 + n > f.size:
+        if first.isascii() and first.decode("ascii").isprintable():
+            # an HTML error page or a text file saved under a weights name
+            raise InputError(
+                path, f"not a safetensors file: it starts with the text {first.decode()!r}"
+            )
+        if n > MAX_HEADER:
+            raise InputError(path, f"header length {n} exceeds the {MAX_HEADER}-byte limit")
         raise InputError(path, f"header length {n} runs past the end of the file ({f.size} bytes)")
     raw = f.read_at(8, n)
     key = (path, f.size, hashlib.blake2b(raw, digest_size=16).digest())
