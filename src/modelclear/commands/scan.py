@@ -99,9 +99,9 @@ def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:
         stdout.print(f"\n[bold]{escape(r.path)}[/] ({r.kind}, {r.status})")
         for f in relevant:
             where = (
-                f":{f.line}"
+                f" (line {f.line})"
                 if f.line is not None
-                else (f" @{f.offset}" if f.offset is not None else "")
+                else (f" (offset {f.offset})" if f.offset is not None else "")
             )
             sev = str(f.severity)
             stdout.print(
