@@ -242,6 +242,17 @@ def test_bad_input_is_a_clear_error(tmp_path, case):
     assert "\n" not in exc.value.problem
 
 
+def test_walked_arrays_are_capped(tmp_path):
+    """2^25 empty strings fit in a (sparse) 256 MiB file but would take a minute to walk."""
+    path = tmp_path / "many.gguf"
+    path.write_bytes(build([kv("a", ARR, struct.pack("<IQ", STR, 1 << 25))]))
+    os.truncate(path, path.stat().st_size + (8 << 25))
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="limit 16777216"):
+        read_gguf(rf(path))
+    assert time.perf_counter() - start < 0.5
+
+
 def test_findings(tmp_path):
     kvs = [
         kv("general.name", STR, s("a")),

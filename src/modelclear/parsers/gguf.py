@@ -45,6 +45,9 @@ KEEP_VALUES = 16
 #: tensors); each parsed entry costs ~100x its on-disk size, so they are capped.
 MAX_KV = 100_000
 MAX_TENSORS = 1_000_000
+#: strings or sub-arrays per array: walking them costs time per element, and the
+#: largest real ones (vocabularies, merges) hold a few hundred thousand
+MAX_WALKED_ELEMENTS = 1 << 24
 
 _CHUNK = 1 << 20
 
@@ -607,6 +610,11 @@ def _array(st: _State, key: str, at: int, depth: int) -> GGUFValue:
         raise cur.fail(
             f"array {key!r} at offset {at} declares {count} elements, more than the "
             f"{cur.remaining} bytes left can hold"
+        )
+    if fmt is None and count > MAX_WALKED_ELEMENTS:
+        raise cur.fail(
+            f"array {key!r} at offset {at} declares {count} {iname} elements "
+            f"(limit {MAX_WALKED_ELEMENTS})"
         )
     want = count if key in st.full else min(count, st.keep)
     items: list[Any] = []
