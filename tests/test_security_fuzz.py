@@ -83,3 +83,10 @@ def test_templates_and_python_never_raise(text: str) -> None:
     review_template(text, file="t.jinja")
     review_template("{{ " + text + " }}", file="t.jinja")
     review_python(text.encode("utf-8", "surrogatepass"), file="m.py")
+
+
+def test_absurd_nesting_is_malformed_not_a_crash() -> None:
+    py = review_python(b"x = " + b"(" * 100_000 + b")" * 100_000, file="deep.py")
+    assert [f.code for f in py] == ["MC342"]
+    tpl = review_template("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", file="t.jinja")
+    assert [f.code for f in tpl] == ["MC353"]

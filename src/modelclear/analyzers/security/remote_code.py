@@ -159,7 +159,7 @@ def _relative_closure(release: Release, start: str) -> list[str]:
             continue
         try:
             tree = ast.parse(f.read_bytes())
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level >= 1:
@@ -339,9 +339,12 @@ def review_python(source: bytes, *, file: str) -> list[Finding]:
                 quote=(exc.text or "").strip()[:200] or None,
             )
         ]
-    except ValueError as exc:  # null bytes
-        return [finding("MC342", f"does not parse as Python 3: {exc}", file=file)]
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return [finding("MC342", f"does not parse as Python 3: {type(exc).__name__}", file=file)]
     text = source.decode("utf-8", "replace")
     v = _Review(file, text.splitlines())
-    v.visit(tree)
+    try:
+        v.visit(tree)
+    except RecursionError:
+        v.findings.append(finding("MC342", "nesting too deep to review completely", file=file))
     return v.findings

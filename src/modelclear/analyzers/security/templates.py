@@ -88,6 +88,10 @@ def review_template(
     """Findings for one template. ``line_base`` maps template lines to file lines."""
     try:
         tree = _env().parse(source)
+    except RecursionError:
+        return [
+            finding("MC353", f"{label} is nested too deeply to parse", file=file, offset=offset)
+        ]
     except TemplateSyntaxError as exc:
         return [
             finding(
@@ -98,6 +102,23 @@ def review_template(
                 offset=offset,
             )
         ]
+    try:
+        return _walk(tree, source, file=file, label=label, line_base=line_base, offset=offset)
+    except RecursionError:
+        return [
+            finding("MC353", f"{label} is nested too deeply to review", file=file, offset=offset)
+        ]
+
+
+def _walk(
+    tree: nodes.Template,
+    source: str,
+    *,
+    file: str,
+    label: str,
+    line_base: int,
+    offset: int | None,
+) -> list[Finding]:
     lines = source.splitlines()
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
