@@ -39,8 +39,10 @@ _CODES = {
 }
 
 
-#: categories that are only notes when the call sits inside a function
-_LOW_IN_FUNCTIONS = frozenset({"file_write", "dynamic_import"})
+#: categories that are only notes when the call sits inside a function: file writes
+#: (save_vocabulary), on-demand imports, and pickle loads (the release's own pickles are
+#: scanned by us; a load at import time stays medium and gets MC339)
+_LOW_IN_FUNCTIONS = frozenset({"file_write", "dynamic_import", "pickle_load"})
 
 
 @cache
@@ -295,7 +297,7 @@ class _Review(ast.NodeVisitor):
                 severity=severity,
             )
         )
-        if at_import and cat in ("process", "dynamic_code", "network", "file_write"):
+        if at_import and cat in ("process", "dynamic_code", "network", "file_write", "pickle_load"):
             self.findings.append(
                 finding(
                     "MC339",
