@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
 from pathlib import Path
@@ -222,9 +221,10 @@ def test_arbitrary_input_is_refused_cleanly(raw: bytes) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.data())
-def test_any_single_edit_of_a_record_is_detected(data: st.DataObject) -> None:
-    """Change, add or drop one value anywhere in a valid record: refused on read."""
-    base = _fuzz_base().to_json()
+def test_any_single_edit_of_a_record_is_detected(fuzz_base: Record,
+                                                 data: st.DataObject) -> None:
+    """Change one value anywhere in a valid record: refused on read."""
+    base = fuzz_base.to_json()
     paths: list[tuple] = []
 
     def walk(node: object, path: tuple) -> None:
@@ -248,15 +248,13 @@ def test_any_single_edit_of_a_record_is_detected(data: st.DataObject) -> None:
         Record.load(base)
 
 
-@functools.cache
-def _fuzz_base() -> Record:
+@pytest.fixture(scope="module")
+def fuzz_base(tmp_path_factory: pytest.TempPathFactory) -> Record:
     """One record for the mutation fuzz (hashed without the user's hash cache)."""
-    import tempfile
-
     from modelclear.hashing import hash_files
     from modelclear.sources import open_release
 
-    root = write_release(Path(tempfile.mkdtemp(prefix="mc-record-fuzz-")) / "rel")
+    root = write_release(tmp_path_factory.mktemp("fuzz") / "rel")
     hashes = hash_files(open_release(str(root)).files, use_cache=False)
     return build_record(root, reviewer="fuzz", hashes=hashes)
 
