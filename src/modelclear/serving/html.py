@@ -31,6 +31,8 @@ def _nice_max(v: float) -> float:
 def _fmt(v: float) -> str:
     if v == 0:
         return "0"
+    if abs(v) >= 10_000:
+        return f"{v / 1000:.0f}k"
     if abs(v) >= 100:
         return f"{v:.0f}"
     if abs(v) >= 1:
@@ -71,7 +73,8 @@ def _frame(title: str, xlabel: str, ylabel: str, xmax: float, ymax: float, xmin:
     return out
 
 
-def histogram(title: str, xlabel: str, series: dict[str, Sequence[float]], bins: int = 30) -> str:
+def histogram(title: str, xlabel: str, series: dict[str, Sequence[float]], bins: int = 30,
+              ylabel: str = "requests") -> str:
     """Overlaid step histograms, one per load level."""
     vals = [v for s in series.values() for v in s]
     if not vals:
@@ -85,7 +88,7 @@ def histogram(title: str, xlabel: str, series: dict[str, Sequence[float]], bins:
             c[min(bins - 1, max(0, int(v / width)))] += 1
         counts[name] = c
     ymax = _nice_max(max(max(c) for c in counts.values()))
-    out = _frame(title, xlabel, "requests", xmax, ymax)
+    out = _frame(title, xlabel, ylabel, xmax, ymax)
     pw, ph = W - ML - MR, H - MT - MB
     for k, (name, c) in enumerate(counts.items()):
         pts = []
@@ -207,7 +210,8 @@ def render_bench(result: dict[str, Any], samples: dict[str, dict[str, list[float
     for metric, title in (("ttft", "TTFT"), ("e2el", "E2E latency"), ("itl", "ITL per chunk"),
                           ("tpot", "TPOT")):
         series = {k: v[metric] for k, v in samples.items() if v.get(metric)}
-        parts.append(histogram(f"{title} distribution", "ms", series))
+        parts.append(histogram(f"{title} distribution", "ms", series,
+                               ylabel="chunk gaps" if metric == "itl" else "requests"))
     parts.append("</div>")
     parts.append("<h2>Definitions</h2><dl>")
     for k, v in result["definitions"].items():
