@@ -880,14 +880,13 @@ def test_real_world_style_templates_are_clean(tmp_path: Path, template: str) -> 
         assert not [f for f in r.findings if f.severity.rank >= 2], r.findings
 
 
-class _Scripted(
-    __import__("torch").nn.Module if __import__("importlib").util.find_spec("torch") else object
-):
+_torch = __import__("torch") if __import__("importlib").util.find_spec("torch") else None
+
+
+class _Scripted(_torch.nn.Module if _torch is not None else object):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
-        import torch
-
-        self.lin = torch.nn.Linear(3, 2)
+        self.lin = _torch.nn.Linear(3, 2)
 
     def forward(self, x):
         return self.lin(x)
