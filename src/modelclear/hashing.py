@@ -38,17 +38,20 @@ class HashCache:
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS hashes (path TEXT, size INTEGER, mtime_ns INTEGER,"
-            " inode INTEGER, sha256 TEXT, PRIMARY KEY (path, size, mtime_ns, inode))"
+            "CREATE TABLE IF NOT EXISTS sha256_v2 (path BLOB, size INTEGER, mtime_ns INTEGER,"
+            " inode INTEGER, ctime_ns INTEGER, sha256 TEXT,"
+            " PRIMARY KEY (path, size, mtime_ns, inode, ctime_ns))"
         )
 
     @staticmethod
-    def _key(f: ReleaseFile) -> tuple[str, int, int, int]:
-        return (str(f.abspath), f.size, f.mtime_ns, f.inode)
+    def _key(f: ReleaseFile) -> tuple[bytes, int, int, int, int]:
+        # Paths as bytes: a file name that is not valid UTF-8 is still a valid key.
+        return (os.fsencode(f.abspath), f.size, f.mtime_ns, f.inode, f.ctime_ns)
 
     def get(self, f: ReleaseFile) -> str | None:
         row = self._db.execute(
-            "SELECT sha256 FROM hashes WHERE path=? AND size=? AND mtime_ns=? AND inode=?",
+            "SELECT sha256 FROM sha256_v2 WHERE path=? AND size=? AND mtime_ns=? AND inode=?"
+            " AND ctime_ns=?",
             self._key(f),
         ).fetchone()
         return row[0] if row else None
@@ -56,7 +59,8 @@ class HashCache:
     def put(self, f: ReleaseFile, digest: str) -> None:
         with self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?)", (*self._key(f), digest)
+                "INSERT OR REPLACE INTO sha256_v2 VALUES (?, ?, ?, ?, ?, ?)",
+                (*self._key(f), digest),
             )
 
     def close(self) -> None:

@@ -26,6 +26,8 @@ class ReleaseFile:
     size: int
     mtime_ns: int
     inode: int
+    #: ctime cannot be set by users: it catches a same-size rewrite with a restored mtime
+    ctime_ns: int = 0
     #: sha256 the storage claims for the content (HF cache LFS blob name), if any
     claimed_sha256: str | None = None
 
@@ -140,5 +142,6 @@ def stat_file(path: Path, rel: str, claimed_sha256: str | None = None) -> Releas
         size=st.st_size,
         mtime_ns=st.st_mtime_ns,
         inode=st.st_ino,
+        ctime_ns=st.st_ctime_ns,
         claimed_sha256=claimed_sha256,
     )

@@ -1,12 +1,16 @@
-"""What every weights parser reports about a tensor, whatever the format."""
+"""What every weights parser reports about a tensor, whatever the format.
+
+A NamedTuple rather than a frozen dataclass: a DeepSeek-V3 release lists 92k
+tensors, and a frozen dataclass costs ~4 µs per instance to build, a tuple ~0.4 µs.
+It is just as immutable.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(NamedTuple):
     name: str
     dtype: str  # safetensors dtype names (BF16, F8_E4M3, I32…) or ggml type names (Q4_K…)
     shape: tuple[int, ...]

@@ -28,7 +28,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
@@ -602,7 +602,7 @@ def _tensors_from_value(
 ) -> tuple[list[tuple[TensorInfo, tuple[str, int, int]]], dict[str, Storage], bool, str]:
     w = _Walk(path=path, locate=locate, tensors=[], storages={})
     _walk(w, value, "", 0)
-    w.tensors = [(replace(t, name=t.name or "(root)"), extra) for t, extra in w.tensors]
+    w.tensors = [(t._replace(name=t.name or "(root)"), extra) for t, extra in w.tensors]
     return w.tensors, w.storages, w.known, w.why
 
 
