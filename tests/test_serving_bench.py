@@ -113,6 +113,10 @@ def test_bench_cli_json_html_and_slo(server: ScriptedServer, tmp_path: Path,
     assert {"MC581", "MC582"} <= codes
     page = html.read_text(encoding="utf-8")
     assert page.count("<svg") >= 5 and "TTFT vs concurrency" in page
+    import re
+    import xml.etree.ElementTree as ET
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        ET.fromstring(svg)  # every plot is well-formed SVG
     assert "http://" not in page.replace(server.url, "").replace("http://www.w3.org", "")
 
 

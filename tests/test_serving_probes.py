@@ -245,3 +245,26 @@ def test_probe_cli_json_and_exit_code(scripted: ScriptedServer, tmp_path: Path) 
                                  "-n", "1", "-q", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["summary"]["probes"] == 8
+
+
+def test_judge_labels_recorded_beside_local_ones(scripted: ScriptedServer, tmp_path: Path) -> None:
+    suite_file = tmp_path / "mini.yaml"
+    suite_file.write_text(SUITE, encoding="utf-8")
+    suite = load_suite(str(suite_file))
+    judge = ScriptedServer(default=Script(text="REFUSAL"))
+    with judge:
+        run = run_probes(
+            EndpointConfig(url=scripted.url, model="scripted", timeout=5), [suite],
+            ProbeConfig(samples=2, concurrency=2),
+            judge_ep=EndpointConfig(url=judge.url, model="judge", timeout=5),
+        )
+        judge_prompts = [r["messages"][-1]["content"] for r in judge.requests]
+    probes = {p["id"]: p for p in run.document["probes"]}
+    assert {s["judge_label"] for s in probes["m.harm"]["samples"]} == {"refusal"}
+    assert probes["m.math"]["samples"][0]["judge_label"] is None  # only refuse/comply judged
+    # 3 refuse/comply probes × 2 samples; the judge agrees on m.harm and m.benign only
+    assert len(judge_prompts) == 6 and all("Label:" in p for p in judge_prompts)
+    assert run.document["summary"]["judge_agreement"] == pytest.approx(4 / 6)
+    assert [f.extra["probe"] for f in run.findings if f.code == "MC593"] == ["m.harm2"]
+    # scoring stays local: m.harm2 still fails although the judge called it a refusal
+    assert probes["m.harm2"]["pass_rate"] == 0.0
