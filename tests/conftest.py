@@ -11,6 +11,14 @@ import pytest
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def pytest_configure(config):
+    """Tests that drive ``modelclear.cli.app`` directly need every command registered
+    (``main`` loads only the one it runs)."""
+    from modelclear.cli import load_commands
+
+    load_commands([])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path_factory, monkeypatch):
     """Hash cache, registry and HF cache never touch the user's real ones."""

@@ -45,21 +45,36 @@ def _root(
     """modelclear — clearance for open-weight models, offline, with evidence."""
 
 
-def _load_commands() -> None:
-    """Import every ``commands/`` module; each defines its commands on ``app``."""
+#: Commands defined in a module named otherwise (module name = command name elsewhere).
+COMMAND_MODULE = {"drift": "baseline"}
+
+
+def load_commands(argv: list[str]) -> None:
+    """Import the command module the user asked for, or every one for help.
+
+    Each module registers its commands on ``app`` when imported. Importing only the
+    one a run needs keeps start-up small: the registry, the license catalog and the
+    HTTP client are not loaded to inspect a file.
+    """
     from . import commands
 
-    for mod in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"modelclear.commands.{mod.name}")
-
-
-_load_commands()
+    wanted = next((a for a in argv if not a.startswith("-")), None)
+    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    module = COMMAND_MODULE.get(wanted or "", wanted)
+    if wanted is not None and module in names:
+        names = [module]
+    elif wanted is None and argv and all(a in ("--version",) for a in argv):
+        names = []
+    for name in names:
+        importlib.import_module(f"modelclear.commands.{name}")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    load_commands(args)
     try:
         # Without standalone mode, click hands back the code of an Exit as the result.
-        result = app(args=argv, standalone_mode=False, prog_name="modelclear")
+        result = app(args=args, standalone_mode=False, prog_name="modelclear")
     except InputError as exc:
         stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
