@@ -178,3 +178,11 @@ def test_hf_cache_target_reports_revision_and_blob_mismatch(capsys, hf_hub, demo
     d = run_json(capsys, "acme/demo-moe@main", "--hash")
     bad = [f for f in d["findings"] if f["code"] == "MC103"]
     assert [f["file"] for f in bad] == ["acme-demo-moe-Q8_0.gguf"]
+
+
+def test_lfs_pointer_in_place_of_weights_is_named(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "tokenizer.json").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12\n")
+    d = run_json(capsys, str(tmp_path))
+    assert [f["file"] for f in d["findings"] if f["code"] == "MC106"] == ["tokenizer.json"]

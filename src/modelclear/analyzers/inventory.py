@@ -118,7 +118,12 @@ def classify(f: ReleaseFile) -> tuple[InventoryFile, list[Finding]]:
     if component in ("documentation", "other", "dataset") and fmt in WEIGHT_FORMATS - {"numpy"}:
         # A pickle or weights file hiding under a harmless name is still weights to a loader.
         component = "weights"
-    if claimed is not None and not formats_agree(fmt, claimed):
+    if fmt == "lfs-pointer":
+        findings.append(finding(
+            "MC106", "a Git LFS pointer stands where the file should be: the download is "
+            "incomplete", file=f.path, offset=0, quote=head[:80].decode("ascii", "replace"),
+        ))
+    elif claimed is not None and not formats_agree(fmt, claimed):
         findings.append(
             finding(
                 "MC100",
