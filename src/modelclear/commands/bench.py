@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..cli import app
@@ -20,7 +21,9 @@ from ..serving.prompts import PromptSource
 
 
 def _ms(v: float | None) -> str:
-    return "–" if v is None else f"{v:.1f}"
+    if v is None:
+        return "–"
+    return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
 
 
 @app.command()
@@ -133,18 +136,23 @@ def bench(
 
 
 def _print(doc: dict) -> None:
-    t = Table(title=f"{doc['target']['model']} @ {doc['target']['url']} (times in ms)")
-    for col in ("level", "ok/req", "req/s", "out tok/s", "goodput", "TTFB med", "TTFT med",
-                "TTFT p99", "TPOT med", "ITL med", "E2EL med", "E2EL p99"):
+    """A table that fits 80 columns; JSON and HTML carry every statistic."""
+    with_slo = any(lv["goodput"] is not None for lv in doc["levels"])
+    t = Table(title=f"{doc['target']['model']} @ {doc['target']['url']} (times in ms)",
+              box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+    t.add_column("level", no_wrap=True)
+    cols = ["ok", "req/s", "tok/s", *(["good/s"] if with_slo else []), "TTFT p50", "TTFT p99",
+            "TPOT p50", "ITL p50", "E2EL p50", "E2EL p99"]
+    for col in cols:
         t.add_column(col, justify="right")
     for lv in doc["levels"]:
+        good = ["–" if lv["goodput"] is None else f"{lv['goodput']:.2f}"] if with_slo else []
         t.add_row(
-            lv["label"],
+            lv["label"].replace("concurrency=", "conc="),
             f"{lv['completed']}/{lv['requests']}",
             f"{lv['request_throughput']:.2f}",
             f"{lv['output_throughput']:.1f}",
-            "–" if lv["goodput"] is None else f"{lv['goodput']:.2f}",
-            _ms(lv["ttfb_ms"]["median"]),
+            *good,
             _ms(lv["ttft_ms"]["median"]),
             _ms(lv["ttft_ms"].get("p99")),
             _ms(lv["tpot_ms"]["median"]),
