@@ -609,3 +609,16 @@ def test_normalized_text_maps_back_to_the_original(text: str) -> None:
     assert len(doc.norm) == len(doc.index)
     assert all(0 <= i < len(text) for i in doc.index)
     assert doc.index == sorted(doc.index)
+
+
+def test_notice_file_wording_is_reported_whole() -> None:
+    got = terms(
+        GRANT,
+        "You must keep the following attribution notice in a Notice file: "
+        '"Zeta is licensed under the Zeta License, Copyright (c) Zeta Ltd. All Rights Reserved."',
+        'Products built with the Model must prominently display "Built with Zeta".',
+    )["attribution_required"]
+    assert got.value == "yes"
+    assert got.detail is not None
+    assert got.detail.startswith('"Built with Zeta"')
+    assert "Copyright (c) Zeta Ltd. All Rights Reserved." in got.detail

@@ -752,22 +752,31 @@ def _condition_of(doc: Doc, m: re.Match[str]) -> str | None:
 
 
 def _notice(doc: Doc, evs: list[re.Match[str]]) -> str | None:
+    """The exact notices the text asks for, display notices ("Built with …") first.
+
+    A notice often holds its own full stops ("Copyright (c) X. All Rights
+    Reserved."), so a quote may run past the sentence it starts in."""
     pt = patterns()
     quote = pt.compile(pt.raw["attribution"]["notice_quote"])
     preferred = pt.compile(pt.raw["attribution"]["notice_preferred"])
     found: list[str] = []
     for m in evs:
         sp = doc.sentence_at(m.start())
-        for q in quote.finditer(doc.norm, sp.start, sp.end):
-            a, b = q.start("q"), q.end("q")
-            found.append(doc.original_text(a, b))
-    found = [f for f in found if " " in f and f.lower() not in ("as is", "notice")]
+        for q in quote.finditer(doc.norm, sp.start, min(len(doc.norm), sp.end + 300)):
+            if q.start() > sp.end + 2:  # a quote right after "…the following notice:" counts
+                break
+            found.append(doc.original_text(q.start("q"), q.end("q")))
+    found = [f for f in dict.fromkeys(found) if " " in f and f.lower() not in ("as is", "notice")]
     if not found:
         return None
-    for f in found:
-        if preferred.search(f.lower()):
-            return f
-    return found[0]
+    ordered = [f for f in found if preferred.search(f.lower())]
+    ordered += [f for f in found if f not in ordered and _NOTICE_LIKE.search(f.lower())]
+    if not ordered:
+        ordered = found[:1]
+    return "; ".join(f'"{f}"' if len(ordered) > 1 else f for f in ordered[:3])
+
+
+_NOTICE_LIKE = re.compile(r"\b(?:licen[cs]ed|copyright|all rights reserved|provided under)\b")
 
 
 def _attribution(doc: Doc, policy: bool) -> Term:
