@@ -15,6 +15,7 @@ original characters, so every quote is cut from the file as written.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from collections.abc import Iterator
@@ -94,8 +95,6 @@ class Doc:
         self._starts = [s.start for s in self.sentences]
 
     def sentence_at(self, pos: int) -> Span:
-        import bisect
-
         i = max(0, bisect.bisect_right(self._starts, pos) - 1)
         return self.sentences[i] if self.sentences else Span(0, len(self.norm))
 
