@@ -23,6 +23,7 @@ from modelclear.analyzers.policy import PolicyInputs, Status, evaluate, load_pro
 from modelclear.analyzers.policy.checks import scale_thresholds
 from modelclear.analyzers.policy.profile import Profile
 from modelclear.analyzers.policy.regions import read_territory
+from modelclear.findings import finding
 
 BUILTINS = ("prototype", "internal-tool", "customer-saas", "distillation", "regulated-onprem")
 
@@ -352,15 +353,15 @@ def test_security_report_unsafe_file_blocks() -> None:
     class F:
         def __init__(self, path: str, status: str) -> None:
             self.path, self.status = path, status
-            self.findings = [type("Fd", (), {"code": "MC301", "message": "calls os.system",
-                                             "offset": 42, "line": None,
-                                             "callable": "os.system"})()]
+            self.findings = [finding("MC301", "calls os.system", file=path, offset=42,
+                                     callable="os.system")]
 
     sec = type("S", (), {"files": [F("model.bin", "unsafe"), F("ok.safetensors", "clean")]})()
     res = evaluate(PolicyInputs(scope="release", license=MIT, security=sec),
                    load_profile("prototype"))
     c = res.check("security-scan")
     assert c.status is Status.BLOCKED and c.evidence[0].offset == 42
+    assert c.evidence[0].quote == "os.system"
 
 
 def test_gpu_budget_needs_sizing() -> None:

@@ -41,6 +41,4 @@ def audit(
     else:
         write_output(report.render(result, fmt.value), output)
     if result.policy is not None and reaches(result.policy.verdict, fail_on):
-        # SystemExit, not typer.Exit: cli.main() runs the app with standalone_mode=False,
-        # where a typer.Exit code is returned by the app and then dropped.
-        raise SystemExit(1)
+        raise typer.Exit(1)

@@ -60,6 +60,4 @@ def check(
     else:
         print_checks(result, stdout, verbose=verbose)
     if result.policy is not None and reaches(result.policy.verdict, fail_on):
-        # SystemExit, not typer.Exit: cli.main() runs the app with standalone_mode=False,
-        # where a typer.Exit code is returned by the app and then dropped.
-        raise SystemExit(1)
+        raise typer.Exit(1)

@@ -66,10 +66,7 @@ def scan(
     else:
         print_terminal(report, quiet=quiet)
     if fail_on is not FailOn.never and report.reaches(Severity(fail_on.value)):
-        # SystemExit rather than typer.Exit: cli.main() runs the app with
-        # standalone_mode=False, where click returns typer.Exit's code instead of raising
-        # it, and main() drops that return value (reported to the lead)
-        raise SystemExit(1)
+        raise typer.Exit(1)
 
 
 def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:

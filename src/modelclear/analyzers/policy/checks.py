@@ -956,7 +956,7 @@ def check_security(ctx: PolicyInputs, profile: Profile, out: Outcome) -> None:
             ref = EvidenceRef(
                 source="security", file=getattr(f, "path", None),
                 offset=getattr(worst_f, "offset", None), line=getattr(worst_f, "line", None),
-                quote=getattr(worst_f, "callable", None) or getattr(worst_f, "quote", None),
+                quote=(worst_f.extra.get("callable") or worst_f.quote) if worst_f else None,
                 note=f"{status}: " + (f"{getattr(worst_f, 'code', '')} "
                                       f"{getattr(worst_f, 'message', '')}" if worst_f else ""),
             )
