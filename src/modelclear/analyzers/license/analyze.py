@@ -19,7 +19,7 @@ from ...release import Release, ReleaseFile
 from .catalog import Catalog, Entry, load_catalog
 from .identify import UNKNOWN_ID, identify
 from .model import TERM_NAMES, Declared, Evidence, LicenseMatch, LicenseReport, Term
-from .normalize import Words, words
+from .normalize import Words, lines_of, words
 
 #: files read as license documents (matched on the upper-cased file name)
 _LICENSE_FILE = re.compile(
@@ -304,7 +304,7 @@ def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
             )
         )
     if not out and text.strip():
-        n = len(text.splitlines()) or 1
+        n = len(lines_of(text)) or 1
         out.append(
             LicenseMatch(
                 id=UNKNOWN_ID,

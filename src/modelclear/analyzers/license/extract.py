@@ -26,6 +26,7 @@ from typing import Any
 
 from .locate import evidence_for_span
 from .model import TERM_NAMES, Evidence, Term
+from .normalize import lines_of
 from .numbers import Quantity, find_quantities
 
 #: characters of one document read by the extractor (the longest model licenses we
@@ -139,7 +140,7 @@ class Doc:
 def _normalize(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     idx: list[int] = []
-    lines = text.splitlines(keepends=True)
+    lines = lines_of(text, keepends=True)
     pos = 0
     pending_break: str | None = None
     title_line = False
@@ -472,7 +473,7 @@ def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) ->
         first, last = lines
         if first < 1 or last < first:
             raise ValueError(f"bad line range {lines}")
-        body = "".join(text.splitlines(keepends=True)[first - 1 : last])
+        body = "".join(lines_of(text, keepends=True)[first - 1 : last])
         terms = extract_terms(body, file)
         return {name: _shift_term(t, first - 1) for name, t in terms.items()}
     if len(text) > MAX_TEXT_CHARS:

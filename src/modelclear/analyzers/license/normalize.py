@@ -148,3 +148,17 @@ def words(text: str) -> Words:
 def normalized(text: str) -> str:
     """The canonical one-line form of a text: its words joined by single spaces."""
     return " ".join(words(text).words)
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def lines_of(text: str, keepends: bool = False) -> list[str]:
+    """Lines split on ``\\n`` only, the way grep, editors and diff number them.
+
+    ``str.splitlines`` also breaks on U+2028, form feeds and other separators that
+    real license texts contain (the Llama 3.1 license has a U+2028), which would
+    shift every line number after it away from what a user sees.
+    """
+    found = _LINE.findall(text)
+    return found if keepends else [ln.removesuffix("\n") for ln in found]

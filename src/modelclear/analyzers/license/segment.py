@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .normalize import lines_of
+
 SegmentKind = Literal["license", "acceptable-use-policy", "notice", "unknown"]
 
 _TITLE_WORDS = re.compile(
@@ -93,7 +95,7 @@ def segment(text: str, min_lines: int = 4) -> list[Segment]:
     or a separator rule) once the current document has at least `min_lines`
     non-blank lines, so a title followed by its subtitle does not split.
     """
-    lines = text.splitlines()
+    lines = lines_of(text)
     if not lines:
         return []
     starts: list[tuple[int, str | None]] = []
