@@ -186,3 +186,17 @@ def test_lfs_pointer_in_place_of_weights_is_named(tmp_path, capsys):
         "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 12\n")
     d = run_json(capsys, str(tmp_path))
     assert [f["file"] for f in d["findings"] if f["code"] == "MC106"] == ["tokenizer.json"]
+
+
+def test_pytorch_checkpoint_parameters_from_its_pickle(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    sd = {"model.embed_tokens.weight": torch.zeros(10, 4, dtype=torch.bfloat16),
+          "model.norm.weight": torch.ones(4), "lm_head.weight": torch.zeros(10, 4)}
+    torch.save(sd, tmp_path / "pytorch_model.bin")
+    torch.save({"step": 3}, tmp_path / "training_args.bin")
+    d = run_json(capsys, str(tmp_path))
+    assert d["parameters"]["method"] == "headers"
+    assert d["parameters"]["total"] == 84
+    assert d["parameters"]["by_dtype"] == {"BF16": 40, "F32": 44}
+    single = run_json(capsys, str(tmp_path / "pytorch_model.bin"))
+    assert single["parameters"]["total"] == 84

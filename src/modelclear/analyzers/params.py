@@ -526,7 +526,7 @@ def _experts_in_layer(entries: list[ParamEntry]) -> int:
 class WeightHeaders:
     """The tensors of the weight files a model loads, and which files they came from."""
 
-    format: str  # safetensors | gguf
+    format: str  # safetensors | gguf | pytorch
     files: tuple[str, ...]
     tensors: tuple[TensorInfo, ...]
     quantization: str | None = None  # GGUF file type label (Q4_K_M…)
@@ -561,7 +561,7 @@ def weight_headers(release: Release) -> WeightHeaders | None:
                              None, tuple(findings))
     ggufs = sorted((f for f in release.files if f.suffix == ".gguf"), key=lambda f: f.path)
     if not ggufs:
-        return None
+        return _torch_headers(release, base)
     first = ggufs[0]
     m = re.match(r"^(?P<stem>.+)-\d{5}-of-(?P<n>\d{5})\.gguf$", first.name)
     if m:
@@ -575,6 +575,35 @@ def weight_headers(release: Release) -> WeightHeaders | None:
     findings = [f for p in split.parts for f in p.findings] + list(split.findings)
     return WeightHeaders("gguf", tuple(p.file for p in split.parts), tuple(tensors),
                          split.parts[0].quantization, tuple(findings))
+
+
+#: PyTorch files that hold the model's weights (not optimizer or training state).
+_TORCH_WEIGHTS = re.compile(r"^(?:pytorch_model|model|consolidated|adapter_model)[\w.-]*\."
+                            r"(?:bin|pt|pth|ckpt)$")
+
+
+def _torch_headers(release: Release, base: str) -> WeightHeaders | None:
+    """PyTorch checkpoints read statically, when every one lists its tensors."""
+    from ..parsers.detect import detect_format
+    from ..parsers.torchzip import read_torch_checkpoint
+
+    single = len(release.files) == 1
+    files = [f for f in release.files
+             if (single or _TORCH_WEIGHTS.match(f.name))
+             and (f.path.rsplit("/", 1)[0] if "/" in f.path else "") == base
+             and detect_format(f.head(64 * 1024), f.name) in ("pytorch-zip", "pytorch-legacy")]
+    if not files:
+        return None
+    tensors: list[TensorInfo] = []
+    findings: list[Finding] = []
+    for f in sorted(files, key=lambda f: f.path):
+        arc = read_torch_checkpoint(f)
+        if not arc.tensors_known:
+            return None
+        tensors.extend(arc.tensors)
+        findings.extend(arc.findings)
+    return WeightHeaders("pytorch", tuple(f.path for f in files), tuple(tensors), None,
+                         tuple(findings))
 
 
 # ---- release-level analyzer ------------------------------------------------------------------
