@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError
@@ -69,7 +69,7 @@ class ParamEntry:
     experts: int = 0  # experts stored in this entry (count, or stacked dim for 3-D tensors)
     mtp: bool = False
     dtype: str | None = None  # stored dtype (headers) — None when from config
-    nbytes: int | None = None  # stored bytes incl. packing (headers)
+    nbytes: int | None = None  # stored bytes of all `count` copies, incl. packing (headers)
     quantize: bool = True  # False: stays at its own dtype even in a quantized checkpoint
 
     @property
@@ -285,7 +285,8 @@ def _config_dtypes(arch: Architecture) -> dict[str, str]:
 
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.(\d+)\.|^blk\.(\d+)\.")
 _EXPERT_RE = re.compile(r"\.experts\.(\d+)\.")
-_NUMBERS = re.compile(r"\.\d+\.")
+#: a tensor name's shape: layers.7.experts.12.w1.weight → layers.#.experts.#.w1.weight
+_NUMBERS = re.compile(r"\.\d+(?=\.)")
 _STACKED_EXPERT_RE = re.compile(
     r"\.experts\.(?:gate_up_proj|gate_proj|up_proj|down_proj|w1|w2|w3)(?:_bias|_blocks)?$"
     r"|\.experts\.(?:gate_up_proj|down_proj)\.(?:weight|bias)$"
@@ -356,17 +357,18 @@ def entries_from_tensors(
     """
     q = arch.quantization if arch else None
     qbits = (q.bits if q and q.bits else 4) if q else 4
-    names = {t.name for t in tensors}
+    names: set[str] | None = None  # built only if a U8 tensor needs its siblings looked up
     n_layers = arch.num_layers if arch else None
     n_experts = arch.num_experts if arch else None
     out: list[ParamEntry] = []
     side_n = side_b = 0
     facts: dict[str, tuple[bool, bool, bool, bool]] = {}
     kinds: dict[tuple[str, int], str] = {}
+    groups: dict[tuple[object, ...], list[int]] = {}
     for t in tensors:
         # Tensor names repeat with only their layer/expert numbers changed (92k names, a
         # few dozen shapes in DeepSeek-V3): judge each name shape once, not each name.
-        template = _NUMBERS.sub(".#.", t.name)
+        template = _NUMBERS.sub(".#", t.name)
         f = facts.get(template)
         if f is None:
             f = facts[template] = (
@@ -382,7 +384,7 @@ def entries_from_tensors(
         factor = 1
         if packed and t.dtype in ("I32", "U32", "I64", "I16", "U8", "I8"):
             factor = max(1, round(DTYPE_BYTES[t.dtype] * 8 / qbits))
-        elif t.dtype == "U8" and (
+        elif t.dtype == "U8" and (names := names or {t.name for t in tensors}) and (
             f"{t.name}.absmax" in names
             or f"{t.name}.quant_state.bitsandbytes__nf4" in names
             or f"{t.name}.quant_state.bitsandbytes__fp4" in names
@@ -405,12 +407,25 @@ def entries_from_tensors(
         experts = 0
         if stacked:
             experts = n_experts or (shape[0] if len(shape) >= 3 else 0)
+        elif routed:
+            # One entry per (layer, tensor shape) with a count, as the config formula
+            # writes them: 256 experts × 3 projections are 3 entries, not 768.
+            key = (template, layer, shape, t.dtype, mtp)
+            group = groups.get(key)
+            if group is not None:
+                group[1] += 1
+                continue
+            groups[key] = [len(out), 1]
         out.append(
             ParamEntry(
                 name=t.name, shape=shape, kind=kind, layer=layer, routed=routed,
                 experts=experts, mtp=mtp, dtype=t.dtype, nbytes=t.nbytes,
             )
         )
+    for index, count in groups.values():
+        if count > 1:
+            out[index] = replace(out[index], count=count, experts=count,
+                                 nbytes=out[index].nbytes * count)  # type: ignore[operator]
     return out, side_n, side_b
 
 
