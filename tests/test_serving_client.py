@@ -170,3 +170,26 @@ def test_api_key_from_env_and_completions_api(server: ScriptedServer,
     assert path == "/completions" and body["prompt"] == "hi" and "seed" not in body
     asyncio.run(c._client.aclose())
     json.dumps(body)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+        st.sampled_from(["choices", "delta", "content", "reasoning_content", "usage", "error",
+                         "finish_reason", "timings", "model", "text", "message", "x"]),
+        kids, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=st.lists(_json, max_size=6))
+def test_any_json_event_is_recorded_never_raised(events: list) -> None:
+    from modelclear.serving.client import Completion
+
+    c = OpenAIClient(EndpointConfig(url="http://127.0.0.1:1", model="m"))
+    rec = Completion(start=0.0)
+    for i, ev in enumerate(events):
+        c._event(json.dumps(ev), float(i), rec)
+    assert isinstance(rec.text, str) and rec.events == len(events)
+    asyncio.run(c._client.aclose())
