@@ -33,7 +33,13 @@ _mc_pg_start() {
   "${runas[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres modelclear_test || return 1
   export MODELCLEAR_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$port/modelclear_test"
   export MODELCLEAR_TEST_PG_DATADIR="$datadir/data"
-  echo "postgres.sh: PostgreSQL $pgver on 127.0.0.1:$port (stop: pg_ctl -D $datadir/data stop)"
+  # Stop the server when the sourcing shell exits (chaining any EXIT trap already set).
+  local previous stop
+  previous="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\\1/")"
+  stop="${runas[*]} $bindir/pg_ctl -D $datadir/data -m fast stop >/dev/null 2>&1"
+  # shellcheck disable=SC2064
+  trap "$stop; ${previous:-:}" EXIT
+  echo "postgres.sh: PostgreSQL $pgver on 127.0.0.1:$port (stopped when CI exits)"
 }
 
 _mc_pg_start || { echo "postgres.sh: PostgreSQL tests will be skipped" >&2; unset MODELCLEAR_TEST_PG_URL; }
