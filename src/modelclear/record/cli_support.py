@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ..errors import InputError, UsageError
 from ..findings import Severity
+from ..units import human_bytes
 from .model import Record
 from .registry import MIN_PREFIX, Registry
 from .verify import FAIL_ON, DriftReport
@@ -65,15 +66,6 @@ def short(value: str | None, n: int = 12) -> str:
     return value[:n] if value else "—"
 
 
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
 def record_summary(record: Record, registry_url: str | None = None) -> Group:
     d = record.data
     model = d["model"]
@@ -86,7 +78,7 @@ def record_summary(record: Record, registry_url: str | None = None) -> Group:
         ),
         Text(f"  made {record.created_at} by modelclear {d['tool']['version']}"
              + (f", reviewer {d['reviewer']}" if d.get("reviewer") else "")),
-        Text(f"  {len(d['files'])} files ({human_size(sum(f['size'] for f in d['files']))}), "
+        Text(f"  {len(d['files'])} files ({human_bytes(sum(f['size'] for f in d['files']))}), "
              f"{len(d['documents'])} license document(s)"),
         Text(f"  downloaded {model['retrieved_at'] or 'unknown'} ({model['retrieved_at_basis']})"),
     ]
@@ -119,7 +111,7 @@ def record_details(record: Record) -> Group:
     files.add_column("size", justify="right")
     files.add_column("sha256")
     for f in d["files"]:
-        files.add_row(escape(f["path"]), f["component"] or "—", human_size(f["size"]), f["sha256"])
+        files.add_row(escape(f["path"]), f["component"] or "—", human_bytes(f["size"]), f["sha256"])
     parts: list[Any] = [record_summary(record), Text(""), files]
     lic = d.get("license") or {}
     if lic.get("licenses"):

@@ -14,6 +14,7 @@ import re
 from functools import cache
 from typing import Any
 
+from ..units import human_bytes
 from .cyclonedx import manifest_digest, restrictions_and_obligations
 from .model import Record
 
@@ -33,7 +34,7 @@ def _env(fmt: str) -> Any:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_cell
-    env.filters["human"] = _human_size
+    env.filters["human"] = human_bytes
     env.filters["fence"] = _fence
     return env
 
@@ -50,15 +51,6 @@ def _fence(text: str) -> str:
     close its own code block."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     return "`" * max(4, longest + 1)
-
-
-def _human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def _terms(record: Record) -> list[dict[str, Any]]:
@@ -110,12 +102,12 @@ def _sizing_facts(sizing: dict[str, Any] | None) -> list[tuple[str, str]]:
         native = weights.get("native")
         if isinstance(native, int):
             facts.append((f"Weights ({weights.get('native_format') or 'native'})",
-                          _human_size(native)))
+                          human_bytes(native)))
         for prec in ("bf16", "fp8", "int8", "int4"):
             if isinstance(weights.get(prec), int):
-                facts.append((f"Weights at {prec}", _human_size(weights[prec])))
+                facts.append((f"Weights at {prec}", human_bytes(weights[prec])))
     if isinstance(sizing.get("kv_cache_bytes_per_token"), int):
-        facts.append(("KV cache per token", _human_size(sizing["kv_cache_bytes_per_token"])))
+        facts.append(("KV cache per token", human_bytes(sizing["kv_cache_bytes_per_token"])))
     if isinstance(sizing.get("context"), int):
         facts.append(("Context assumed", f"{sizing['context']:,} tokens"))
     if isinstance(sizing.get("concurrency"), int):

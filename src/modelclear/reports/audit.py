@@ -26,6 +26,7 @@ from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
 from ..console import stdout
 from ..errors import InputError
 from ..pipeline import AuditResult
+from ..units import human_bytes, human_count
 
 FORMATS = ("terminal", "json", "markdown", "html")
 PROFILE_HELP = "Built-in profile name (modelclear profile list) or a profile YAML file."
@@ -73,27 +74,6 @@ def md_escape(text: Any) -> str:
     """Text safe inside a Markdown table cell (pipes and newlines would break the row)."""
     s = "" if text is None else str(text)
     return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
-
-
-def human_bytes(n: int | float | None) -> str:
-    if n is None:
-        return "—"
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
-
-def human_count(n: int | float | None) -> str:
-    if n is None:
-        return "—"
-    n = float(n)
-    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(n) >= size:
-            return f"{n / size:.2f}{unit}".replace(".00", "")
-    return f"{n:.0f}"
 
 
 def flat(text: str | None) -> str | None:

@@ -10,26 +10,8 @@ from rich.text import Text
 
 from ..analyzers.inventory import COMPONENTS, EXPECTED
 from ..inspection import Inspection
+from ..units import human_bytes, human_count
 from .findings import findings_table
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-def human_count(n: int | None) -> str:
-    if n is None:
-        return "—"
-    for div, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:,.2f}{unit} ({n:,})"
-    return f"{n:,}"
 
 
 def render(result: Inspection, console: Console) -> None:
@@ -60,11 +42,11 @@ def render(result: Inspection, console: Console) -> None:
     p = result.parameters
     if p is not None:
         method = "exact, from headers" if p.method == "headers" else "estimated from config.json"
-        head.add_row("parameters", f"{human_count(p.total)} total, {method}")
+        head.add_row("parameters", f"{_count(p.total)} total, {method}")
         if p.active is not None and p.active != p.total:
-            head.add_row("active / token", human_count(p.active))
+            head.add_row("active / token", _count(p.active))
         if p.mtp:
-            head.add_row("MTP layers", f"{human_count(p.mtp)} (not in total)")
+            head.add_row("MTP layers", f"{_count(p.mtp)} (not in total)")
     a = result.architecture
     if a is not None:
         head.add_row("architecture", _arch_line(a))
@@ -106,6 +88,10 @@ def render(result: Inspection, console: Console) -> None:
     if result.findings:
         parts.append(findings_table(result.findings))
     console.print(Panel(Group(*parts), title="modelclear inspect", expand=False))
+
+
+def _count(n: int | None) -> str:
+    return "—" if n is None else f"{human_count(n)} ({n:,})"
 
 
 def _arch_line(a) -> str:
