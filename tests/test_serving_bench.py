@@ -123,9 +123,21 @@ def test_bench_cli_json_html_and_slo(server: ScriptedServer, tmp_path: Path,
 def test_bench_unreachable_server_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["bench", "http://127.0.0.1:9", "-m", "x", "-n", "1", "--warmup", "1", "-q"])
     assert rc == 2
-    assert "warm-up failed" in capsys.readouterr().err
+    assert "cannot reach the endpoint" in capsys.readouterr().err
     assert main(["bench", "ftp://x", "-m", "x"]) == 2
     assert main(["bench", "http://127.0.0.1:9", "-m", "x", "--slo", "ttft"]) == 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["probe", "http://127.0.0.1:9", "-m", "x", "-q"],
+    ["baseline", "http://127.0.0.1:9", "-m", "x", "-o", "/dev/null", "-q"],
+])
+def test_every_serving_command_stops_on_an_unreachable_server(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the endpoint" in err and len(err.strip().splitlines()) == 1
 
 
 def test_bench_all_failed_is_exit_1() -> None:

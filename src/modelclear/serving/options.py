@@ -43,7 +43,7 @@ def endpoint(
         verify = False
     if client_cert is not None and not client_cert.is_file():
         raise InputError(str(client_cert), "client certificate not found")
-    return EndpointConfig(
+    cfg = EndpointConfig(
         url=url,
         model=model,
         api=api,
@@ -53,6 +53,27 @@ def endpoint(
         verify=verify,
         client_cert=str(client_cert) if client_cert else None,
     )
+    check_reachable(cfg)
+    return cfg
+
+
+def check_reachable(cfg: EndpointConfig) -> None:
+    """One GET before any work: an endpoint that is down, or a TLS setup that fails, is
+    an input error (exit 2) rather than a run of hundreds of failed requests.
+
+    Any HTTP answer counts as reachable (some servers have no ``/models``)."""
+    import httpx
+
+    headers = {"User-Agent": "modelclear"}
+    if key := cfg.api_key():
+        headers["Authorization"] = f"Bearer {key}"
+    try:
+        with httpx.Client(verify=cfg.verify, cert=cfg.client_cert, trust_env=False,
+                          timeout=httpx.Timeout(cfg.connect_timeout)) as client:
+            client.get(cfg.base_url + "/models", headers=headers)
+    except httpx.HTTPError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(cfg.url, f"cannot reach the endpoint: {reason}") from None
 
 
 def target_json(cfg: EndpointConfig) -> dict[str, Any]:
