@@ -70,10 +70,12 @@ def render(result: Inspection, console: Console) -> None:
     comp.add_column("files", justify="right")
     comp.add_column("size", justify="right")
     comp.add_column("examples")
+    # A single weights file is not expected to carry a tokenizer or a license.
+    whole_release = src.kind in ("local-dir", "hf-cache")
     for name in COMPONENTS:
         items = result.inventory.by_component(name)
         if not items:
-            if name in EXPECTED:
+            if name in EXPECTED and whole_release:
                 comp.add_row(Text(name, style="yellow"), "0", "", Text("missing", "yellow"))
             continue
         examples = ", ".join(escape(f"{f.path} [{f.format}]") for f in items[:3])
