@@ -14,3 +14,14 @@ def test_exit_codes_pass_through_main():
     assert main(["--version"]) == 0
     assert main(["inspect", "/definitely/not/here"]) == 2
     assert main(["no-such-command"]) == 2
+
+
+def test_demo_json_summary(capsys):
+    import json
+
+    assert main(["demo", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["ok"] is True and d["schema_version"] == "1.0"
+    assert [s["command"] for s in d["steps"]] == [
+        "inspect", "license", "scan", "plan", "audit", "record", "verify"]
+    assert d["steps"][-1]["exit_code"] == 1  # verify caught the changed shard

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import typer
 from rich.rule import Rule
 
 from ..cli import app
-from ..console import stdout
+from ..console import emit_json, stdout
 from ..demo import build_demo
 
 
@@ -20,6 +22,7 @@ def demo(
         "temporary folder, removed afterwards)."),
     profile: str = typer.Option("internal-tool", "--profile", "-p",
                                 help="Built-in profile for the check and the audit."),
+    json_out: bool = typer.Option(False, "--json", help="Only a JSON summary of the steps."),
 ) -> None:
     """Build a demo release offline; run inspect, license, scan, plan, audit, record, verify."""
     from ..cli import main
@@ -29,7 +32,8 @@ def demo(
         root = build_demo(base)
         registry = f"sqlite:///{base / 'demo-registry.sqlite'}"
         target = str(root)
-        stdout.print(f"[bold]demo release written to[/] {root}\n")
+        if not json_out:
+            stdout.print(f"[bold]demo release written to[/] {root}\n")
         steps: list[tuple[str, list[str], set[int]]] = [
             ("What did we get?", ["inspect", target, "--hash", "-q"], {0}),
             ("What may we do with it?", ["license", target, "-q"], {0}),
@@ -42,20 +46,29 @@ def demo(
                                       "demo", "--note", "modelclear demo", "--registry",
                                       registry, "-q"], {0}),
         ]
-        for title, argv, ok in steps:
-            stdout.print(Rule(f"[bold]{title}[/]  [dim]modelclear {' '.join(argv[:1])}[/]"))
-            code = main(argv)
-            if code not in ok:
-                stdout.print(f"[red]step `modelclear {argv[0]}` exited {code}[/]")
-                raise typer.Exit(1)
         shard = root / "model-00002-of-00002.safetensors"
-        data = bytearray(shard.read_bytes())
-        data[-1] ^= 0xFF
-        shard.write_bytes(bytes(data))
-        stdout.print(Rule("[bold]One byte of a weights shard changes; can we tell?[/]  "
-                          "[dim]modelclear verify[/]"))
-        code = main(["verify", target, "--registry", registry, "-q"])
-        if code != 1:
-            stdout.print(f"[red]verify should have reported the change (exit 1), got {code}[/]")
+        steps.append(("One byte of a weights shard changes; can we tell?",
+                      ["verify", target, "--registry", registry, "-q"], {1}))
+        ran: list[dict[str, object]] = []
+        with contextlib.redirect_stdout(io.StringIO()) if json_out else contextlib.nullcontext():
+            for title, argv, ok in steps:
+                if argv[0] == "verify":
+                    data = bytearray(shard.read_bytes())
+                    data[-1] ^= 0xFF
+                    shard.write_bytes(bytes(data))
+                stdout.print(Rule(f"[bold]{title}[/]  [dim]modelclear {argv[0]}[/]"))
+                code = main(argv)
+                ran.append({"step": title, "command": argv[0], "exit_code": code,
+                            "expected": sorted(ok), "ok": code in ok})
+                if code not in ok:
+                    stdout.print(f"[red]step `modelclear {argv[0]}` exited {code}, expected "
+                                 f"{' or '.join(map(str, sorted(ok)))}[/]")
+                    break
+        passed = all(r["ok"] for r in ran) and len(ran) == len(steps)
+        if json_out:
+            emit_json({"schema_version": "1.0", "release": str(root), "kept": bool(keep),
+                       "steps": ran, "ok": passed})
+        elif passed:
+            stdout.print("\n[bold green]demo complete[/]: verify caught the changed shard.")
+        if not passed:
             raise typer.Exit(1)
-        stdout.print("\n[bold green]demo complete[/]: verify caught the changed shard.")
