@@ -2,7 +2,8 @@
 
 Bar: under 1 s without hashing. Printed beside it, when ``transformers`` (and torch)
 are installed, the time ``AutoConfig`` + meta-device model construction takes for the
-same config — what memory calculators built on accelerate do to count parameters.
+same config, and the parameters it counts — what memory calculators built on
+accelerate do to count parameters.
 
     python benchmarks/inspect_bench.py
 """
@@ -34,9 +35,8 @@ def transformers_time(config_dir: Path) -> str:
     code = (
         "import time,torch; t=time.perf_counter();"
         "from transformers import AutoConfig, AutoModelForCausalLM;"
-        f"c=AutoConfig.from_pretrained({str(config_dir)!r});"
-        "from accelerate import init_empty_weights\n"
-        "with init_empty_weights(): m=AutoModelForCausalLM.from_config(c)\n"
+        f"c=AutoConfig.from_pretrained({str(config_dir)!r});\n"
+        "with torch.device('meta'): m=AutoModelForCausalLM.from_config(c)\n"
         "n=sum(p.numel() for p in m.parameters()); print(time.perf_counter()-t, n)"
     )
     try:
@@ -46,7 +46,7 @@ def transformers_time(config_dir: Path) -> str:
         return "transformers: timed out after 900 s"
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        return f"transformers/accelerate not usable here ({last[:120]})"
+        return f"transformers not usable here ({last[:120]})"
     secs, n = proc.stdout.split()
     return f"transformers AutoConfig + meta-device model: {float(secs):.2f} s, {int(n):,} params"
 
