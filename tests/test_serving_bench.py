@@ -140,6 +140,26 @@ def test_every_serving_command_stops_on_an_unreachable_server(
     assert "cannot reach the endpoint" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("tokenize", [True, False])
+def test_input_tokens_from_the_server_tokenizer_else_estimated(tokenize: bool) -> None:
+    s = ScriptedServer(tokenize=tokenize)
+    with s:
+        async def go():
+            async with _client(s) as c:
+                return await closed_loop(c, PromptSource(16, 4, 0),
+                                         BenchConfig(num_requests=3, warmup=0), 1)
+
+        level = asyncio.run(go())
+    assert len(s.requests) == 3  # tokenize calls are not timed requests
+    source = level.summary.token_sources["input"]
+    if tokenize:
+        assert source == {"tokenized": 3}
+        words = [len(m["content"].split()) for r in s.requests for m in r["messages"]]
+        assert sorted(m.input_tokens for m in level.requests) == sorted(words)
+    else:
+        assert source == {"estimated": 3}
+
+
 def test_bench_all_failed_is_exit_1() -> None:
     s = ScriptedServer(default=Script(status=503))
     with s:

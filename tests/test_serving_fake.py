@@ -56,6 +56,8 @@ class ScriptedServer:
     default: Script = field(default_factory=Script)
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    #: answer vLLM-style POST /tokenize with one token per word of the messages
+    tokenize: bool = False
 
     def script_for(self, body: dict[str, Any]) -> Script:
         msgs = body.get("messages") or [{"content": body.get("prompt", "")}]
@@ -80,6 +82,17 @@ class ScriptedServer:
                 await writer.drain()
                 return
             body = json.loads(raw or b"{}")
+            if "/tokenize" in path:
+                words = sum(len(str(m.get("content", "")).split())
+                            for m in body.get("messages", []))
+                ok = self.tokenize and "messages" in body
+                data = json.dumps({"count": words}).encode() if ok else b"{}"
+                status = b"200 OK" if ok else b"404 Not Found"
+                writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                             b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(data)
+                             + data)
+                await writer.drain()
+                return
             self.requests.append(body)
             await self._reply(self.script_for(body), body, writer)
         except (ConnectionError, asyncio.IncompleteReadError):

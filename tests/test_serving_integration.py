@@ -41,6 +41,8 @@ def test_bench_real_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
         assert lv["completed"] == 3 and lv["failed"] == 0, lv["errors"]
         # llama-cpp-python streams one token per chunk and sends no usage: counted tokens.
         assert lv["token_sources"]["output"] == {"counted": 3}
+        # llama-cpp-python sends no usage; its /extras/tokenize/count counts the input
+        assert lv["token_sources"]["input"] == {"tokenized": 3}
         assert 0 < lv["ttfb_ms"]["median"] <= lv["ttft_ms"]["median"] < lv["e2el_ms"]["median"]
         assert lv["tpot_ms"]["median"] > 0 and lv["output_throughput"] > 0
         assert lv["itl_ms"]["count"] == lv["total_output_tokens"] - lv["completed"]

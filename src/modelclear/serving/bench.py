@@ -35,8 +35,9 @@ DEFINITIONS = {
     "goodput": "Completed requests meeting every --slo bound (<=) / duration, as in vLLM.",
     "percentiles": "Linear interpolation between closest ranks (numpy's default).",
     "token counts": "From usage when the server sends it, else llama.cpp timings, else counted: "
-    "output = token-bearing chunks, input = estimated from prompt words (1.3 tokens/word); "
-    "token_sources says which.",
+    "output = token-bearing chunks; input = the server's own tokenizer (vLLM or llama.cpp "
+    "/tokenize, llama-cpp-python /extras/tokenize/count, asked after each level), else "
+    "estimated from prompt words (1.3 tokens/word); token_sources says which.",
 }
 
 
@@ -65,10 +66,11 @@ def level_findings(s: LevelSummary) -> list[Finding]:
         ))
     counted = s.token_sources.get("output", {}).get("counted", 0)
     if counted:
+        inputs = ", ".join(f"{k} ×{v}" for k, v in s.token_sources.get("input", {}).items())
         out.append(finding(
             "MC582",
             f"{s.label}: output tokens counted from chunks for {counted} requests; input "
-            "tokens estimated",
+            f"tokens: {inputs or 'unknown'}",
             level=s.label,
         ))
     if s.stopped_by == "duration":

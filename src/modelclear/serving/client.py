@@ -129,6 +129,7 @@ class OpenAIClient:
 
     def __init__(self, cfg: EndpointConfig, max_connections: int = 64) -> None:
         self.cfg = cfg
+        self._tokenize_route: str | None = None  # which tokenize route works; "none": none
         headers = {"Accept": "text/event-stream", "User-Agent": "modelclear"}
         key = cfg.api_key()
         if key:
@@ -163,6 +164,41 @@ class OpenAIClient:
         if not isinstance(items, list):
             return []
         return [str(m.get("id")) for m in items if isinstance(m, dict) and m.get("id")]
+
+    async def count_prompt_tokens(self, messages: list[dict[str, str]]) -> tuple[int, str] | None:
+        """Prompt tokens by the server's own tokenizer, when it exposes one: vLLM's
+        ``/tokenize`` (chat template applied), llama.cpp's ``/tokenize`` or
+        llama-cpp-python's ``/extras/tokenize/count`` (message text only). Returns
+        (count, how) or None. The first route that answers is remembered."""
+        text = "\n".join(m.get("content", "") for m in messages)
+        root = self.cfg.base_url.removesuffix("/v1")
+        routes = (
+            ("vllm-tokenize", f"{root}/tokenize", {"model": self.cfg.model, "messages": messages}),
+            ("llama.cpp-tokenize", f"{root}/tokenize", {"content": text}),
+            ("extras-tokenize", f"{root}/extras/tokenize/count",
+             {"model": self.cfg.model, "input": text}),
+        )
+        for how, url, body in routes:
+            if self._tokenize_route not in (None, how):
+                continue
+            try:
+                r = await self._client.post(url, json=body)
+                data = r.json() if r.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                data = None
+            count = None
+            if isinstance(data, dict):
+                if isinstance(data.get("count"), int):
+                    count = data["count"]
+                elif isinstance(data.get("tokens"), list):
+                    count = len(data["tokens"])
+            if count is not None:
+                self._tokenize_route = how
+                return count, how
+            if self._tokenize_route == how:
+                return None
+        self._tokenize_route = "none"
+        return None
 
     def build_body(
         self,

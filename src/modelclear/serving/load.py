@@ -111,7 +111,8 @@ async def closed_loop(
                 on_done(label, 1)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _level(label, "concurrency", concurrency, results, t0, cfg, stopped_by)
+    counts = await _tokenized(client, results)
+    return _level(label, "concurrency", concurrency, results, t0, cfg, stopped_by, counts)
 
 
 async def poisson(
@@ -152,7 +153,24 @@ async def poisson(
         p = prompts.next()
         tasks.append(asyncio.create_task(send(p, cfg.seed + prompts.index)))
     await asyncio.gather(*tasks)
-    return _level(label, "rate", rate, results, t0, cfg, stopped_by)
+    counts = await _tokenized(client, results)
+    return _level(label, "rate", rate, results, t0, cfg, stopped_by, counts)
+
+
+async def _tokenized(
+    client: OpenAIClient, results: list[tuple[Completion, BenchPrompt]]
+) -> list[int | None]:
+    """Input tokens by the server's tokenizer for requests whose stream carried no usage,
+    asked after the level so the extra requests never overlap the timed ones."""
+    counts: list[int | None] = [None] * len(results)
+    for i, (rec, p) in enumerate(results):
+        if rec.usage and isinstance(rec.usage.get("prompt_tokens"), int):
+            continue
+        got = await client.count_prompt_tokens(p.messages)
+        if got is None:
+            break  # the server has no tokenizer route: estimates it is
+        counts[i] = got[0]
+    return counts
 
 
 def _level(
@@ -163,8 +181,11 @@ def _level(
     t0: float,
     cfg: BenchConfig,
     stopped_by: str,
+    tokenized: list[int | None] | None = None,
 ) -> LevelResult:
-    metrics = [request_metrics(rec, t0, p.input_estimate) for rec, p in results]
+    counts = tokenized or [None] * len(results)
+    metrics = [request_metrics(rec, t0, p.input_estimate, n)
+               for (rec, p), n in zip(results, counts, strict=True)]
     metrics.sort(key=lambda m: m.start)
     ends = [rec.end for rec, _ in results if rec.end is not None]
     duration = (max(ends) - t0) if ends else 0.0

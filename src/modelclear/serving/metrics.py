@@ -81,7 +81,10 @@ def token_split(chunk_lens: Sequence[int], total: int) -> list[int]:
 
 
 def request_metrics(
-    rec: Completion, origin: float, input_estimate: int | None = None
+    rec: Completion,
+    origin: float,
+    input_estimate: int | None = None,
+    input_tokenized: int | None = None,
 ) -> RequestMetrics:
     """Per-request metrics from one timed stream. ``origin`` is the level's start time."""
     start = rec.start - origin
@@ -95,6 +98,8 @@ def request_metrics(
         out_tokens, out_src = len(chunks), "counted"
     if rec.usage and isinstance(rec.usage.get("prompt_tokens"), int):
         in_tokens, in_src = int(rec.usage["prompt_tokens"]), "usage"
+    elif input_tokenized is not None:
+        in_tokens, in_src = input_tokenized, "tokenized"
     elif input_estimate is not None:
         in_tokens, in_src = input_estimate, "estimated"
     else:
