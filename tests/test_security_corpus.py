@@ -130,7 +130,7 @@ EXPECTED: dict[str, tuple[str, set[str], str | None]] = {
     "gguf_chat_template_ssti": ("unsafe", {"MC350"}, "__globals__"),
     "jinja_ssti_standalone_template_file": ("unsafe", {"MC350"}, "__globals__"),
 }
-#: every malformed technique must come out as a malformed file with an MC340 message
+#: every malformed technique must come out as a malformed file with an MC107 message
 MALFORMED = {
     "safetensors_header_len_exceeds_file",
     "safetensors_header_len_2^63",
@@ -209,7 +209,7 @@ def test_malformed_files_are_malformed_with_a_message(scanned, technique: str) -
         pytest.skip(f"{technique} not generated (optional dependency missing)")
     for _, report in by_technique[technique]:
         assert report.status == "malformed", (report.path, report.findings)
-        msgs = [f.message for f in report.findings if f.code == "MC340"]
+        msgs = [f.message for f in report.findings if f.code == "MC107"]
         assert msgs and all(len(m) > 15 for m in msgs)
 
 

@@ -646,7 +646,7 @@ def test_unsupported_zip_compression_is_not_clean(tmp_path: Path) -> None:
 def test_malformed_files(tmp_path: Path, name: str, data: bytes, needle: str) -> None:
     r = one(tmp_path, name, data)
     assert r.status == "malformed", r.findings
-    msgs = " ".join(f.message for f in r.findings if f.code == "MC340")
+    msgs = " ".join(f.message for f in r.findings if f.code == "MC107")
     assert needle.lower() in msgs.lower(), msgs
 
 

@@ -76,7 +76,7 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         )
     findings = list(out.findings)
     for msg in dict.fromkeys(out.malformed):
-        findings.append(finding("MC340", msg, file=f.path))
+        findings.append(finding("MC107", msg, file=f.path))
     if out.pickle and not any(x.code == "MC311" for x in findings):
         findings.insert(
             0, finding("MC311", f"{f.path} is loaded with pickle ({out.kind})", file=f.path)

@@ -97,4 +97,4 @@ def status_for(findings: tuple[Finding, ...], malformed: bool, unsupported: bool
 
 
 #: findings that describe the file rather than a danger in it
-_NOT_UNSAFE = frozenset({"MC340", "MC341", "MC342", "MC353"})
+_NOT_UNSAFE = frozenset({"MC107", "MC341", "MC342", "MC353"})
