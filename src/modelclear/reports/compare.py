@@ -279,11 +279,14 @@ def _columns(comp: Comparison) -> list[tuple[str, str]]:
     return [(k, t) for k, t in COLUMNS if k != "verdict" or comp.profile]
 
 
+_PAREN = re.compile(r"\s*\((?!\w+ match\))[^()]*\)")
+
+
 def print_terminal(comp: Comparison, console: Console) -> None:
     tone_style = {"good": "green", "caution": "yellow", "bad": "red", "none": ""}
     t = Table(title="License comparison" + (f" — profile {comp.profile}" if comp.profile else ""),
               show_lines=True)
-    t.add_column("Target")
+    t.add_column("Target", overflow="fold")
     for _, title in _columns(comp):
         t.add_column(title, overflow="fold")
     for r in comp.rows:
@@ -292,7 +295,9 @@ def print_terminal(comp: Comparison, console: Console) -> None:
             c = r.cells[key]
             ref = f" [dim][{c.clause}][/]" if c.clause else ""
             style = tone_style[c.tone]
-            cells.append(f"[{style}]{escape(c.text)}[/]{ref}" if style else escape(c.text) + ref)
+            # Titles carry release dates in parentheses; the id beside says which version.
+            text = _PAREN.sub("", c.text) if key == "license" else c.text
+            cells.append(f"[{style}]{escape(text)}[/]{ref}" if style else escape(text) + ref)
         t.add_row(escape(r.target), *cells)
     console.print(t)
     for c in comp.clauses:
