@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
 from .. import __version__
+from ..analyzers.inventory import component_of
 from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..release import Release, ReleaseFile
@@ -39,28 +40,6 @@ def _now() -> str:
 
 def _status(status: str, detail: str | None = None) -> dict[str, Any]:
     return {"status": status, "detail": detail}
-
-
-def component_lookup() -> Callable[[str], str] | None:
-    try:
-        from ..analyzers.inventory import component_of
-    except ImportError:
-        return None
-    return component_of
-
-
-def fallback_kind(path: str) -> str | None:
-    """Only used when the inventory analyzer is not installed: the common names."""
-    name = path.rsplit("/", 1)[-1].upper()
-    if path.upper() in ("README.MD", "MODEL_CARD.MD"):
-        return "model-card"
-    if name.startswith(("USE_POLICY", "ACCEPTABLE_USE", "ACCEPTABLE-USE")):
-        return "acceptable-use-policy"
-    if name.startswith("NOTICE"):
-        return "notice"
-    if name.startswith(("LICENSE", "LICENCE", "COPYING", "MODEL_LICENSE")):
-        return "license"
-    return None
 
 
 def check_names(release: Release) -> None:
@@ -429,7 +408,6 @@ def build(
     audit_json = _audit_sections(audit)
 
     lic, lic_status = _license(release, audit)
-    component_of = component_lookup() or fallback_kind
     files = []
     doc_kinds: dict[str, str] = {}
     for f in sorted(release.files, key=lambda f: f.path):

@@ -15,11 +15,12 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..analyzers.inventory import component_of
 from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..findings import Finding, Severity, finding
 from ..release import Release
-from .builder import MAX_DOCUMENT_BYTES, check_names, component_lookup, fallback_kind
+from .builder import MAX_DOCUMENT_BYTES, check_names
 from .model import Record
 
 #: The unified diff of one document is cut after this many lines (the texts stay whole
@@ -284,7 +285,6 @@ def _compare_documents(record: Record, release: Release,
 def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
     """License-type files the record does not have: a new NOTICE or LICENSE changes what
     governs use even when no recorded file changed."""
-    component_of = component_lookup() or fallback_kind
     known = {d["path"] for d in record.documents}
     out: list[DocumentChange] = []
     for f in release.files:
