@@ -128,10 +128,8 @@ def _evaluation(front: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _card(release: Release, hashes: Mapping[str, str]) -> tuple[dict[str, Any] | None, dict]:
-    try:
-        from ..analyzers import card as card_mod
-    except ImportError:
-        return None, _status("unavailable", "model card reader not installed")
+    from ..analyzers import card as card_mod
+
     card = card_mod.analyze(release)
     if card is None:
         return None, _status("absent", "the release has no model card (README.md)")
@@ -217,10 +215,8 @@ def _license(release: Release, audit: Any) -> tuple[dict[str, Any] | None, dict]
         status = _analyzer_status(audit, "license") if audit is not None else None
         if status is not None and status["status"] != "analysed":
             return None, status
-        try:
-            from ..analyzers.license.analyze import analyze
-        except ImportError:
-            return None, _status("unavailable", "license analyzer not installed")
+        from ..analyzers.license.analyze import analyze
+
         try:
             report = analyze(release)
         except InputError:
@@ -259,7 +255,7 @@ def _catalog() -> dict[str, Any]:
 
 
 def _audit_sections(audit: Any) -> dict[str, Any]:
-    """Policy, security and sizing from helper F's ``AuditResult`` JSON, when given."""
+    """Policy, security and sizing from the pipeline's ``AuditResult`` JSON, when given."""
     return audit.to_json() if audit is not None and hasattr(audit, "to_json") else {}
 
 
@@ -283,7 +279,7 @@ def _policy(audit_json: Mapping[str, Any], profile: Any) -> tuple[dict[str, Any]
             return None, _status("absent", "no deployment profile given")
         return (
             {"profile": prof, "overall": None, "verdicts": [], "obligations": []},
-            _status("unavailable", "policy engine not installed: profile kept, no verdicts"),
+            _status("unavailable", "the audit gave no verdicts: profile kept, no verdicts"),
         )
     if prof is None:
         named = policy.get("profile")
@@ -359,19 +355,17 @@ def _summary(audit: Any, audit_json: Mapping[str, Any],
         return None, status
     if audit is not None:
         return None, _status("absent", f"the audit produced no {key} result")
-    return None, _status("unavailable", f"{key} analysis not installed")
+    return None, _status("unavailable", f"{key} analysis not run")
 
 
 def run_audit(release: Release, profile: Any = None,
               progress: ProgressSink = SILENT) -> tuple[Any, str | None]:
-    """Helper F's pipeline when installed: (AuditResult, None); else (None, why not).
+    """The audit pipeline's result: (AuditResult, None), or (None, why it failed).
 
     A pipeline that breaks costs the record its verdicts and summaries, not the record:
     identity, hashes and license texts do not depend on it."""
-    try:
-        from ..pipeline import run
-    except ImportError:
-        return None, None
+    from ..pipeline import run
+
     try:
         return run(release, profile=profile, progress=progress), None
     except InputError:
@@ -395,7 +389,7 @@ def build(
     """Make a sealed, schema-valid record of ``release`` (not stored: see ``Registry.add``).
 
     ``audit`` is an ``AuditResult`` already computed (so ``audit``-then-``record`` does not
-    analyse twice); without one the pipeline runs here when installed.
+    analyse twice); without one the pipeline runs here.
     """
     check_names(release)
     hashes = dict(hashes) if hashes is not None else _hashes(release, progress)

@@ -27,10 +27,8 @@ SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red
 def load_profile(name: str | None) -> Any:
     if name is None:
         return None
-    try:
-        from ..analyzers.policy.profile import load_profile as load
-    except ImportError:
-        raise UsageError("--profile needs the policy engine, which is not installed") from None
+    from ..analyzers.policy.profile import load_profile as load
+
     return load(name)
 
 

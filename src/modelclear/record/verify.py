@@ -183,10 +183,8 @@ def _compare_files(record: Record, release: Release, hashes: dict[str, str]) -> 
 
 
 def _analyze_text(text: str, path: str) -> Any:
-    try:
-        from ..analyzers.license.analyze import analyze_text
-    except ImportError:
-        return None
+    from ..analyzers.license.analyze import analyze_text
+
     return analyze_text(text, path)
 
 
@@ -269,7 +267,7 @@ def _compare_documents(record: Record, release: Release,
         try:
             terms, compared = _term_changes(doc["text"], new_text, doc["path"])
             if not compared:
-                note = "terms not compared: license analyzer not installed"
+                note = "terms not compared: the license analyzer read no terms"
         except Exception as exc:  # noqa: BLE001 - the diff stands without the term analysis
             terms, compared = [], False
             note = f"terms not compared: license analyzer failed ({type(exc).__name__}: {exc})"
@@ -309,10 +307,8 @@ def _compare_card(record: Record, release: Release) -> list[CardChange]:
     old = record.data.get("card")
     if record.data["analyses"]["card"]["status"] not in ("analysed", "absent"):
         return []  # the card was not read at record time: nothing to compare with
-    try:
-        from ..analyzers import card as card_mod
-    except ImportError:
-        return []
+    from ..analyzers import card as card_mod
+
     try:
         card = card_mod.analyze(release)
     except InputError as exc:  # an unreadable card is drift to report, not a failed verify

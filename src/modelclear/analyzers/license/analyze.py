@@ -168,7 +168,7 @@ class _Locator:
 
 
 def _extract(text: str, file: str, lines: tuple[int, int]) -> dict[str, Term]:
-    """The extractor's reading of one document of a file (helper C2's engine)."""
+    """The extractor's reading of one document of a file."""
     from .extract import extract_terms
 
     try:
@@ -347,14 +347,12 @@ def _declared(release: Release, cat: Catalog) -> tuple[Declared, object | None]:
 
 
 def _gguf_license(release: Release) -> str | None:
-    """``general.license`` of the first GGUF file, when helper A's parser is present."""
+    """``general.license`` of the first GGUF file."""
     ggufs = [f for f in release.files if f.suffix == ".gguf"]
     if not ggufs:
         return None
-    try:
-        from ...parsers.gguf import read_gguf
-    except ImportError:  # pragma: no cover - the parser ships with the package
-        return None
+    from ...parsers.gguf import read_gguf
+
     try:
         g = read_gguf(ggufs[0])
     except InputError:

@@ -90,10 +90,8 @@ class GpuBudget(_Strict):
     @classmethod
     def _known_gpu(cls, value: str) -> str:
         """A typo in the GPU name is a profile error (with its line), not a late failure."""
-        try:
-            from ..sizing import find_gpu
-        except ImportError:
-            return value  # sizing not installed: the hardware check says "not analysed"
+        from ..sizing import find_gpu
+
         try:
             return find_gpu(value).key
         except InputError as exc:
