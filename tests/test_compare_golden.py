@@ -20,7 +20,6 @@ a cell is a visible diff. Regenerate after an intended change with
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -39,10 +38,8 @@ GOLDEN = Path(__file__).parent / "golden" / "compare-article.md"
 ARTICLE = ["mit-deepseek.txt", "tongyi-qianwen-license.txt", "codegeex4-license.txt",
            "llama-3.1-community-license.txt", "apache-2.0-qwen.txt"]
 
-HAVE_ANALYZER = importlib.util.find_spec("modelclear.analyzers.license.analyze") is not None
 pytestmark = [
     pytest.mark.skipif(not LICENSES.is_dir(), reason="../shared corpus not present"),
-    pytest.mark.skipif(not HAVE_ANALYZER, reason="license analyzer not installed yet"),
 ]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import test_record_support as support
-from test_record_support import SHARED, build_record, license_analyzer_available
+from test_record_support import SHARED, build_record
 from typer.testing import CliRunner
 
 from modelclear.record import cyclonedx as cx
@@ -120,7 +120,7 @@ def test_corpus_license_release_bom_validates(isolated: Path, license_file: str,
     if hub_id == "apache-2.0":
         assert {"id": "Apache-2.0", "acknowledgement": "declared"} in licenses or any(
             lic.get("id") == "Apache-2.0" for lic in licenses)
-    if license_analyzer_available() and hub_id != "apache-2.0":
+    if hub_id != "apache-2.0":
         attached = [lic for lic in licenses if lic.get("text")]
         assert attached and all(lic["name"].startswith("LicenseRef-") for lic in attached)
         assert model["modelCard"]["considerations"]["ethicalConsiderations"]
@@ -167,8 +167,6 @@ def test_single_gguf_file_bom(isolated: Path) -> None:
 
 
 def test_restrictions_and_obligations_in_model_card(release_dir: Path) -> None:
-    if not license_analyzer_available():
-        pytest.skip("license analyzer not installed")
     rec = build_record(release_dir)
     restrictions, obligations = cx.restrictions_and_obligations(rec)
     assert any("mau threshold: 5000000" in r and "LICENSE:7" in r for r in restrictions)

@@ -153,10 +153,6 @@ def test_fuzz_profile_parser_only_raises_input_errors() -> None:
 
 
 def test_unknown_gpu_is_a_located_profile_error() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("modelclear.analyzers.sizing") is None:
-        pytest.skip("sizing not installed")
     text = "name: x\nuse: [research]\nrules:\n  gpu_budget:\n    gpu: H1000\n    count: 2\n"
     with pytest.raises(InputError) as err:
         parse_profile(text, "p.yaml")

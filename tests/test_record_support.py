@@ -100,11 +100,3 @@ def build_record(path: Path, **kwargs):
 
     kwargs.setdefault("run_pipeline", False)
     return build(open_release(str(path)), **kwargs)
-
-
-def license_analyzer_available() -> bool:
-    try:
-        from modelclear.analyzers.license.analyze import analyze_text  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import test_record_support as support
-from test_record_support import build_record, license_analyzer_available
+from test_record_support import build_record
 from typer.testing import CliRunner
 
 from modelclear.record.registry import Registry
@@ -74,14 +74,11 @@ def test_license_clause_edit_shows_diff_and_term(release_dir: Path) -> None:
     assert doc.diff[0] == "--- recorded/LICENSE" and doc.diff[1] == "+++ now/LICENSE"
     codes = _codes(report)
     assert codes[:2] == ["MC180", "MC183"]
-    if license_analyzer_available():
-        assert doc.terms_compared
-        assert "mau_threshold" in {t.term for t in doc.terms}, doc.terms
-        mau = next(t for t in doc.terms if t.term == "mau_threshold")
-        assert (mau.old, mau.new) == (5_000_000, 50_000_000)
-        assert "MC184" in codes
-    else:
-        assert not doc.terms_compared and "not compared" in (doc.note or "")
+    assert doc.terms_compared
+    assert "mau_threshold" in {t.term for t in doc.terms}, doc.terms
+    mau = next(t for t in doc.terms if t.term == "mau_threshold")
+    assert (mau.old, mau.new) == (5_000_000, 50_000_000)
+    assert "MC184" in codes
 
 
 def test_added_and_removed_files(release_dir: Path) -> None:
