@@ -194,20 +194,19 @@ def test_probe_results_in_probe_command_format() -> None:
 
 
 @pytest.mark.parametrize("missing", ["license", "security", "sizing", "card", "inventory"])
-def test_each_analyzer_is_optional(demo: Path, monkeypatch, missing: str) -> None:
+def test_each_analyzer_can_fail_alone(demo: Path, monkeypatch, missing: str) -> None:
     import modelclear.pipeline as pipeline
 
-    real = pipeline._Runner.module
+    def boom(*a, **k):
+        raise RuntimeError(f"{missing} broke")
 
-    def module(self, name: str, dotted: str, *needs: str):
-        if name == missing or (missing == "sizing" and name in ("architecture", "params")):
-            self.status[name] = "unavailable: removed for this test"
-            return None
-        return real(self, name, dotted, *needs)
-
-    monkeypatch.setattr(pipeline._Runner, "module", module)
+    module = {"license": pipeline.lic_mod, "security": pipeline.sec_mod,
+              "sizing": pipeline.arch_mod, "card": pipeline.card_mod,
+              "inventory": pipeline.inv_mod}[missing]
+    monkeypatch.setattr(module, "analyze", boom)
     res = run(open_release(str(demo)), load_profile("regulated-onprem"))
-    assert res.analyzers[missing].startswith("unavailable")
+    name = "architecture" if missing == "sizing" else missing
+    assert res.analyzers[name].startswith("failed: RuntimeError")
     assert res.policy is not None and res.verdict is not Status.CLEAR
     expected = {"license": "license-identified", "security": "security-scan",
                 "sizing": "hardware"}.get(missing)

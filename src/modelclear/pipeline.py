@@ -2,19 +2,16 @@
 
 ``run`` is the one place that knows the order (inventory → card → license →
 security → architecture/params/sizing → policy) so ``audit``, ``check``,
-``record`` and ``demo`` all see the same results. Each analyzer is optional:
-one that is not installed yet, or that fails on this release, is recorded in
-``AuditResult.analyzers`` and the policy says REVIEW "not analysed" for what
-depended on it. Bad input (``InputError``) is not swallowed: a half-read
-release must not produce a clearance.
+``record`` and ``demo`` all see the same results. An analyzer that fails on this
+release (a bug, an unsupported layout) is recorded in ``AuditResult.analyzers``
+and the policy says REVIEW "not analysed" for what depended on it. Bad input
+(``InputError``) is not swallowed: a half-read release must not produce a clearance.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
-import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .analyzers import architecture as arch_mod
+from .analyzers import card as card_mod
+from .analyzers import inventory as inv_mod
+from .analyzers import params as params_mod
+from .analyzers import security as sec_mod
+from .analyzers import sizing as sizing_mod
+from .analyzers.license import analyze as lic_mod
 from .analyzers.policy import PolicyInputs, PolicyResult, Profile, evaluate
 from .analyzers.policy.model import Status
 from .config import Config
@@ -75,7 +79,7 @@ class AuditResult:
     target: str
     source: SourceInfo
     files: tuple[tuple[str, int], ...]
-    analyzers: dict[str, str]  # name → "ok" | "unavailable: …" | "failed: …" | "skipped"
+    analyzers: dict[str, str]  # name → "ok" | "failed: …" | "skipped: …"
     generated_at: str
     inventory: Any | None = None
     card: Any | None = None
@@ -168,26 +172,11 @@ def _card_json(card: Any) -> Any:
 
 
 class _Runner:
-    """Calls analyzers, noting which are unavailable or failed instead of crashing."""
+    """Calls analyzers, noting which failed instead of crashing."""
 
     def __init__(self, progress: ProgressSink) -> None:
         self.status: dict[str, str] = {}
         self.progress = progress
-
-    def module(self, name: str, dotted: str, *needs: str) -> Any | None:
-        """The analyzer module, or None (noted) when it or a function it must offer is absent."""
-        try:
-            mod = importlib.import_module(dotted)
-        except ModuleNotFoundError as exc:
-            if exc.name and (dotted == exc.name or dotted.startswith(exc.name + ".")):
-                self.status[name] = "unavailable: not installed in this build"
-                return None
-            raise
-        missing = [n for n in needs if not callable(getattr(mod, n, None))]
-        if missing:
-            self.status[name] = f"unavailable: {dotted} has no {', '.join(missing)}()"
-            return None
-        return mod
 
     def call(self, name: str, fn: Callable[[], Any]) -> Any | None:
         try:
@@ -203,15 +192,6 @@ class _Runner:
 
     def why(self, name: str) -> str:
         return self.status.get(name, "not run")
-
-
-def _progress_kw(fn: Callable[..., Any], progress: ProgressSink) -> dict[str, Any]:
-    """``progress=`` for analyzers that report progress (the security scan reads a lot)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}
-    return {"progress": progress} if "progress" in params else {}
 
 
 def _read_texts(release: Release, paths: list[str]) -> dict[str, str]:
@@ -255,13 +235,6 @@ def _license_paths(release: Release, license_report: Any, inventory: Any) -> lis
 
 def _sizing(runner: _Runner, release: Release) -> tuple[Any, Any, Any]:
     """Architecture, parameter count and sizing plans, as ``modelclear plan`` computes them."""
-    arch_mod = runner.module("architecture", "modelclear.analyzers.architecture", "analyze")
-    params_mod = runner.module("params", "modelclear.analyzers.params", "analyze",
-                               "weight_headers")
-    sizing_mod = runner.module("sizing", "modelclear.analyzers.sizing", "plan")
-    if arch_mod is None or params_mod is None or sizing_mod is None:
-        runner.status.setdefault("sizing", "unavailable: not installed in this build")
-        return None, None, None
     arch = runner.call("architecture", lambda: arch_mod.analyze(release))
     if arch is None:
         if runner.status.get("architecture") == "ok":  # ran, found nothing to read
@@ -295,23 +268,10 @@ def run(
     runner = _Runner(progress)
     progress.start("audit", "analysing", total=9)
 
-    inventory = None
-    inv_mod = runner.module("inventory", "modelclear.analyzers.inventory", "analyze")
-    if inv_mod is not None:
-        inventory = runner.call("inventory", lambda: inv_mod.analyze(release))
-    card = None
-    card_mod = runner.module("card", "modelclear.analyzers.card", "analyze")
-    if card_mod is not None:
-        card = runner.call("card", lambda: card_mod.analyze(release))
-    license_report = None
-    lic_mod = runner.module("license", "modelclear.analyzers.license.analyze", "analyze")
-    if lic_mod is not None:
-        license_report = runner.call("license", lambda: lic_mod.analyze(release))
-    security = None
-    sec_mod = runner.module("security", "modelclear.analyzers.security", "analyze")
-    if sec_mod is not None:
-        security = runner.call("security", lambda: sec_mod.analyze(
-            release, **_progress_kw(sec_mod.analyze, progress)))
+    inventory = runner.call("inventory", lambda: inv_mod.analyze(release))
+    card = runner.call("card", lambda: card_mod.analyze(release))
+    license_report = runner.call("license", lambda: lic_mod.analyze(release))
+    security = runner.call("security", lambda: sec_mod.analyze(release, progress))
     arch, params, sizing = _sizing(runner, release)
 
     texts = _read_texts(release, _license_paths(release, license_report, inventory))
@@ -446,10 +406,7 @@ def run_license_file(
     """The license part of an audit for a bare license text (no release around it)."""
     name, text = read_license_document(target)
     runner = _Runner(SILENT)
-    report = None
-    lic_mod = runner.module("license", "modelclear.analyzers.license.analyze", "analyze_text")
-    if lic_mod is not None:
-        report = runner.call("license", lambda: lic_mod.analyze_text(text, name))
+    report = runner.call("license", lambda: lic_mod.analyze_text(text, name))
     for skipped in ("inventory", "card", "security", "architecture", "params", "sizing"):
         runner.status[skipped] = "skipped: bare license file"
     policy = None

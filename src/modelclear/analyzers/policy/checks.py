@@ -43,7 +43,7 @@ class PolicyInputs:
     security: Any | None = None
     sizing: Any | None = None
     probe_results: dict[str, Any] | None = None
-    #: analyzer name → why it is missing ("not installed", "failed: …")
+    #: analyzer name → why its result is missing ("failed: …", "skipped: …")
     missing: dict[str, str] = field(default_factory=dict)
     #: small JSON files of the release (config.json, tokenizer_config.json), parsed
     configs: dict[str, Any] = field(default_factory=dict)
