@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +19,6 @@ from modelclear.analyzers.architecture import (
 from modelclear.errors import InputError
 from modelclear.sources import open_release
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 MODELS = SHARED / "corpus" / "models"
 
 LLAMA = {

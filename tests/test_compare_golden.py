@@ -26,13 +26,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.policy import load_profile
 from modelclear.cli import main
 from modelclear.pipeline import run_license_file
 from modelclear.reports import compare
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 LICENSES = SHARED / "corpus" / "licenses"
 GOLDEN = Path(__file__).parent / "golden" / "compare-article.md"
 ARTICLE = ["mit-deepseek.txt", "tongyi-qianwen-license.txt", "codegeex4-license.txt",

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import test_record_support as support
-from test_record_support import SHARED, build_record
+from conftest import SHARED
+from test_record_support import build_record
 from typer.testing import CliRunner
 
 from modelclear.record import cyclonedx as cx

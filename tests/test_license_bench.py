@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.license.model import Term
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 
 def _bench():

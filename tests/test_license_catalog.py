@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.license.catalog import (
     CatalogError,
@@ -20,7 +21,7 @@ from modelclear.analyzers.license.model import TERM_NAMES
 from modelclear.analyzers.license.normalize import words
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 
 def _manifest() -> list[dict]:

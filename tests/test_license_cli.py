@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 # Self-made license text written for these tests (not a real license).
 OWN = """\

@@ -8,13 +8,13 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
-from conftest import make_hf_cache
+from conftest import SHARED, make_hf_cache
 
 from modelclear.analyzers.license.analyze import analyze, is_license_file
 from modelclear.cli import main
 from modelclear.sources import open_release
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 # A self-made license (not a real one) used as the base model's LICENSE.
 BASE_LICENSE = """\

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.license.segment import segment
 
@@ -72,7 +71,7 @@ def test_empty() -> None:
     assert segment("") == []
 
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 
 def test_corpus_documents_stay_whole() -> None:

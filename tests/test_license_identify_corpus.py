@@ -7,16 +7,16 @@ import random
 import re
 import textwrap
 from functools import cache
-from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.license.analyze import analyze_text
 from modelclear.analyzers.license.catalog import Catalog, load_catalog
 from modelclear.analyzers.license.identify import identify
 from modelclear.analyzers.license.model import LicenseMatch
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "licenses"
+CORPUS = SHARED / "corpus" / "licenses"
 
 
 @cache

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
@@ -19,7 +20,6 @@ from modelclear.analyzers.params import count_from_config, count_from_tensors, w
 from modelclear.parsers.tensors import TensorInfo
 from modelclear.sources import open_release
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 MODELS = SHARED / "corpus" / "models"
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +25,6 @@ from modelclear.analyzers.sizing import (
 from modelclear.cli import main
 from modelclear.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 MODELS = SHARED / "corpus" / "models"
 
 LLAMA_8B = {

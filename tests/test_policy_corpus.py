@@ -8,15 +8,14 @@ clause: they pin both the verdict and the clause it rests on.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.policy import Status, load_profile
 from modelclear.analyzers.policy.profile import Profile
 from modelclear.pipeline import run_license_file
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 LICENSES = SHARED / "corpus" / "licenses"
 BUILTINS = ("prototype", "internal-tool", "customer-saas", "distillation", "regulated-onprem")
 

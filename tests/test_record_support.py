@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 LICENSE_TEXT = """\
 EXAMPLE OPEN MODEL LICENSE
 Version 2.0

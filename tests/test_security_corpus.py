@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 
 from modelclear.analyzers.security import analyze
 from modelclear.sources import open_release
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 GENERATOR = SHARED / "corpus" / "security" / "make_corpus.py"
 
 #: technique → (status, codes that must all be present, callable that must be named)
