@@ -67,7 +67,8 @@ class Inspection:
                 {**f.to_json(), "sha256": self.hashes.get(f.path)} for f in self.inventory.files
             ],
             "components": self.inventory.to_json()["components"],
-            "missing_components": list(self.inventory.missing()),
+            "missing_components": list(self.inventory.missing())
+            if src.whole_release else [],
             "weights": self.weights.to_json(),
             "parameters": self.parameters.to_json() if self.parameters else None,
             "architecture": self.architecture.to_json() if self.architecture else None,

@@ -98,6 +98,12 @@ class SourceInfo:
     retrieved_at: str | None = None  # ISO time the files were fetched, when known
     other_revisions: tuple[str, ...] = ()
 
+    @property
+    def whole_release(self) -> bool:
+        """A folder or cache snapshot, expected to carry config, tokenizer, license, card;
+        a single weights file is not."""
+        return self.kind in ("local-dir", "hf-cache")
+
 
 @dataclass(frozen=True)
 class Release:

@@ -151,7 +151,7 @@ def analyze(release: Release) -> Inventory:
 def _release_findings(inv: Inventory, release: Release) -> Iterable[Finding]:
     if not inv.weights():
         yield finding("MC101", "no weights files; counts come from config.json when present")
-    if release.source.kind in ("local-dir", "hf-cache"):
+    if release.source.whole_release:
         for comp in inv.missing():
             if comp != "weights":
                 yield finding("MC102", f"no {comp} file in the release")

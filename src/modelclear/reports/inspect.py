@@ -71,7 +71,7 @@ def render(result: Inspection, console: Console) -> None:
     comp.add_column("size", justify="right")
     comp.add_column("examples")
     # A single weights file is not expected to carry a tokenizer or a license.
-    whole_release = src.kind in ("local-dir", "hf-cache")
+    whole_release = src.whole_release
     for name in COMPONENTS:
         items = result.inventory.by_component(name)
         if not items:
