@@ -504,15 +504,7 @@ def _sevenz(buf: Any, path: str, depth: int) -> Outcome:
                 return out
             infos = [i for i in z.list() if not i.is_directory]
             total = sum(i.uncompressed or 0 for i in infos)
-            if total > MAX_UNPACKED:
-                out.unsupported.append(f"7z archive unpacks to {total} bytes")
-                out.findings.append(
-                    finding(
-                        "MC341",
-                        f"7z archive unpacks to {total} bytes, over the {MAX_UNPACKED}-byte limit",
-                        file=path,
-                    )
-                )
+            if _too_big(out, path, "7z archive content", total):
                 return out
             contents = _sevenz_read(z)
     except Exception as exc:  # py7zr raises many exception types for corrupt archives
