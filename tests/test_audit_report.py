@@ -195,14 +195,14 @@ def test_probe_results_in_probe_command_format() -> None:
 
 @pytest.mark.parametrize("missing", ["license", "security", "sizing", "card", "inventory"])
 def test_each_analyzer_can_fail_alone(demo: Path, monkeypatch, missing: str) -> None:
-    import modelclear.pipeline as pipeline
+    import modelclear.engine.stages as stages
 
     def boom(*a, **k):
         raise RuntimeError(f"{missing} broke")
 
-    module = {"license": pipeline.lic_mod, "security": pipeline.sec_mod,
-              "sizing": pipeline.arch_mod, "card": pipeline.card_mod,
-              "inventory": pipeline.inv_mod}[missing]
+    module = {"license": stages.license_mod, "security": stages.security_mod,
+              "sizing": stages.architecture_mod, "card": stages.card_mod,
+              "inventory": stages.inventory_mod}[missing]
     monkeypatch.setattr(module, "analyze", boom)
     res = run(open_release(str(demo)), load_profile("regulated-onprem"))
     name = "architecture" if missing == "sizing" else missing

@@ -1,8 +1,7 @@
 """What a release contains: the result of ``modelclear inspect``.
 
-One function runs the file-level analyzers in dependency order (inventory →
-weights → architecture → parameters, card, optional hashes) so every command
-that needs "what did we get" computes it the same way, once.
+The stages come from the engine (:data:`modelclear.engine.stages.INSPECT`), the same
+ones an audit runs, so ``inspect`` and ``audit`` report the same findings.
 """
 
 from __future__ import annotations
@@ -10,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analyzers import architecture, card, inventory, params, weights
 from .analyzers.architecture import Architecture
 from .analyzers.card import Card
 from .analyzers.inventory import Inventory
 from .analyzers.params import ParameterCount
 from .analyzers.weights import Weights
+from .config import Config
 from .console import SILENT, ProgressSink
-from .findings import Finding, finding
-from .hashing import hash_files
+from .engine import Engine, RunOptions, StageState, stages
+from .errors import InputError
+from .findings import Finding
 from .release import Release
 
 SCHEMA_VERSION = "1.0"
@@ -33,26 +33,8 @@ class Inspection:
     parameters: ParameterCount | None
     card: Card | None
     hashes: dict[str, str] = field(default_factory=dict)
-    hash_findings: tuple[Finding, ...] = ()
 
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        out: list[Finding] = [*self.inventory.findings, *self.weights.findings]
-        if self.architecture is not None:
-            out.extend(self.architecture.findings)
-        if self.parameters is not None:
-            out.extend(self.parameters.findings)
-        if self.card is not None:
-            out.extend(self.card.findings)
-        out.extend(self.hash_findings)
-        seen: set[tuple[Any, ...]] = set()
-        unique = []
-        for f in out:
-            key = (f.code, f.file, f.line, f.offset, f.message)
-            if key not in seen:
-                seen.add(key)
-                unique.append(f)
-        return tuple(unique)
+    findings: tuple[Finding, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         src = self.release.source
@@ -78,24 +60,30 @@ class Inspection:
 
 
 def inspect_release(
-    release: Release, *, hash_all: bool = False, progress: ProgressSink = SILENT
+    release: Release, *, hash_all: bool = False, progress: ProgressSink = SILENT,
+    config: Config | None = None,
 ) -> Inspection:
-    inv = inventory.analyze(release)
-    w = weights.analyze(release, inv)
-    arch = architecture.analyze(release)
-    headers = params.weight_headers(release)
-    counts = params.analyze(release, arch, headers.tensors if headers else None)
-    crd = card.analyze(release)
-    hashes: dict[str, str] = {}
-    hash_findings: list[Finding] = []
-    if hash_all:
-        hashes = hash_files(release.files, progress)
-        for f in release.files:
-            if f.claimed_sha256 and hashes[f.path] != f.claimed_sha256:
-                hash_findings.append(finding(
-                    "MC103",
-                    f"cache blob is named {f.claimed_sha256} but its content hashes to "
-                    f"{hashes[f.path]}",
-                    file=f.path,
-                ))
-    return Inspection(release, inv, w, arch, counts, crd, hashes, tuple(hash_findings))
+    """The contents of a release, from the same engine stages an audit runs.
+
+    Unlike an audit, a stage that fails here is an error: ``inspect`` has nothing to
+    show without its inventory and headers, and must not print a partial picture.
+    """
+    return inspection_of(Engine(release, RunOptions(config=config or Config()),
+                                progress=progress), hash_all=hash_all)
+
+
+def inspection_of(engine: Engine, *, hash_all: bool = False) -> Inspection:
+    shown = stages.INSPECT + ((stages.HASH_FINDINGS,) if hash_all else ())
+    for stage in shown:
+        engine.get(stage)
+        outcome = engine.outcome(stage)
+        if outcome is not None and outcome.state is StageState.FAILED:
+            raise InputError(engine.release.root.name, f"{stage.name} analysis failed: "
+                             f"{outcome.detail}")
+    inv, w = engine.get(stages.INVENTORY), engine.get(stages.WEIGHTS)
+    assert inv is not None and w is not None  # neither can be skipped: they need nothing
+    return Inspection(
+        engine.release, inv, w, engine.get(stages.ARCHITECTURE), engine.get(stages.PARAMS),
+        engine.get(stages.CARD), (engine.get(stages.HASHES) or {}) if hash_all else {},
+        stages.findings_of(engine, shown),
+    )

@@ -1,11 +1,9 @@
-"""Run every available analyzer on a release once, and the policy on top.
+"""The audit result: everything known about one release, and one profile's verdict.
 
-``run`` is the one place that knows the order (inventory → card → license →
-security → architecture/params/sizing → policy) so ``audit``, ``check``,
-``record`` and ``demo`` all see the same results. An analyzer that fails on this
-release (a bug, an unsupported layout) is recorded in ``AuditResult.analyzers``
-and the policy says REVIEW "not analysed" for what depended on it. Bad input
-(``InputError``) is not swallowed: a half-read release must not produce a clearance.
+The stages themselves, their order and their failure isolation live in the engine
+(:mod:`modelclear.engine`); this module assembles the audit view of an engine run
+for ``audit``, ``check``, ``compare``, ``record``, ``export`` and ``demo``, and
+handles the one target that is not a release: a bare license text.
 """
 
 from __future__ import annotations
@@ -13,24 +11,30 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from . import __version__
-from .analyzers import architecture as arch_mod
-from .analyzers import card as card_mod
-from .analyzers import inventory as inv_mod
-from .analyzers import params as params_mod
-from .analyzers import security as sec_mod
-from .analyzers import sizing as sizing_mod
+from .analyzers.architecture import Architecture
+from .analyzers.card import Card
+from .analyzers.inventory import Inventory
 from .analyzers.license import analyze as lic_mod
+from .analyzers.license.model import LicenseReport
+from .analyzers.params import ParameterCount
 from .analyzers.policy import PolicyInputs, PolicyResult, Profile, evaluate
 from .analyzers.policy.model import Status
+from .analyzers.security.model import SecurityReport
+from .analyzers.sizing import SizingReport
+from .analyzers.weights import Weights
 from .config import Config
 from .console import SILENT, ProgressSink
+from .engine import Engine, RunOptions, Stage, StageOutcome, StageState, apply_config, stages
+from .engine.stages import MAX_LICENSE_TEXT, policy_settings
 from .errors import InputError
+from .findings import Finding
 from .release import Release, SourceInfo
 
 SCHEMA_VERSION = "1.0"
@@ -51,25 +55,15 @@ OPENNESS = (
     "dataset",
 )
 
-#: Small JSON files the remote-code check reads (bounded: 4 MiB).
-CONFIG_FILES = ("config.json", "tokenizer_config.json")
-#: License-like documents read whole (bounded) so checks can quote clauses.
-MAX_LICENSE_TEXT = 2 * 1024 * 1024
 
 
 def _to_json(obj: Any) -> Any:
-    """Best JSON form of an analyzer result, whatever its type."""
+    """JSON form of an analyzer result: its own ``to_json`` or the pydantic dump."""
     if obj is None:
         return None
-    if hasattr(obj, "to_json"):
-        return obj.to_json()
-    if hasattr(obj, "model_dump"):
+    if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return json.loads(json.dumps(dataclasses.asdict(obj), default=str))
-    if isinstance(obj, (list, tuple)):
-        return [_to_json(x) for x in obj]
-    return obj
+    return obj.to_json()
 
 
 @dataclass(frozen=True)
@@ -79,21 +73,29 @@ class AuditResult:
     target: str
     source: SourceInfo
     files: tuple[tuple[str, int], ...]
-    analyzers: dict[str, str]  # name → "ok" | "failed: …" | "skipped: …"
+    stages: tuple[StageOutcome, ...]
     generated_at: str
-    inventory: Any | None = None
-    card: Any | None = None
-    license: Any | None = None
-    security: Any | None = None
-    architecture: Any | None = None
-    params: Any | None = None
-    sizing: Any | None = None
+    inventory: Inventory | None = None
+    weights: Weights | None = None
+    card: Card | None = None
+    license: LicenseReport | None = None
+    security: SecurityReport | None = None
+    architecture: Architecture | None = None
+    params: ParameterCount | None = None
+    sizing: SizingReport | None = None
     profile: Profile | None = None
     policy: PolicyResult | None = None
     probe_results: dict[str, Any] | None = None
     license_texts: dict[str, str] = field(default_factory=dict, repr=False)
     #: components carried inside another file (a chat template in tokenizer_config.json)
     embedded: dict[str, str] = field(default_factory=dict)
+    #: every finding of every stage that ran, once, configuration applied
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def analyzers(self) -> dict[str, str]:
+        """Stage name → "ok" | "failed: …" | "skipped: …" (the form reports show)."""
+        return {o.name: o.text for o in self.stages}
 
     @property
     def verdict(self) -> Status | None:
@@ -144,12 +146,13 @@ class AuditResult:
             "target": self.target,
             "source": dataclasses.asdict(self.source),
             "files": [{"path": p, "size": s} for p, s in self.files],
-            "analyzers": dict(self.analyzers),
+            "analyzers": self.analyzers,
             "openness": self.components(),
             "embedded_components": dict(self.embedded),
             "open": [{"meaning": n, "holds": ok, "why": why} for n, ok, why in
                      self.open_meanings()],
             "inventory": _to_json(self.inventory),
+            "weights": _to_json(self.weights),
             "card": _card_json(self.card),
             "license": _to_json(self.license),
             "security": _to_json(self.security),
@@ -159,100 +162,16 @@ class AuditResult:
             "profile": self.profile.to_json() if self.profile is not None else None,
             "policy": self.policy.to_json() if self.policy is not None else None,
             "probe_results": self.probe_results,
+            "findings": [f.to_json() for f in self.findings],
         }
 
 
-def _card_json(card: Any) -> Any:
+def _card_json(card: Card | None) -> dict[str, Any] | None:
     if card is None:
         return None
-    data = _to_json(card)
-    if isinstance(data, dict):
-        data.pop("text", None)  # the card text is in the release; keep the report small
+    data: dict[str, Any] = card.to_json()
+    data.pop("text", None)  # the card text is in the release; keep the report small
     return data
-
-
-class _Runner:
-    """Calls analyzers, noting which failed instead of crashing."""
-
-    def __init__(self, progress: ProgressSink) -> None:
-        self.status: dict[str, str] = {}
-        self.progress = progress
-
-    def call(self, name: str, fn: Callable[[], Any]) -> Any | None:
-        try:
-            result = fn()
-        except InputError:
-            raise
-        except Exception as exc:  # one analyzer's bug must not hide the others' results
-            self.status[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
-            return None
-        self.status[name] = "ok"
-        self.progress.advance("audit", 1)
-        return result
-
-    def why(self, name: str) -> str:
-        return self.status.get(name, "not run")
-
-
-def _read_texts(release: Release, paths: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in paths:
-        f = release.get(p)
-        if f is None or f.size > MAX_LICENSE_TEXT:
-            continue
-        try:
-            out[p] = f.read_text(MAX_LICENSE_TEXT)
-        except InputError:
-            continue  # not text: the license analyzer reports it
-    return out
-
-
-def _configs(release: Release) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in CONFIG_FILES:
-        f = release.find(name)
-        if f is None or f.size > 4 * 1024 * 1024:
-            continue
-        try:
-            out[f.path] = json.loads(f.read_text(4 * 1024 * 1024))
-        except (InputError, ValueError):
-            continue  # malformed configs are the inventory/architecture analyzers' findings
-    return out
-
-
-def _license_paths(release: Release, license_report: Any, inventory: Any) -> list[str]:
-    paths: list[str] = []
-    if license_report is not None:
-        paths += [m.file for m in license_report.licenses]
-    if inventory is not None:
-        for comp in ("license", "notice", "acceptable-use-policy"):
-            paths += [f.path for f in inventory.by_component(comp)]
-    else:
-        paths += [f.path for f in release.files if f.name.upper().startswith(
-            ("LICENSE", "LICENCE", "COPYING", "NOTICE", "USE_POLICY", "MODEL_LICENSE"))]
-    return list(dict.fromkeys(p for p in paths if release.get(p) is not None))
-
-
-def _sizing(runner: _Runner, release: Release) -> tuple[Any, Any, Any]:
-    """Architecture, parameter count and sizing plans, as ``modelclear plan`` computes them."""
-    arch = runner.call("architecture", lambda: arch_mod.analyze(release))
-    if arch is None:
-        if runner.status.get("architecture") == "ok":  # ran, found nothing to read
-            runner.status["architecture"] = "skipped: no config.json or GGUF metadata"
-        runner.status["sizing"] = "skipped: no architecture"
-        return None, None, None
-    headers = runner.call("weight headers", lambda: params_mod.weight_headers(release))
-    tensors = headers.tensors if headers is not None else None
-    params = runner.call("params", lambda: params_mod.analyze(release, arch, tensors))
-    if not getattr(arch, "complete", True):
-        runner.status["sizing"] = "skipped: config lacks " + ", ".join(arch.missing())
-        return arch, params, None
-    sizing = runner.call("sizing", lambda: sizing_mod.plan(
-        arch, params=params, tensors=tensors, model=release.source.model_id or release.root.name,
-        gguf=headers is not None and headers.format == "gguf",
-        native_format=headers.quantization if headers is not None else None,
-    ))
-    return arch, params, sizing
 
 
 def run(
@@ -264,108 +183,46 @@ def run(
     config: Config | None = None,
     target: str | None = None,
 ) -> AuditResult:
-    """Analyse ``release`` once with every available analyzer; evaluate ``profile`` if given."""
-    runner = _Runner(progress)
-    progress.start("audit", "analysing", total=9)
+    """Analyse ``release`` with every audit stage; evaluate ``profile`` if given."""
+    engine = Engine(release, RunOptions(profile, probe_results, config or Config()),
+                    progress=progress)
+    return audit_result(engine, target=target)
 
-    inventory = runner.call("inventory", lambda: inv_mod.analyze(release))
-    card = runner.call("card", lambda: card_mod.analyze(release))
-    license_report = runner.call("license", lambda: lic_mod.analyze(release))
-    security = runner.call("security", lambda: sec_mod.analyze(release, progress))
-    arch, params, sizing = _sizing(runner, release)
 
-    texts = _read_texts(release, _license_paths(release, license_report, inventory))
-    configs = _configs(release)
-    embedded = _embedded(release, configs)
-    files = tuple(
-        (f.path, getattr(inv, "component", None), getattr(inv, "format", None))
-        for f, inv in _inventory_pairs(release, inventory)
-    )
+def audit_result(engine: Engine, *, target: str | None = None,
+                 shown: tuple[Stage[Any], ...] = stages.AUDIT,
+                 with_policy: bool = True) -> AuditResult:
+    """The audit view of an engine: the ``shown`` stages, and the verdict when a profile
+    is set (a record without the audit pipeline shows fewer stages and no verdict)."""
+    release = engine.release
+    engine.progress.start("audit", "analysing", total=len(shown) + 1)
+    for stage in shown:
+        engine.get(stage)
     policy = None
-    if profile is not None:
-        missing = {k: v for k, v in runner.status.items() if v != "ok"}
-        inputs = PolicyInputs(
-            scope="release",
-            license=license_report,
-            license_texts=texts,
-            model_id=release.source.model_id,
-            files=files,
-            card=card,
-            security=security,
-            sizing=sizing,
-            probe_results=probe_results,
-            missing=missing,
-            configs=configs,
-        )
-        cfg = config or Config()
-        policy = evaluate(inputs, profile, ignore=cfg.ignored_codes(),
-                          severity={k: str(v) for k, v in cfg.severity.items()},
-                          hardware_fit=_hardware_fit())
-    progress.advance("audit", 1)
+    if with_policy and engine.options.profile is not None:
+        policy = engine.get(stages.POLICY)
+    reported = {s.name for s in stages.REPORTED}
     return AuditResult(
         target=target or release.source.model_id or release.source.location,
         source=release.source,
         files=tuple((f.path, f.size) for f in release.files),
-        analyzers=dict(runner.status),
+        stages=tuple(o for o in engine.outcomes if o.name in reported),
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        inventory=inventory,
-        card=card,
-        license=license_report,
-        security=security,
-        architecture=arch,
-        params=params,
-        sizing=sizing,
-        profile=profile,
+        inventory=engine.get(stages.INVENTORY),
+        weights=engine.get(stages.WEIGHTS),
+        card=engine.get(stages.CARD),
+        license=engine.get(stages.LICENSE),
+        security=engine.get(stages.SECURITY),
+        architecture=engine.get(stages.ARCHITECTURE),
+        params=engine.get(stages.PARAMS),
+        sizing=engine.get(stages.SIZING),
+        profile=engine.options.profile,
         policy=policy,
-        probe_results=probe_results,
-        license_texts=texts,
-        embedded=embedded,
+        probe_results=engine.options.probe_results,
+        license_texts=engine.get(stages.LICENSE_TEXTS) or {},
+        embedded=engine.get(stages.EMBEDDED) or {},
+        findings=stages.findings_of(engine, shown),
     )
-
-
-def _embedded(release: Release, configs: dict[str, Any]) -> dict[str, str]:
-    """Components carried inside other files, so openness does not call them absent.
-
-    A chat template usually lives in tokenizer_config.json; a GGUF file carries its
-    tokenizer, chat template and architecture in its metadata (read by the bounded
-    GGUF header parser, cached per file, so this costs no extra read).
-    """
-    out: dict[str, str] = {}
-    for path, cfg in configs.items():
-        if isinstance(cfg, dict) and cfg.get("chat_template"):
-            out.setdefault("chat-template", f"{path} (chat_template)")
-    ggufs = [f for f in release.files if f.suffix == ".gguf"]
-    if ggufs:
-        try:
-            from .parsers.gguf import read_gguf
-
-            meta = read_gguf(ggufs[0])
-        except (ImportError, InputError):
-            return out  # a malformed GGUF is the inventory/security analyzers' finding
-        keys = set(meta.metadata)
-        where = ggufs[0].path
-        if "tokenizer.ggml.model" in keys or "tokenizer.ggml.tokens" in keys:
-            out.setdefault("tokenizer", f"{where} (tokenizer.ggml.*)")
-        if any(k.startswith("tokenizer.chat_template") for k in keys):
-            out.setdefault("chat-template", f"{where} (tokenizer.chat_template)")
-        if meta.architecture:
-            out.setdefault("config", f"{where} (general.architecture and {meta.architecture}.*)")
-    return out
-
-
-def _inventory_pairs(release: Release, inventory: Any) -> list[tuple[Any, Any]]:
-    by_path = {f.path: f for f in getattr(inventory, "files", ())} if inventory else {}
-    return [(f, by_path.get(f.path)) for f in release.files]
-
-
-def _hardware_fit() -> Callable[[Any, Any], tuple[Status, str, str]] | None:
-    try:
-        from .analyzers import sizing  # noqa: F401  (the fit re-plans with it)
-    except ModuleNotFoundError:
-        return None
-    from .analyzers.policy import hardware
-
-    return hardware.fit
 
 
 def is_license_document(target: str) -> bool:
@@ -405,34 +262,42 @@ def run_license_file(
 ) -> AuditResult:
     """The license part of an audit for a bare license text (no release around it)."""
     name, text = read_license_document(target)
-    runner = _Runner(SILENT)
-    report = runner.call("license", lambda: lic_mod.analyze_text(text, name))
-    for skipped in ("inventory", "card", "security", "architecture", "params", "sizing"):
-        runner.status[skipped] = "skipped: bare license file"
+    cfg = config or Config()
+    outcomes = [StageOutcome(n, StageState.SKIPPED, "bare license file")
+                for n in ("inventory", "weights", "card", "security", "architecture", "params",
+                          "sizing")]
+    try:
+        report: LicenseReport | None = apply_config(lic_mod.analyze_text(text, name), cfg)
+        outcomes.insert(0, StageOutcome("license", StageState.OK))
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the verdict then says "not analysed"
+        report = None
+        outcomes.insert(0, StageOutcome("license", StageState.FAILED,
+                                        f"{type(exc).__name__}: {exc}"[:300]))
     policy = None
     if profile is not None:
-        cfg = config or Config()
         inputs = PolicyInputs(
             scope="license",
             license=report,
             license_texts={name: text},
             probe_results=probe_results,
-            missing={k: v for k, v in runner.status.items() if v != "ok"},
+            missing={o.name: o.text for o in outcomes if o.state is not StageState.OK},
         )
-        policy = evaluate(inputs, profile, ignore=cfg.ignored_codes(),
-                          severity={k: str(v) for k, v in cfg.severity.items()})
+        policy = evaluate(inputs, profile, **policy_settings(cfg))
     p = Path(target)
     return AuditResult(
         target=target,
         source=SourceInfo(kind="license-file", location=str(p.resolve())),
         files=((name, len(text.encode("utf-8"))),),
-        analyzers=dict(runner.status),
+        stages=tuple(outcomes),
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         license=report,
         profile=profile,
         policy=policy,
         probe_results=probe_results,
         license_texts={name: text},
+        findings=tuple(report.findings) if report is not None else (),
     )
 
 

@@ -19,7 +19,7 @@ FORMATS = ("cyclonedx", "markdown", "html")
 
 
 def _resolve(ref: str, registry: str | None, profile: str | None, reviewer: str | None,
-             quiet: bool) -> Record:
+             quiet: bool, config: str | None = None) -> Record:
     """An existing path is a release (or a record JSON file); a hex id is a stored record;
     anything else is opened as a release. A release is recorded on the fly, not stored."""
     from ..record.builder import build
@@ -42,9 +42,13 @@ def _resolve(ref: str, registry: str | None, profile: str | None, reviewer: str 
             return found
         if "/" not in ref:
             raise InputError(ref, f"no record with this id in {where}, and no such release")
+    from ..config import load_config
+
+    cfg = load_config(config)
     release = open_release(ref)
     with progress(not quiet, transfer=True) as sink:
-        return build(release, profile=load_profile(profile), reviewer=reviewer, progress=sink)
+        return build(release, profile=load_profile(profile or cfg.profile), reviewer=reviewer,
+                     progress=sink, config=cfg)
 
 
 @app.command()
@@ -57,6 +61,8 @@ def export(
         None, "--profile", "-p", help="Profile for a release exported without a record."
     ),
     reviewer: str | None = typer.Option(None, "--reviewer", help="Reviewer, same case."),
+    config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
+                                      "for a release exported without a record."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Export a clearance record as a CycloneDX 1.6 ML-BOM or compliance documentation."""
@@ -65,7 +71,7 @@ def export(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    rec = _resolve(target, registry, profile, reviewer, quiet or output is None)
+    rec = _resolve(target, registry, profile, reviewer, quiet or output is None, config)
     text = cyclonedx.render(rec) if fmt == "cyclonedx" else compliance.render(rec, fmt)
     if output is None:
         sys.stdout.write(text)

@@ -11,11 +11,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..analyzers.license.analyze import analyze, analyze_text
+from ..analyzers.license.analyze import analyze_text
 from ..analyzers.license.consistency import document_findings
 from ..analyzers.license.model import TERM_NAMES, LicenseMatch, LicenseReport
 from ..cli import app
+from ..config import load_config
 from ..console import emit_json, stdout
+from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError, UsageError
 from ..release import stat_file
 from ..sources import open_release
@@ -175,11 +177,14 @@ def license_cmd(
     explain: str | None = typer.Option(
         None, "--explain", help="Print one term's clause in context."
     ),
+    config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
+                                      "to use instead of the nearest one."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Identify a release's license texts and read their terms, with the lines they come from."""
     if explain is not None and explain not in TERM_NAMES:
         raise UsageError(f"--explain: unknown term {explain!r} (one of: {', '.join(TERM_NAMES)})")
+    cfg = load_config(config)
     texts: dict[str, str] = {}
     if _is_bare_text(target):
         text = _read_bare(target)
@@ -187,13 +192,13 @@ def license_cmd(
         texts[name] = text
         report = analyze_text(text, name)
         findings = [f for m in report.licenses for f in document_findings(m)]
-        report = report.model_copy(update={"findings": tuple(findings)})
+        report = apply_config(report.model_copy(update={"findings": tuple(findings)}), cfg)
 
         def read(file: str) -> str:
             return texts.get(file, "")
     else:
         release = open_release(target)
-        report = analyze(release)
+        report = Engine(release, RunOptions(config=cfg)).require(stages.LICENSE)
 
         def read(file: str) -> str:
             if file not in texts:

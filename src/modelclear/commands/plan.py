@@ -11,7 +11,9 @@ from rich.table import Table
 from ..analyzers import architecture, params, sizing
 from ..analyzers.architecture import Architecture
 from ..cli import app
+from ..config import Config, load_config
 from ..console import emit_json, stdout
+from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError
 from ..release import stat_file
 from ..sources import open_release
@@ -22,7 +24,8 @@ def _gb(n: int) -> str:
     return f"{n / 1e9:,.1f}" if n >= 1e8 or n == 0 else f"{n / 1e9:.4f}"
 
 
-def load_target(target: str) -> tuple[Architecture, params.WeightHeaders | None, str, bool]:
+def load_target(target: str, config: Config | None = None,
+                ) -> tuple[Architecture, params.WeightHeaders | None, str, bool]:
     """Architecture, weight headers, the model reference for commands, and GGUF-ness.
 
     A bare ``*.json`` file is read as a config.json (no release around it); anything
@@ -34,10 +37,12 @@ def load_target(target: str) -> tuple[Architecture, params.WeightHeaders | None,
         arch = architecture.read_config_file(f)
         return arch, None, str(path.resolve().parent), False
     release = open_release(target)
-    headers = params.weight_headers(release)
-    arch = architecture.analyze(release)
-    if arch is None:
+    engine = Engine(release, RunOptions(config=config or Config()))
+    headers = engine.get(stages.HEADERS)
+    found = engine.get(stages.ARCHITECTURE)
+    if found is None:
         raise InputError(target, "no config.json and no GGUF metadata: nothing to size")
+    arch = found
     if release.source.kind == "hf-cache" and release.source.model_id:
         ref = release.source.model_id
     elif release.source.kind in ("gguf", "weights-file"):
@@ -68,10 +73,13 @@ def plan(
     ] = None,
     kv_dtype: str = typer.Option("auto", "--kv-dtype", help="KV cache dtype: auto|bf16|fp8."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
+                                      "to use instead of the nearest one."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the table / the plan."),
 ) -> None:
     """What it takes to run a model: weights per precision, KV cache, GPUs, serve commands."""
-    arch, headers, ref, gguf = load_target(target)
+    cfg = load_config(config)
+    arch, headers, ref, gguf = load_target(target, cfg)
     tensors = headers.tensors if headers else None
     count = params.analyze(None, arch, tensors)
     report = sizing.plan(
@@ -89,6 +97,7 @@ def plan(
         gguf=gguf,
         native_format=headers.quantization if headers else None,
     )
+    report = apply_config(report, cfg)
     if json_out:
         data = report.to_json()
         data["weight_files"] = list(headers.files) if headers else []

@@ -44,13 +44,14 @@ def record(
     from ..sources import open_release
 
     release = open_release(target)
-    prof = load_profile(profile or load_config(config).profile)
+    cfg = load_config(config)
+    prof = load_profile(profile or cfg.profile)
     # Open the registry first: a wrong URL or a missing driver should fail before hashing
     # a few hundred gigabytes, not after.
     with Registry(registry) as reg:
         with progress(not quiet and not json_out, transfer=True) as sink:
             rec = build(release, profile=prof, reviewer=reviewer, note=note,
-                        retrieved_at=retrieved_at, progress=sink)
+                        retrieved_at=retrieved_at, progress=sink, config=cfg)
         reg.add(rec)
         url = reg.display_url
     if output is not None:

@@ -11,10 +11,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..analyzers.security import analyze
 from ..analyzers.security.model import SecurityReport
 from ..cli import app
+from ..config import load_config
 from ..console import emit_json, progress, stdout
+from ..engine import Engine, RunOptions, stages
 from ..errors import InputError
 from ..findings import Severity
 from ..reports.sarif import to_sarif
@@ -48,12 +49,15 @@ def scan(
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")
     ] = FailOn.high,
+    config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
+                                      "to use instead of the nearest one."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars; only problems."),
 ) -> None:
     """Check that loading a release cannot run code: pickles, archives, auto_map, templates."""
+    cfg = load_config(config)
     release = open_release(target)
     with progress(not quiet and not json_out) as sink:
-        report = analyze(release, progress=sink)
+        report = Engine(release, RunOptions(config=cfg), progress=sink).require(stages.SECURITY)
     if sarif:
         try:
             Path(sarif).write_text(

@@ -1,10 +1,12 @@
-"""Build a clearance record from a release and whatever analyzers are installed.
+"""Build a clearance record from the engine's results for a release.
 
 Every analysis section is optional: the record says for each one whether it ran
-(``analyses``), and a missing or failing analyzer leaves its section null instead of
-stopping the record. The parts a record cannot do without — identity, every file's
-hash, the license documents' full texts — come from the release itself and never
-depend on another analyzer.
+(``analyses``, from the engine's typed stage outcomes), and a failing stage leaves
+its section null instead of stopping the record. The parts a record cannot do
+without — identity, every file's hash, the license documents' full texts — come
+from the release itself and never depend on another analyzer. Nothing is analysed
+here: card, license, architecture and hashes are the same engine results the audit
+shows, so a record and an audit of one release cannot disagree.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ from importlib import resources
 from typing import Any
 
 from .. import __version__
+from ..analyzers.architecture import Architecture
+from ..analyzers.card import Card
 from ..analyzers.inventory import component_of
+from ..analyzers.license.model import LicenseReport
+from ..analyzers.policy.profile import Profile
+from ..config import Config
 from ..console import SILENT, ProgressSink
+from ..engine import Engine, RunOptions, StageOutcome, StageState, stages
 from ..errors import InputError
+from ..pipeline import AuditResult, audit_result
 from ..release import Release, ReleaseFile
 from .model import SCHEMA_VERSION, Record, seal, validate
 
@@ -51,12 +60,6 @@ def check_names(release: Release) -> None:
             shown = f.path.encode("utf-8", "backslashreplace").decode("ascii", "replace")
             raise InputError(shown, "file name is not valid UTF-8; a record cannot name it "
                              "unambiguously") from None
-
-
-def _hashes(release: Release, progress: ProgressSink) -> dict[str, str]:
-    from ..hashing import hash_files
-
-    return hash_files(release.files, progress)
 
 
 def _document(f: ReleaseFile, kind: str, sha256: str) -> dict[str, Any]:
@@ -108,8 +111,8 @@ def _evaluation(front: Mapping[str, Any]) -> list[dict[str, Any]]:
         for res in results if isinstance(results, list) else []:
             if not isinstance(res, dict):
                 continue
-            task = res.get("task") if isinstance(res.get("task"), dict) else {}
-            dataset = res.get("dataset") if isinstance(res.get("dataset"), dict) else {}
+            task = res["task"] if isinstance(res.get("task"), dict) else {}
+            dataset = res["dataset"] if isinstance(res.get("dataset"), dict) else {}
             metrics = res.get("metrics")
             for m in metrics if isinstance(metrics, list) else []:
                 if not isinstance(m, dict) or m.get("type") is None or m.get("value") is None:
@@ -127,11 +130,11 @@ def _evaluation(front: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _card(release: Release, hashes: Mapping[str, str]) -> tuple[dict[str, Any] | None, dict]:
-    from ..analyzers import card as card_mod
-
-    card = card_mod.analyze(release)
+def _card(card: Card | None, outcome: StageOutcome | None,
+          hashes: Mapping[str, str]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     if card is None:
+        if outcome is not None and outcome.state is StageState.FAILED:
+            return None, _status("failed", outcome.detail)
         return None, _status("absent", "the release has no model card (README.md)")
     section = card.section(r"fine.?tun|training data|training|dataset")
     fine_tuning = None
@@ -157,38 +160,17 @@ def _card(release: Release, hashes: Mapping[str, str]) -> tuple[dict[str, Any] |
     return data, _status("analysed")
 
 
-def _architecture(release: Release,
-                  audit_json: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict]:
-    f = release.get("config.json")
-    if f is None:
-        # A GGUF file carries its architecture in its metadata; the audit read it.
-        arch = audit_json.get("architecture")
-        if isinstance(arch, dict) and arch.get("model_type"):
-            archs = arch.get("architectures")
-            return (
-                {"file": str(arch.get("file") or release.files[0].path),
-                 "architectures": [str(a) for a in archs] if isinstance(archs, list) else [],
-                 "model_type": str(arch["model_type"])},
-                _status("analysed"),
-            )
-        return None, _status("absent", "no config.json at the top of the release")
-    try:
-        cfg = json.loads(f.read_text(MAX_CONFIG_BYTES))
-    except (InputError, ValueError) as exc:
-        return None, _status("failed", f"config.json: {exc}")
-    if not isinstance(cfg, dict):
-        return None, _status("failed", "config.json is not a JSON object")
-    archs = cfg.get("architectures")
-    archs = [str(a) for a in archs] if isinstance(archs, list) else []
-    model_type = cfg.get("model_type")
-    return (
-        {"file": f.path, "architectures": archs,
-         "model_type": str(model_type) if model_type is not None else None},
-        _status("analysed"),
-    )
+def _architecture(arch: Architecture | None,
+                  outcome: StageOutcome | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    if arch is None:
+        if outcome is not None and outcome.state is StageState.FAILED:
+            return None, _status("failed", f"config.json: {outcome.detail}")
+        return None, _status("absent", "no config.json or GGUF metadata in the release")
+    return ({"file": arch.file, "architectures": list(arch.architectures),
+             "model_type": arch.model_type}, _status("analysed"))
 
 
-def license_json(report: Any) -> dict[str, Any]:
+def license_json(report: LicenseReport) -> dict[str, Any]:
     """A ``LicenseReport`` as record JSON (also used by verify to compare terms)."""
     licenses = []
     for m in report.licenses:
@@ -207,23 +189,6 @@ def license_json(report: Any) -> dict[str, Any]:
             f.to_json() if hasattr(f, "to_json") else dict(f) for f in report.findings
         ],
     }
-
-
-def _license(release: Release, audit: Any) -> tuple[dict[str, Any] | None, dict]:
-    report = getattr(audit, "license", None) if audit is not None else None
-    if report is None:
-        status = _analyzer_status(audit, "license") if audit is not None else None
-        if status is not None and status["status"] != "analysed":
-            return None, status
-        from ..analyzers.license.analyze import analyze
-
-        try:
-            report = analyze(release)
-        except InputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - an analyzer bug must not lose the record
-            return None, _status("failed", f"{type(exc).__name__}: {exc}"[:300])
-    return license_json(report), _status("analysed")
 
 
 def _catalog() -> dict[str, Any]:
@@ -254,43 +219,22 @@ def _catalog() -> dict[str, Any]:
             "digest": digest}
 
 
-def _audit_sections(audit: Any) -> dict[str, Any]:
-    """Policy, security and sizing from the pipeline's ``AuditResult`` JSON, when given."""
-    return audit.to_json() if audit is not None and hasattr(audit, "to_json") else {}
-
-
-def _profile_json(profile: Any) -> dict[str, Any] | None:
-    if profile is None:
-        return None
-    if hasattr(profile, "to_json"):
-        return profile.to_json()
-    if hasattr(profile, "model_dump"):
-        return profile.model_dump(mode="json")
-    return {"name": str(profile)}
-
-
-def _policy(audit_json: Mapping[str, Any], profile: Any) -> tuple[dict[str, Any] | None, dict]:
+def _policy(audit: AuditResult,
+            error: str | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     """The deployment profile (kept whole: it is the deployment configuration the
-    compliance documents describe) and the verdicts, when the policy engine ran."""
-    prof = _profile_json(profile)
-    policy = audit_json.get("policy")
-    if not isinstance(policy, dict):
-        if prof is None:
-            return None, _status("absent", "no deployment profile given")
-        return (
-            {"profile": prof, "overall": None, "verdicts": [], "obligations": []},
-            _status("unavailable", "the audit gave no verdicts: profile kept, no verdicts"),
-        )
-    if prof is None:
-        named = policy.get("profile")
-        prof = named if isinstance(named, dict) else ({"name": str(named)} if named else None)
+    compliance documents describe) and the verdicts, when the policy ran."""
+    if audit.profile is None:
+        return None, _status("absent", "no deployment profile given")
+    prof = audit.profile.to_json()
+    if audit.policy is None:
+        status = (_status("failed", error) if error is not None else
+                  _status("unavailable", "the audit gave no verdicts: profile kept, no verdicts"))
+        return {"profile": prof, "overall": None, "verdicts": [], "obligations": []}, status
+    policy = audit.policy.to_json()
     return (
-        {
-            "profile": prof,
-            "overall": policy.get("verdict") or policy.get("overall"),
-            "verdicts": list(policy.get("checks") or policy.get("verdicts") or []),
-            "obligations": list(policy.get("obligations") or []),
-        },
+        {"profile": prof, "overall": policy.get("verdict"),
+         "verdicts": list(policy.get("checks") or []),
+         "obligations": list(policy.get("obligations") or [])},
         _status("analysed"),
     )
 
@@ -334,74 +278,75 @@ def summarize(value: Any) -> Any:
     return out
 
 
-def _analyzer_status(audit: Any, name: str) -> dict[str, Any] | None:
-    raw = (getattr(audit, "analyzers", None) or {}).get(name)
-    if raw is None:
-        return None
-    if raw == "ok":
+def _stage_status(audit: AuditResult, name: str) -> dict[str, Any]:
+    """A stage's typed outcome in the record's vocabulary (analysed/absent/failed/…)."""
+    outcome = next((o for o in audit.stages if o.name == name), None)
+    if outcome is None:
+        return _status("unavailable", f"{name} analysis not run")
+    if outcome.state is StageState.OK:
         return _status("analysed")
-    kind, _, detail = str(raw).partition(":")
-    kinds = {"unavailable": "unavailable", "failed": "failed"}
-    return _status(kinds.get(kind.strip(), "absent"), detail.strip() or str(raw))
+    if outcome.state is StageState.FAILED:
+        return _status("failed", outcome.detail)
+    return _status("absent", outcome.detail)
 
 
-def _summary(audit: Any, audit_json: Mapping[str, Any],
-             key: str) -> tuple[dict[str, Any] | None, dict]:
-    value = audit_json.get(key)
-    if isinstance(value, dict):
+def _summary(value: dict[str, Any] | None, audit: AuditResult,
+             name: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    if value is not None:
         return summarize(value), _status("analysed")
-    status = _analyzer_status(audit, key) if audit is not None else None
-    if status is not None and status["status"] != "analysed":
-        return None, status
-    if audit is not None:
-        return None, _status("absent", f"the audit produced no {key} result")
-    return None, _status("unavailable", f"{key} analysis not run")
-
-
-def run_audit(release: Release, profile: Any = None,
-              progress: ProgressSink = SILENT) -> tuple[Any, str | None]:
-    """The audit pipeline's result: (AuditResult, None), or (None, why it failed).
-
-    A pipeline that breaks costs the record its verdicts and summaries, not the record:
-    identity, hashes and license texts do not depend on it."""
-    from ..pipeline import run
-
-    try:
-        return run(release, profile=profile, progress=progress), None
-    except InputError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - see docstring
-        return None, f"audit pipeline failed: {type(exc).__name__}: {exc}"[:300]
+    status = _stage_status(audit, name)
+    if status["status"] == "analysed":
+        status = _status("absent", f"the audit produced no {name} result")
+    return None, status
 
 
 def build(
     release: Release,
     *,
-    profile: Any = None,
+    profile: Profile | None = None,
     reviewer: str | None = None,
     note: str | None = None,
     retrieved_at: str | None = None,
     progress: ProgressSink = SILENT,
-    audit: Any = None,
     hashes: Mapping[str, str] | None = None,
     run_pipeline: bool = True,
+    config: Config | None = None,
 ) -> Record:
     """Make a sealed, schema-valid record of ``release`` (not stored: see ``Registry.add``).
 
-    ``audit`` is an ``AuditResult`` already computed (so ``audit``-then-``record`` does not
-    analyse twice); without one the pipeline runs here.
+    ``run_pipeline=False`` records without the security scan, sizing and verdicts
+    (identity, hashes, documents, card, license and architecture only).
     """
     check_names(release)
-    hashes = dict(hashes) if hashes is not None else _hashes(release, progress)
+    engine = Engine(release, RunOptions(profile=profile, config=config or Config()),
+                    progress=progress)
+    if hashes is None:
+        hashes = engine.get(stages.HASHES)
+        if hashes is None:
+            outcome = engine.outcome(stages.HASHES)
+            raise InputError(release.root.name, "could not hash the release: "
+                             f"{outcome.detail if outcome is not None else 'not run'}")
     missing = [f.path for f in release.files if f.path not in hashes]
     if missing:
         raise InputError(missing[0], "no hash computed for this file")
-    audit_error = None
-    if audit is None and run_pipeline:
-        audit, audit_error = run_audit(release, profile, progress)
-    audit_json = _audit_sections(audit)
+    shown = stages.AUDIT if run_pipeline else stages.RECORD
+    policy_error = None
+    try:
+        audit = audit_result(engine, shown=shown, with_policy=run_pipeline)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a verdict bug costs the verdicts, not the record
+        policy_error = f"{type(exc).__name__}: {exc}"[:300]
+        audit = audit_result(engine, shown=shown, with_policy=False)
+    return from_audit(release, audit, hashes, reviewer=reviewer, note=note,
+                      retrieved_at=retrieved_at, policy_error=policy_error)
 
-    lic, lic_status = _license(release, audit)
+
+def from_audit(release: Release, audit: AuditResult, hashes: Mapping[str, str], *,
+               reviewer: str | None = None, note: str | None = None,
+               retrieved_at: str | None = None, policy_error: str | None = None) -> Record:
+    """The record of an audit already made (``audit``-then-``record`` analyses once)."""
+    lic = license_json(audit.license) if audit.license is not None else None
     files = []
     doc_kinds: dict[str, str] = {}
     for f in sorted(release.files, key=lambda f: f.path):
@@ -412,26 +357,25 @@ def build(
             doc_kinds[f.path] = component
     # A license text under an unusual name is still a license document when the license
     # analyzer found one in it (the model card's License section is the card's, not one).
-    for m in (lic or {}).get("licenses", []):
-        path = m.get("file")
-        if path in doc_kinds or release.get(path) is None:
+    for m in audit.license.licenses if audit.license is not None else ():
+        if m.file in doc_kinds or release.get(m.file) is None:
             continue
-        if component_of(path) != "model-card":
-            doc_kinds[path] = m["kind"] if m["kind"] in DOCUMENT_KINDS else "license"
-    documents = [_document(release.get(p), kind, hashes[p])  # type: ignore[arg-type]
-                 for p, kind in sorted(doc_kinds.items())]
+        if component_of(m.file) != "model-card":
+            doc_kinds[m.file] = m.kind if m.kind in DOCUMENT_KINDS else "license"
+    documents = []
+    for path, kind in sorted(doc_kinds.items()):
+        doc = release.get(path)
+        assert doc is not None  # only files of this release are listed above
+        documents.append(_document(doc, kind, hashes[path]))
 
     retrieved, basis = _retrieved(release, retrieved_at)
-    card, card_status = _card(release, hashes)
-    arch, arch_status = _architecture(release, audit_json)
-    policy, policy_status = _policy(audit_json, profile)
-    security, security_status = _summary(audit, audit_json, "security")
-    sizing, sizing_status = _summary(audit, audit_json, "sizing")
-    if audit_error is not None:
-        for key, status in (("policy", policy_status), ("security", security_status),
-                            ("sizing", sizing_status)):
-            if status["status"] != "absent" or key == "policy" and profile is not None:
-                status.update(_status("failed", audit_error))
+    card, card_status = _card(audit.card, _outcome(audit, "card"), hashes)
+    arch, arch_status = _architecture(audit.architecture, _outcome(audit, "architecture"))
+    policy, policy_status = _policy(audit, policy_error)
+    security, security_status = _summary(
+        audit.security.to_json() if audit.security is not None else None, audit, "security")
+    sizing, sizing_status = _summary(
+        audit.sizing.to_json() if audit.sizing is not None else None, audit, "sizing")
     src = release.source
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -455,10 +399,11 @@ def build(
         "policy": policy,
         "security": security,
         "sizing": sizing,
+        "findings": [f.to_json() for f in audit.findings],
         "analyses": {
             "card": card_status,
             "architecture": arch_status,
-            "license": lic_status,
+            "license": _stage_status(audit, "license"),
             "policy": policy_status,
             "security": security_status,
             "sizing": sizing_status,
@@ -473,3 +418,7 @@ def build(
     sealed = seal(json.loads(json.dumps(data, default=str)))
     validate(sealed, "record")
     return Record(sealed)
+
+
+def _outcome(audit: AuditResult, name: str) -> StageOutcome | None:
+    return next((o for o in audit.stages if o.name == name), None)

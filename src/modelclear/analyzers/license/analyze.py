@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Literal
 
 from ...errors import InputError
 from ...release import Release, ReleaseFile
@@ -20,6 +21,9 @@ from .catalog import Catalog, Entry, load_catalog
 from .identify import UNKNOWN_ID, identify
 from .model import TERM_NAMES, Declared, Evidence, LicenseMatch, LicenseReport, Term
 from .normalize import Words, lines_of, words
+
+if TYPE_CHECKING:
+    from ..card import Card
 
 #: files read as license documents (matched on the upper-cased file name)
 _LICENSE_FILE = re.compile(
@@ -320,10 +324,8 @@ def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
     return out
 
 
-def _declared(release: Release, cat: Catalog) -> tuple[Declared, object | None]:
-    from ..card import analyze as analyze_card
-
-    card = analyze_card(release)
+def _declared(release: Release, cat: Catalog,
+              card: Card | None) -> tuple[Declared, object | None]:
     gguf_license = _gguf_license(release)
     if card is None:
         resolved = (
@@ -407,12 +409,19 @@ def _readme_section(card: object, cat: Catalog) -> list[LicenseMatch]:
     return out
 
 
-def analyze(release: Release, catalog: Catalog | None = None) -> LicenseReport:
-    """Licenses of a release: its license files, card declaration, README section, GGUF metadata."""
+def analyze(release: Release, catalog: Catalog | None = None, *,
+            card: Card | None | Literal["read"] = "read") -> LicenseReport:
+    """Licenses of a release: its license files, card declaration, README section, GGUF metadata.
+
+    ``card`` is the release's analysed model card when the caller has it (the engine
+    does), so the card is read once per run; by default it is read here.
+    """
+    from ..card import analyze as analyze_card
     from .consistency import check
 
     cat = catalog if catalog is not None else load_catalog()
-    declared, card = _declared(release, cat)
+    read = analyze_card(release) if isinstance(card, str) else card
+    declared, card = _declared(release, cat, read)
     matches: list[LicenseMatch] = []
     unreadable: list[tuple[str, str]] = []
     files = license_files(release)
