@@ -1,5 +1,14 @@
 """One engine for every command: declared stages, memoised results, isolated failures."""
 
-from .core import Engine, RunOptions, Stage, StageOutcome, StageState, apply_config
+from .core import (
+    Engine,
+    RunOptions,
+    Stage,
+    StageOutcome,
+    StageState,
+    apply_config,
+    configure_findings,
+)
 
-__all__ = ["Engine", "RunOptions", "Stage", "StageOutcome", "StageState", "apply_config"]
+__all__ = ["Engine", "RunOptions", "Stage", "StageOutcome", "StageState", "apply_config",
+           "configure_findings"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analyzers.inventory import component_of
+from ..config import Config
 from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..findings import Finding, Severity, finding
@@ -112,18 +113,14 @@ class DriftReport:
     files_read: int | None  # files actually read to hash them (cache misses)
     ignored: tuple[str, ...] = ()  # codes of findings dropped by configuration
 
-    def with_config(self, config: Any) -> DriftReport:
-        """Apply a ``modelclear.config.Config``: drop ignored codes, override severities."""
-        kept: list[Finding] = []
-        ignored: list[str] = []
-        for f in self.findings:
-            if config.ignores(f.code):
-                ignored.append(f.code)
-                continue
-            sev = config.severity.get(f.code)
-            kept.append(dataclasses.replace(f, severity=Severity(sev)) if sev else f)
-        return dataclasses.replace(self, findings=tuple(kept),
-                                   ignored=self.ignored + tuple(ignored))
+    def with_config(self, config: Config) -> DriftReport:
+        """The engine's configuration rule, plus the list of what it dropped (verify
+        says which drift it was told to ignore, so a silenced change is still visible)."""
+        from ..engine import configure_findings
+
+        ignored = tuple(f.code for f in self.findings if config.ignores(f.code))
+        return dataclasses.replace(self, findings=configure_findings(self.findings, config),
+                                   ignored=self.ignored + ignored)
 
     @property
     def drifted(self) -> bool:
