@@ -350,13 +350,15 @@ def test_release_checks_pickle_and_remote_code() -> None:
 
 
 def test_security_report_unsafe_file_blocks() -> None:
-    class F:
-        def __init__(self, path: str, status: str) -> None:
-            self.path, self.status = path, status
-            self.findings = [finding("MC301", "calls os.system", file=path, offset=42,
-                                     callable="os.system")]
+    from modelclear.analyzers.security.model import FileReport, SecurityReport
 
-    sec = type("S", (), {"files": [F("model.bin", "unsafe"), F("ok.safetensors", "clean")]})()
+    def F(path: str, status: str) -> FileReport:
+        return FileReport(path=path, kind="pickle", status=status,
+                          findings=(finding("MC301", "calls os.system", file=path, offset=42,
+                                            callable="os.system"),))
+
+    sec = SecurityReport(files=(F("model.bin", "unsafe"), F("ok.safetensors", "clean")),
+                         allowlist_version="test")
     res = evaluate(PolicyInputs(scope="release", license=MIT, security=sec),
                    load_profile("prototype"))
     c = res.check("security-scan")

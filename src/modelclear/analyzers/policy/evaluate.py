@@ -7,42 +7,14 @@ what was waived — or change the severity its finding carries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from ...findings import Finding, codes, finding
 from . import origin, regions
-from .checks import (
-    Outcome,
-    PolicyInputs,
-    check_allowed,
-    check_attribution,
-    check_aup,
-    check_commercial,
-    check_competing,
-    check_declared,
-    check_fine_tuning,
-    check_governing_law,
-    check_hardware,
-    check_identified,
-    check_mau,
-    check_naming,
-    check_origin,
-    check_other_scale,
-    check_output_use,
-    check_probes,
-    check_redistribution,
-    check_registration,
-    check_sector_clauses,
-    check_sector_notes,
-    check_security,
-    check_territory,
-    check_text_kept,
-)
+from .checks import CheckContext, HardwareFit, PolicyInputs, all_checks, primary_license
+from .checks.registry import run_checks
 from .model import Check, Note, PolicyResult, Status, worst
 from .profile import Profile
-
-HardwareFit = Callable[[Any, Any], tuple[Status, str, str]]
 
 
 def evaluate(
@@ -53,37 +25,8 @@ def evaluate(
     severity: Mapping[str, str] | None = None,
     hardware_fit: HardwareFit | None = None,
 ) -> PolicyResult:
-    out = Outcome()
-    lic = check_identified(inputs, profile, out)
-    if lic is not None:
-        assert inputs.license is not None
-        docs = inputs.license.licenses
-        check_allowed(inputs, profile, lic, out)
-        check_declared(inputs, profile, lic, out)
-        check_text_kept(inputs, profile, lic, out)
-        check_commercial(inputs, profile, lic, out)
-        check_mau(inputs, profile, lic, out)
-        check_other_scale(inputs, profile, lic, out)
-        check_registration(inputs, profile, lic, out)
-        check_fine_tuning(inputs, profile, lic, out)
-        check_output_use(inputs, profile, lic, out)
-        check_attribution(inputs, profile, lic, out)
-        check_naming(inputs, profile, lic, out)
-        check_territory(inputs, profile, lic, docs, out)
-        check_competing(inputs, profile, lic, out)
-        check_aup(inputs, profile, lic, docs, out)
-        check_redistribution(inputs, profile, lic, out)
-        check_governing_law(inputs, profile, lic, out)
-    elif inputs.license is not None and inputs.license.licenses:
-        # a use policy on its own still carries territory rules worth showing
-        check_territory(inputs, profile, None, inputs.license.licenses, out)
-    check_sector_clauses(inputs, profile, out)
-    countries = check_origin(inputs, profile, lic, out)
-    check_sector_notes(inputs, profile, countries, out)
-    if inputs.scope == "release":
-        check_security(inputs, profile, out)
-        check_hardware(inputs, profile, out, hardware_fit)
-    check_probes(inputs, profile, out)
+    lic = primary_license(inputs.license) if inputs.license is not None else None
+    out = run_checks(all_checks(), CheckContext(inputs, profile, lic, hardware_fit))
 
     ignored = {c.upper() for c in ignore}
     overrides = {k.upper(): v for k, v in (severity or {}).items()}
@@ -110,8 +53,9 @@ def deployment_notes(profile: Profile) -> tuple[Note, ...]:
     mine = profile.all_regions()
     out = []
     for n in origin.deployment_notes():
-        sectors = set(profile.sector) & set(n.sectors) if "*" not in n.sectors else set(
-            profile.sector) or {"any"}
+        mine_sectors: set[str] = set(profile.sector)
+        sectors = mine_sectors & set(n.sectors) if "*" not in n.sectors else (
+            mine_sectors or {"any"})
         if not sectors or (n.only_when_modifying and not profile.makes_derivatives):
             continue
         hit = regions.overlap(mine, frozenset(n.regions))

@@ -8,12 +8,16 @@ GPU, count and precision fixed — the arithmetic stays the sizing analyzer's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .model import Status
 
+if TYPE_CHECKING:
+    from ..sizing import SizingReport
+    from .profile import GpuBudget
 
-def fit(report: Any, budget: Any) -> tuple[Status, str, str]:
+
+def fit(report: SizingReport, budget: GpuBudget) -> tuple[Status, str, str]:
     """(status, reason, arithmetic) for a ``sizing.SizingReport`` and a ``GpuBudget``."""
     from .. import sizing
 

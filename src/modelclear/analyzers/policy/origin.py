@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class SectorNote:
     text: str
 
 
-def _load(name: str) -> dict:
+def _load(name: str) -> dict[str, Any]:
     return tomllib.loads((resources.files("modelclear") / "data" / name).read_text("utf-8"))
 
 

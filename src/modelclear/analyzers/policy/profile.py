@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,11 +47,11 @@ class _Strict(BaseModel):
 
 
 class Scale(_Strict):
-    monthly_active_users: int | None = Field(None, ge=0)
-    daily_active_users: int | None = Field(None, ge=0)
-    devices: int | None = Field(None, ge=0)
-    annual_revenue_usd: int | None = Field(None, ge=0)
-    monthly_revenue_usd: int | None = Field(None, ge=0)
+    monthly_active_users: int | None = Field(default=None, ge=0)
+    daily_active_users: int | None = Field(default=None, ge=0)
+    devices: int | None = Field(default=None, ge=0)
+    annual_revenue_usd: int | None = Field(default=None, ge=0)
+    monthly_revenue_usd: int | None = Field(default=None, ge=0)
 
 
 class Regions(_Strict):
@@ -81,10 +82,11 @@ class Needs(_Strict):
 
 class GpuBudget(_Strict):
     gpu: str  # a name from the sizing GPU catalog, e.g. "H100"
-    count: int = Field(1, ge=1)
+    count: int = Field(default=1, ge=1)
     precision: str | None = None  # bf16 | fp8 | int8 | int4; None = the release's native precision
-    context: int | None = Field(None, ge=1)  # tokens per sequence; None = the sizing default
-    concurrency: int = Field(1, ge=1)  # sequences that must fit at that context
+    #: tokens per sequence; None = the sizing default
+    context: int | None = Field(default=None, ge=1)
+    concurrency: int = Field(default=1, ge=1)  # sequences that must fit at that context
 
     @field_validator("gpu")
     @classmethod
@@ -232,7 +234,7 @@ def parse_profile(text: str, file: str) -> Profile:
         raise InputError(file, f"line {line}: {path}: {msg}{more}") from None
 
 
-def _builtin_dir():
+def _builtin_dir() -> Traversable:
     return resources.files("modelclear") / "data" / "profiles"
 
 

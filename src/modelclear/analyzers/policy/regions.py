@@ -13,10 +13,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 
 @cache
-def _table() -> dict:
+def _table() -> dict[str, Any]:
     text = (resources.files("modelclear") / "data" / "regions.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 

@@ -1,0 +1,146 @@
+"""Scale conditions: user and revenue thresholds, and registration or approval duties.
+
+Licenses like Llama's grant rights only up to a size of deployment; above it a
+separate license is needed, "granted at the licensor's discretion". The profile's
+numbers are compared with the thresholds read from the clause; a number the
+profile does not state makes the answer REVIEW, never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..model import Status
+from ..profile import Scale
+from .clauses import ev, fmt_int, scale_thresholds, stated, text, value
+from .registry import CheckContext, Report, check
+
+#: threshold dimension → (label, the profile's number for it)
+PROFILE_SCALE: dict[str, tuple[str, Callable[[Scale], int | None]]] = {
+    "mau": ("monthly active users", lambda s: s.monthly_active_users),
+    "dau": ("daily active users", lambda s: s.daily_active_users),
+    "devices": ("devices", lambda s: s.devices),
+    "annual_revenue": ("annual revenue (USD)", lambda s: s.annual_revenue_usd),
+    "monthly_revenue": ("monthly revenue (USD)", lambda s: s.monthly_revenue_usd),
+}
+
+
+def _mau_threshold(ctx: CheckContext) -> int | None:
+    term = ctx.license.terms.get("mau_threshold")
+    threshold: object = term.value if term is not None else None
+    if isinstance(threshold, str):
+        found = [v for _d, v, _ in scale_thresholds(threshold + " monthly active users")]
+        return found[0] if found else None
+    return int(threshold) if isinstance(threshold, (int, float)) else None
+
+
+@check("MC501", "user-scale", needs_license=True)
+def mau(ctx: CheckContext, out: Report) -> None:
+    """The profile's monthly active users against the license's MAU threshold."""
+    lic, profile = ctx.license, ctx.profile
+    threshold = _mau_threshold(ctx)
+    if threshold is None:
+        return
+    term = lic.terms.get("mau_threshold")
+    evidence = ev(term, lic)
+    users = profile.scale.monthly_active_users
+    if users is None:
+        out.add(Status.REVIEW, f"the license changes above {fmt_int(threshold)} monthly active "
+                "users and the profile does not state scale.monthly_active_users", evidence)
+    elif users <= threshold:
+        note = " (within a factor of 2: watch growth)" if threshold / max(users, 1) < 2 else ""
+        out.add(Status.CLEAR, f"{fmt_int(users)} monthly active users is below the "
+                f"{fmt_int(threshold)} threshold{note}", evidence)
+    elif lic.id in profile.rules.registered:
+        out.add(Status.CLEAR, f"{fmt_int(users)} MAU is above the {fmt_int(threshold)} "
+                f"threshold; the profile records a separate license for {lic.id} "
+                "(rules.registered)", evidence)
+    else:
+        quote = text(term).lower()
+        when = ""
+        if "release date" in quote:
+            when = " (the license counts users on its version's release date"
+            when += ", affiliates included)" if "affiliate" in quote else ")"
+        approval = value(lic.terms.get("requires_registration_or_approval"))
+        how = ("a separate license from " + (lic.publisher or "the licensor")
+               + ", granted at its discretion" if approval in ("above_threshold", "yes")
+               else "terms beyond this license")
+        out.add(Status.BLOCKED, f"the profile's {fmt_int(users)} monthly active users exceed "
+                f"the license's {fmt_int(threshold)} threshold{when}; above it the license "
+                f"requires {how}", evidence)
+
+
+def _compare_scale(ctx: CheckContext, found: list[tuple[str, int, str]]
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """(unknown, over, under) descriptions, one per threshold found in the clause."""
+    scale = ctx.profile.scale
+    unknown, over, under = [], [], []
+    for dim, limit, _snippet in found:
+        label, number = PROFILE_SCALE[dim]
+        have = number(scale)
+        yearly, monthly = scale.annual_revenue_usd, scale.monthly_revenue_usd
+        if have is None and dim == "monthly_revenue" and yearly is not None:
+            have, label = yearly // 12, "monthly revenue (USD, annual / 12)"
+        elif have is None and dim == "annual_revenue" and monthly is not None:
+            have, label = monthly * 12, "annual revenue (USD, monthly × 12)"
+        if have is None:
+            unknown.append(f"{label} (limit {fmt_int(limit)})")
+        elif have > limit:
+            over.append(f"{label}: {fmt_int(have)} > {fmt_int(limit)}")
+        else:
+            under.append(f"{label}: {fmt_int(have)} ≤ {fmt_int(limit)}")
+    return unknown, over, under
+
+
+@check("MC502", "other-scale", needs_license=True)
+def other_scale(ctx: CheckContext, out: Report) -> None:
+    """Thresholds in other units (revenue, daily users, devices) against the profile."""
+    lic = ctx.license
+    term = stated(lic, "other_scale_threshold")
+    if term is None:
+        return
+    evidence = ev(term, lic)
+    found = scale_thresholds(text(term))
+    if not found:
+        out.add(Status.REVIEW, f"the license sets a scale condition the analysis cannot "
+                f"compare: {term.value}", evidence)
+        return
+    unknown, over, under = _compare_scale(ctx, found)
+    if over:
+        out.add(Status.REVIEW, f"above the license's threshold ({'; '.join(over)}); read what "
+                f"the clause then requires: {term.value}", evidence)
+    elif unknown:
+        out.add(Status.REVIEW, f"the license sets a threshold on {', '.join(unknown)}; the "
+                "profile does not state it", evidence)
+    else:
+        out.add(Status.CLEAR, f"below the license's thresholds ({'; '.join(under)})", evidence)
+
+
+@check("MC503", "registration", needs_license=True)
+def registration(ctx: CheckContext, out: Report) -> None:
+    """Registration or approval before use: cleared once the profile records it."""
+    lic, profile = ctx.license, ctx.profile
+    term = lic.terms.get("requires_registration_or_approval")
+    v = value(term)
+    evidence = ev(term, lic)
+    if v in (None, "no"):
+        out.add(Status.CLEAR, "the license asks for no registration or approval", evidence)
+    elif v == "above_threshold":
+        out.add(Status.CLEAR, "approval is needed only above the license's scale threshold "
+                "(see monthly active users)", evidence)
+    elif v == "for_commercial" and not profile.is_commercial:
+        out.add(Status.CLEAR, "registration is needed for commercial use only; the profile is "
+                "not commercial", evidence)
+    elif v in ("for_commercial", "yes"):
+        when = "before commercial use" if v == "for_commercial" else "before use"
+        if lic.id in profile.rules.registered:
+            out.add(Status.CLEAR, f"registration is required {when}; the profile records it "
+                    f"for {lic.id}", evidence)
+            out.oblige(f"Keep the registration with the publisher current for {lic.id}", True,
+                       f"registration required {when}", evidence)
+        else:
+            out.add(Status.REVIEW, f"the license requires registration {when}; register and "
+                    f"add {lic.id} to the profile's rules.registered", evidence)
+    else:
+        out.add(Status.REVIEW, f"registration or approval: {term.value if term else 'unknown'}",
+                evidence)
