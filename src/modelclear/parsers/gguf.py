@@ -27,9 +27,9 @@ from typing import Any, BinaryIO
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
-from .detect import LFS_POINTER, lfs_pointer_error
 from .ggml import file_type_name, ggml_type, quantization_name
-from .tensors import TensorInfo
+from .sniff import LFS_POINTER, lfs_pointer_error
+from .tensors import HeaderSummary, TensorInfo
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
@@ -709,3 +709,18 @@ def read_gguf_split(files: Sequence[ReleaseFile]) -> GGUFSplit:
                 )
             )
     return GGUFSplit(parts=parts, findings=tuple(findings))
+
+
+def summarize(f: ReleaseFile) -> HeaderSummary:
+    """The registry's header reader for GGUF (see parsers/formats.py)."""
+    g = read_gguf(f)
+    meta: dict[str, Any] = {
+        "version": g.version, "architecture": g.architecture, "name": g.name,
+        "license": g.license, "file_type": g.file_type_name,
+        "quantization": g.quantization, "alignment": g.alignment,
+        "chat_template": g.chat_template is not None,
+        "metadata_keys": len(g.metadata),
+    }
+    if g.split is not None:
+        meta["split"] = {"no": g.split.no, "count": g.split.count}
+    return HeaderSummary(g.tensors, True, g.data_size, meta, tuple(g.findings))

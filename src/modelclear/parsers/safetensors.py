@@ -27,8 +27,8 @@ from typing import Any
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import ReleaseFile
-from .detect import LFS_POINTER, lfs_pointer_error
-from .tensors import TensorInfo
+from .sniff import LFS_POINTER, lfs_pointer_error
+from .tensors import HeaderSummary, TensorInfo
 
 #: The reference loader's own limit on the JSON header.
 MAX_HEADER = 100_000_000
@@ -368,3 +368,10 @@ def _entry(
             f"data_offsets span {end - begin}",
         )
     return begin, end, name, dtype, tuple(shape)
+
+
+def summarize(f: ReleaseFile) -> HeaderSummary:
+    """The registry's header reader for safetensors (see parsers/formats.py)."""
+    st = read_safetensors(f)
+    return HeaderSummary(st.tensors, True, sum(t.nbytes for t in st.tensors),
+                         dict(st.metadata), tuple(st.findings))

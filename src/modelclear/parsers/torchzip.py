@@ -35,9 +35,9 @@ from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
 from . import pickle_machine as pm
-from .detect import LFS_POINTER, TORCH_LEGACY_MAGIC, lfs_pointer_error
 from .safetensors import DTYPE_BITS
-from .tensors import TensorInfo
+from .sniff import LFS_POINTER, TORCH_LEGACY_MAGIC, lfs_pointer_error
+from .tensors import HeaderSummary, TensorInfo
 
 #: central directories larger than this are refused (a 100k-member archive needs ~10 MB)
 MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
@@ -781,3 +781,14 @@ def _tensor_findings(
                 file=path,
             )
         )
+
+
+def summarize(f: ReleaseFile) -> HeaderSummary:
+    """The registry's header reader for both PyTorch formats (see parsers/formats.py)."""
+    arc = read_torch_checkpoint(f)
+    return HeaderSummary(
+        arc.tensors, arc.tensors_known, sum(s.nbytes for s in arc.storages.values()),
+        {"pickles": list(arc.pickles), "storages": len(arc.storages),
+         "version": arc.version, "byteorder": arc.byteorder},
+        tuple(arc.findings),
+    )
