@@ -42,8 +42,8 @@ class Call:
     func: Any
     args: Any  # a tuple normally; whatever REDUCE found if the stream passes a non-tuple
     kwargs: Any = None  # dict for NEWOBJ_EX, else None
-    listitems: tuple = ()  # APPEND/APPENDS/ADDITEMS applied to the result
-    dictitems: tuple = ()  # SETITEM/SETITEMS applied to the result: ((key, value), ...)
+    listitems: tuple[Any, ...] = ()  # APPEND/APPENDS/ADDITEMS applied to the result
+    dictitems: tuple[Any, ...] = ()  # SETITEM/SETITEMS applied to the result: ((key, value), ...)
     how: str = "reduce"  # reduce | inst | obj | newobj | newobj_ex
 
 
@@ -74,8 +74,8 @@ class Items:
     """APPEND/SETITEM applied to something that is not a container or a call result."""
 
     obj: Any
-    listitems: tuple = ()
-    dictitems: tuple = ()
+    listitems: tuple[Any, ...] = ()
+    dictitems: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,9 +199,9 @@ class _Node:
         self.b = b
         self.c = c
         self.how = how
-        self.litems: list | None = None
-        self.ditems: list | None = None
-        self.states: list | None = None
+        self.litems: list[Any] | None = None
+        self.ditems: list[Any] | None = None
+        self.states: list[Any] | None = None
 
 
 class _Dict:

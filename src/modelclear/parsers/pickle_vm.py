@@ -48,7 +48,7 @@ class _Machine:
         self.max_objects = max_objects
         self.objects = 0
         self.ops = 0
-        self.calls: list[tuple] = []  # (offset, opcode, kind, func, args, method, stream)
+        self.calls: list[tuple[Any, ...]] = []  # (offset, opcode, kind, func, args, method, stream)
         self.globals: list[GlobalRef] = []
         self.ext_registry: dict[int, tuple[str, str]] = {}
         self.stream_no = 0
@@ -113,7 +113,7 @@ class _Machine:
         self.calls.append((offset, opcode, "import", node, (), None, self.stream_no))
         return node
 
-    def _call(self, offset: int, opcode: str, func: Any, args: Any, kwargs: Any, how: str):
+    def _call(self, offset: int, opcode: str, func: Any, args: Any, kwargs: Any, how: str) -> _Node:
         node = _Node("call", func, args, kwargs, how)
         self._count()
         self.calls.append((offset, opcode, "call", func, (args, kwargs), None, self.stream_no))
@@ -132,10 +132,12 @@ class _Machine:
             self.ext_registry[args[2]] = (args[0], args[1])
         return node
 
-    def _method(self, offset: int, opcode: str, obj: Any, method: str, args: tuple) -> None:
+    def _method(
+        self, offset: int, opcode: str, obj: Any, method: str, args: tuple[Any, ...]
+    ) -> None:
         self.calls.append((offset, opcode, "method", obj, args, method, self.stream_no))
 
-    def _add_list(self, offset: int, opcode: str, target: Any, items: list) -> None:
+    def _add_list(self, offset: int, opcode: str, target: Any, items: list[Any]) -> None:
         if isinstance(target, list):
             target.extend(items)
         elif isinstance(target, _Set):
@@ -153,7 +155,7 @@ class _Machine:
         else:
             raise _Fail(f"{opcode} on {_shape(target)}, which has no append/extend")
 
-    def _set_items(self, offset: int, opcode: str, target: Any, pairs: list) -> None:
+    def _set_items(self, offset: int, opcode: str, target: Any, pairs: list[Any]) -> None:
         if isinstance(target, _Dict):
             target.pairs.extend(pairs)
         elif isinstance(target, _Node):
@@ -171,7 +173,9 @@ class _Machine:
 
     # -- main loop ---------------------------------------------------------------------
 
-    def run(self, max_streams: int | None):
+    def run(
+        self, max_streams: int | None
+    ) -> tuple[list[Stream], list[Any], PickleError | None, int | None]:
         raw = self.raw
         n = len(raw)
         pos = 0

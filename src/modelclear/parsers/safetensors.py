@@ -207,7 +207,7 @@ def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
                     else:
                         total = numel * bits
                         if not total & 7 and total >> 3 == end - begin:
-                            entries.append((begin, end, name, dtype, tuple(shape)))
+                            entries.append((begin, end, name, str(dtype), tuple(shape)))
                             continue
         entries.append(_entry(path, name, e, findings))
 
@@ -310,7 +310,9 @@ def _jtype(v: Any) -> str:
         return "boolean"
     if isinstance(v, int | float):
         return "number"
-    return {str: "string", list: "array"}.get(type(v), "object")
+    if isinstance(v, str):
+        return "string"
+    return "array" if isinstance(v, list) else "object"
 
 
 def _is_int(v: Any) -> bool:

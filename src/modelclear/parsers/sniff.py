@@ -102,7 +102,7 @@ def is_pickle(head: bytes) -> bool:
             if op.name == "STOP":
                 if head[0] == 0x80:
                     return True
-                return ops >= 4 and not head[pos + 1 :].strip()
+                return ops >= 4 and pos is not None and not head[pos + 1 :].strip()
     except Exception:  # genops signals truncation and bad opcodes with assorted errors
         # A protocol-2+ header that decodes for a while is a pickle cut off by the
         # sniff window; protocol 0 needs more evidence since text can start like one.
@@ -134,7 +134,7 @@ def text_kind(text: str, head: bytes, claim: str | None, claim_is_text: bool, na
     if claim_is_text:
         if claim == "json":
             return "json" if _looks_json(stripped, head) else "text"
-        return claim
+        return claim or "text"
     if _looks_json(stripped, head):
         return "json"
     low = name.lower()
