@@ -17,6 +17,7 @@ from typing import Any
 
 from ..findings import Finding, finding
 from ..parsers.detect import detect_format, extension_format, formats_agree
+from ..parsers.formats import unpickling_names, weight_names
 from ..release import Release, ReleaseFile
 
 SNIFF_BYTES = 64 * 1024
@@ -30,10 +31,10 @@ COMPONENTS: tuple[str, ...] = (
 #: What a usable release normally carries; absence is finding MC102.
 EXPECTED = ("weights", "config", "tokenizer", "license", "model-card")
 
-WEIGHT_FORMATS = {
-    "safetensors", "gguf", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "npz", "onnx",
-    "tensorflow", "keras", "flax-msgpack",
-}
+#: contents that are weights whatever the file is called (from the format registry)
+WEIGHT_FORMATS = weight_names()
+#: formats MC104 compares with safetensors: the ones whose loader runs pickle
+_PICKLED = unpickling_names()
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def _release_findings(inv: Inventory, release: Release) -> Iterable[Finding]:
         for comp in inv.missing():
             if comp != "weights":
                 yield finding("MC102", f"no {comp} file in the release")
-    fmts = inv.weight_formats() & {"safetensors", "pytorch-zip", "pytorch-legacy", "pickle"}
+    fmts = inv.weight_formats() & (_PICKLED | {"safetensors"})
     if "safetensors" in fmts and len(fmts) > 1:
         others = ", ".join(sorted(fmts - {"safetensors"}))
         yield finding("MC104", f"weights ship as safetensors and as {others}")

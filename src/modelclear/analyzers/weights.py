@@ -9,18 +9,20 @@ whether a sharded index is consistent with its shards.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Finding
-from ..parsers.gguf import read_gguf
-from ..parsers.safetensors import read_safetensors
+from ..parsers.detect import FORMATS
+from ..parsers.formats import REGISTRY, spec
 from ..parsers.shards import ShardIndex, read_index
-from ..parsers.torchzip import read_torch_checkpoint
+from ..parsers.tensors import TensorInfo
 from ..release import Release
 from .inventory import Inventory
 
-PARSED_FORMATS = ("safetensors", "gguf", "pytorch-zip", "pytorch-legacy")
+#: formats whose tensor headers are read (the registry rows with a header reader)
+PARSED_FORMATS = tuple(f.name for f in REGISTRY if f.header is not None)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class Weights:
         }
 
 
-def _dtypes(tensors) -> dict[str, int]:
+def _dtypes(tensors: Iterable[TensorInfo]) -> dict[str, int]:
     c: Counter[str] = Counter()
     for t in tensors:
         c[t.dtype] += t.numel
@@ -93,35 +95,13 @@ def analyze(release: Release, inventory: Inventory) -> Weights:
             indexes.append(idx)
             findings.extend(idx.findings)
             continue
-        if item.format == "safetensors":
-            st = read_safetensors(rf)
-            findings.extend(st.findings)
-            files.append(WeightsFile(rf.path, "safetensors", len(st.tensors),
-                                     sum(t.nbytes for t in st.tensors), _dtypes(st.tensors),
-                                     dict(st.metadata)))
-        elif item.format == "gguf":
-            g = read_gguf(rf)
-            findings.extend(g.findings)
-            meta: dict[str, Any] = {
-                "version": g.version, "architecture": g.architecture, "name": g.name,
-                "license": g.license, "file_type": g.file_type_name,
-                "quantization": g.quantization, "alignment": g.alignment,
-                "chat_template": g.chat_template is not None,
-                "metadata_keys": len(g.metadata),
-            }
-            if g.split is not None:
-                meta["split"] = {"no": g.split.no, "count": g.split.count}
-            files.append(WeightsFile(rf.path, "gguf", len(g.tensors), g.data_size,
-                                     _dtypes(g.tensors), meta))
-        elif item.format in ("pytorch-zip", "pytorch-legacy"):
-            arc = read_torch_checkpoint(rf)
-            findings.extend(arc.findings)
-            files.append(WeightsFile(
-                rf.path, item.format, len(arc.tensors) if arc.tensors_known else None,
-                sum(s.nbytes for s in arc.storages.values()), _dtypes(arc.tensors),
-                {"pickles": list(arc.pickles), "storages": len(arc.storages),
-                 "version": arc.version, "byteorder": arc.byteorder},
-            ))
+        reader = spec(item.format).header if item.format in FORMATS else None
+        if reader is not None:
+            h = reader(rf)
+            findings.extend(h.findings)
+            files.append(WeightsFile(rf.path, item.format,
+                                     len(h.tensors) if h.tensors_known else None,
+                                     h.nbytes, _dtypes(h.tensors), h.metadata))
         elif item.component == "weights":
             files.append(WeightsFile(rf.path, item.format, None, None, {}))
     return Weights(tuple(files), tuple(indexes), tuple(findings))

@@ -17,107 +17,24 @@ loader hazard.
 
 from __future__ import annotations
 
-import json
-import pickletools
-import struct
-import zlib
+from .formats import REGISTRY, detected_names, spec, spec_for_name, text_names
+from .sniff import LFS_POINTER, TORCH_LEGACY_MAGIC, Head, lfs_pointer_error
 
-#: Formats detect_format can return.
-FORMATS: tuple[str, ...] = (
-    "safetensors", "gguf", "pytorch-zip", "pytorch-legacy", "pickle", "numpy", "npz",
-    "onnx", "tensorflow", "keras", "flax-msgpack", "zip", "7z", "tar", "gzip", "json",
-    "yaml", "python", "markdown", "jinja", "text", "binary", "empty", "lfs-pointer",
-)  # fmt: skip
+__all__ = [
+    "FORMATS", "LFS_POINTER", "TEXT_FORMATS", "TORCH_LEGACY_MAGIC", "detect_format",
+    "extension_format", "formats_agree", "lfs_pointer_error",
+]
 
-TEXT_FORMATS = frozenset({"text", "json", "yaml", "python", "markdown", "jinja"})
+#: Formats detect_format can return (the registry's content rows, in detection order).
+FORMATS: tuple[str, ...] = detected_names()
 
-#: torch.save's legacy format starts with this number pickled as a protocol-2 LONG1.
-TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-_TORCH_LEGACY_PREFIX = b"\x80\x02\x8a\x0a" + TORCH_LEGACY_MAGIC.to_bytes(10, "little")
-
-#: What an un-fetched Git LFS file holds instead of its content.
-LFS_POINTER = b"version https://git-lfs.github.com/spec/"
-#: A TensorFlow checkpoint .index (a LevelDB table) ends with this footer magic.
-_TF_TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
-
-_HDF5 = b"\x89HDF\r\n\x1a\n"
-_7Z = b"7z\xbc\xaf\x27\x1c"
-_ZIP_LOCAL = b"PK\x03\x04"
-_ZIP_EMPTY = b"PK\x05\x06"
-_SAFETENSORS_MAX_HEADER = 100_000_000
-
-# Name → what the name claims. Multi-part suffixes first.
-_SUFFIX_CLAIMS: tuple[tuple[str, str], ...] = (
-    (".tar.gz", "gzip"),
-    (".safetensors", "safetensors"),
-    (".gguf", "gguf"),
-    (".bin", "pytorch"),
-    (".pt", "pytorch"),
-    (".pth", "pytorch"),
-    (".ckpt", "checkpoint"),
-    (".pkl", "pickle"),
-    (".pickle", "pickle"),
-    (".joblib", "pickle"),
-    (".npy", "numpy"),
-    (".npz", "npz"),
-    (".onnx", "onnx"),
-    (".pb", "tensorflow"),
-    (".index", "tensorflow"),
-    (".h5", "keras"),
-    (".hdf5", "keras"),
-    (".keras", "keras"),
-    (".msgpack", "flax-msgpack"),
-    (".zip", "zip"),
-    (".7z", "7z"),
-    (".tar", "tar"),
-    (".tgz", "gzip"),
-    (".gz", "gzip"),
-    (".json", "json"),
-    (".jsonl", "json"),
-    (".yaml", "yaml"),
-    (".yml", "yaml"),
-    (".py", "python"),
-    (".md", "markdown"),
-    (".markdown", "markdown"),
-    (".jinja", "jinja"),
-    (".jinja2", "jinja"),
-    (".j2", "jinja"),
-    (".txt", "text"),
-)
-
-# Claim → contents that a loader choosing by that name handles correctly.
-_AGREES: dict[str, frozenset[str]] = {
-    "pytorch": frozenset({"pytorch-zip", "pytorch-legacy", "pickle", "binary"}),
-    "checkpoint": frozenset({"pytorch-zip", "pytorch-legacy", "pickle", "tensorflow", "binary"}),
-    "pickle": frozenset({"pickle", "pytorch-legacy", "gzip", "binary"}),
-    "npz": frozenset({"npz", "zip"}),
-    "zip": frozenset({"zip", "npz", "pytorch-zip", "keras"}),
-    "keras": frozenset({"keras", "zip"}),
-    "onnx": frozenset({"onnx", "binary"}),
-    "tensorflow": frozenset({"tensorflow", "binary"}),
-    "flax-msgpack": frozenset({"flax-msgpack", "binary"}),
-}
-
-
-def lfs_pointer_error(path: str, head: bytes) -> None:
-    """Raise the clear error for a weights file that is still a Git LFS pointer."""
-    if head.startswith(LFS_POINTER):
-        from ..errors import InputError
-
-        raise InputError(
-            path, "is a Git LFS pointer, not the file itself: the download is incomplete"
-        )
+TEXT_FORMATS = text_names()
 
 
 def extension_format(name: str) -> str | None:
     """The format a file's name claims, or None when the name makes no claim."""
-    low = name.lower().rsplit("/", 1)[-1]
-    if ".data-" in low and "-of-" in low:  # TF checkpoint shards: x.data-00000-of-00001
-        return "tensorflow"
-    for suffix, claim in _SUFFIX_CLAIMS:
-        if low.endswith(suffix):
-            return claim
-    return None
+    claimed = spec_for_name(name)
+    return None if claimed is None else claimed.name
 
 
 def formats_agree(content: str, ext: str | None) -> bool:
@@ -126,246 +43,15 @@ def formats_agree(content: str, ext: str | None) -> bool:
         return True
     if ext in TEXT_FORMATS:
         return content in TEXT_FORMATS
-    return content in _AGREES.get(ext, frozenset())
+    return content in spec(ext).agrees
 
 
 def detect_format(head: bytes, name: str) -> str:
     """The format of a file from its first bytes (pass ~64 KiB) and, for hints, its name."""
-    if not head:
-        return "empty"
-    claim = extension_format(name)
-    if head.startswith(LFS_POINTER):
-        return "lfs-pointer"
-    if head.startswith(b"GGUF"):
-        return "gguf"
-    if head.startswith(b"\x93NUMPY"):
-        return "numpy"
-    if _is_hdf5(head):
-        return "keras"
-    if head.startswith(_ZIP_LOCAL) or head.startswith(_ZIP_EMPTY):
-        return _zip_kind(head)
-    if head.startswith(_7Z):
-        return "7z"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if len(head) >= 262 and head[257:262] == b"ustar":
-        return "tar"
-    if _is_safetensors(head):
-        return "safetensors"
-    if head.startswith(_TORCH_LEGACY_PREFIX):
-        return "pytorch-legacy"
-    if _is_pickle(head):
-        return "pickle"
-    text = _as_text(head)
-    if text is not None:
-        return _text_kind(text, head, claim, name)
-    if _is_zlib(head) and claim == "pickle":
-        return "pickle"  # joblib's zlib-compressed pickles
-    if _is_onnx(head, claim):
-        return "onnx"
-    if _is_saved_model(head, name) or (len(head) >= 48 and head.endswith(_TF_TABLE_MAGIC)):
-        return "tensorflow"  # (a small checkpoint .index is seen whole, footer included)
-    if _is_msgpack_map(head, claim):
-        return "flax-msgpack"
-    return "binary"
-
-
-def _is_hdf5(head: bytes) -> bool:
-    # HDF5 allows a user block, so the signature may sit at 0, 512, 1024, 2048, …
-    off = 0
-    while off + 8 <= len(head):
-        if head[off : off + 8] == _HDF5:
-            return True
-        off = 512 if off == 0 else off * 2
-    return False
-
-
-def _zip_members(head: bytes) -> list[str]:
-    """Member names from the local file headers visible in ``head``."""
-    names: list[str] = []
-    pos = 0
-    hdr = struct.Struct("<4s5H3I2H")
-    while pos + hdr.size <= len(head) and len(names) < 64:
-        sig, _, flags, _, _, _, _, csize, _, nlen, xlen = hdr.unpack_from(head, pos)
-        if sig != _ZIP_LOCAL:
-            break
-        start = pos + hdr.size
-        names.append(head[start : start + nlen].decode("utf-8", "replace"))
-        if flags & 0x08 and csize == 0:
-            break  # size in a trailing data descriptor: cannot skip ahead from here
-        pos = start + nlen + xlen + csize
-    return names
-
-
-def _zip_kind(head: bytes) -> str:
-    names = _zip_members(head)
-    # torch.load looks for data.pkl at the top or exactly one folder down
-    if any(n == "data.pkl" or (n.endswith("/data.pkl") and n.count("/") == 1) for n in names):
-        return "pytorch-zip"
-    if names and all(n.endswith(".npy") for n in names):
-        return "npz"
-    base = {n.rsplit("/", 1)[-1] for n in names}
-    if "config.json" in base and ("metadata.json" in base or "model.weights.h5" in base):
-        return "keras"
-    return "zip"
-
-
-def _is_safetensors(head: bytes) -> bool:
-    if len(head) < 9:
-        return False
-    (n,) = struct.unpack_from("<Q", head)
-    if n < 2 or n > _SAFETENSORS_MAX_HEADER:
-        return False
-    body = head[8 : 8 + min(n, 64)].lstrip(b" \t\r\n")
-    return body.startswith(b"{") and (len(body) == 1 or body[1:2] in b'"} \t\r\n')
-
-
-# What real pickles start with: PROTO (protocol 2+), or for protocol 0/1 a MARK,
-# EMPTY_DICT, EMPTY_LIST or GLOBAL. Bare pickled scalars are too rare to be worth
-# the false positives on prose ("No." decodes as NONE, OBJ, STOP).
-_PICKLE_STARTS = frozenset(b"\x80(}]c")
-
-
-def _is_pickle(head: bytes) -> bool:
-    if head[0] not in _PICKLE_STARTS:
-        return False
-    if head[0] == 0x80 and (len(head) < 2 or not 2 <= head[1] <= 5):
-        return False
-    ops = 0
-    try:
-        for op, _, pos in pickletools.genops(head):
-            ops += 1
-            if op.name == "STOP":
-                if head[0] == 0x80:
-                    return True
-                return ops >= 4 and not head[pos + 1 :].strip()
-    except Exception:  # genops signals truncation and bad opcodes with assorted errors
-        # A protocol-2+ header that decodes for a while is a pickle cut off by the
-        # sniff window; protocol 0 needs more evidence since text can start like one.
-        return (head[0] == 0x80 and ops >= 2) or (len(head) >= 4096 and ops >= 64)
-    return False
-
-
-# C0 control bytes that do not occur in text files (tab, newlines, form feed, escape
-# and vertical tab do: licenses use form feeds, logs use escapes).
-_BINARY_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1B)) + bytes(range(0x1C, 0x20))
-_NOT_TEXT = bytes.maketrans(b"", b"")
-
-
-def _as_text(head: bytes) -> str | None:
-    if len(head.translate(_NOT_TEXT, _BINARY_BYTES)) != len(head):
-        return None
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # the sniff window may cut a multi-byte character in half
-        if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
-            return head[: exc.start].decode("utf-8")
-        return None
-
-
-def _text_kind(text: str, head: bytes, claim: str | None, name: str) -> str:
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if claim in TEXT_FORMATS:
-        if claim == "json":
-            return "json" if _looks_json(stripped, head) else "text"
-        return claim
-    if _looks_json(stripped, head):
-        return "json"
-    low = name.lower()
-    if stripped.startswith("#!") and "python" in stripped.split("\n", 1)[0]:
-        return "python"
-    if "{%" in stripped[:4096] or stripped.startswith("{{"):
-        return "jinja"
-    if stripped.startswith("---\n") and "\n---" in stripped[4:]:
-        return "markdown"  # a card's YAML front matter
-    if stripped.startswith("# ") or low.startswith("readme"):
-        return "markdown"
-    return "text"
-
-
-def _looks_json(stripped: str, head: bytes) -> bool:
-    if not stripped.startswith(("{", "[")):
-        return False
-    try:
-        json.loads(stripped)
-        return True
-    except RecursionError:
-        return True
-    except ValueError as exc:
-        if not isinstance(exc, json.JSONDecodeError) or len(head) < 4096:
-            return False
-        # cut by the sniff window: valid as far as it goes
-        return exc.pos >= len(stripped.rstrip()) - 1 or exc.msg.startswith("Unterminated")
-
-
-def _is_zlib(head: bytes) -> bool:
-    if len(head) < 2 or head[0] != 0x78 or (head[0] * 256 + head[1]) % 31:
-        return False
-    try:
-        zlib.decompressobj().decompress(head[:4096], 64)
-        return True
-    except zlib.error:
-        return False
-
-
-def _varint(buf: bytes, pos: int) -> tuple[int, int] | None:
-    value = shift = 0
-    while pos < len(buf) and shift < 64:
-        b = buf[pos]
-        value |= (b & 0x7F) << shift
-        pos += 1
-        if not b & 0x80:
-            return value, pos
-        shift += 7
-    return None
-
-
-def _is_onnx(head: bytes, claim: str | None) -> bool:
-    # ModelProto: field 1 ir_version (varint, tag 0x08), then producer_name (0x12),
-    # producer_version (0x1a), domain (0x22), model_version (0x28), doc_string (0x32),
-    # graph (0x3a) or opset_import (0x42).
-    if len(head) < 4 or head[0] != 0x08:
-        return False
-    iv = _varint(head, 1)
-    if iv is None or not 1 <= iv[0] <= 64:
-        return False
-    pos = iv[1]
-    if pos >= len(head) or head[pos] not in (0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42):
-        return False
-    if head[pos] == 0x12:
-        ln = _varint(head, pos + 1)
-        if ln is None or ln[0] > 256:
-            return False
-        producer = head[ln[1] : ln[1] + ln[0]]
-        if not producer.isascii() or not producer.decode("ascii").isprintable():
-            return False
-        # SavedModel also starts 08 01 12, but its field 2 is a big MetaGraphDef
-        return True
-    return claim == "onnx"
-
-
-def _is_saved_model(head: bytes, name: str) -> bool:
-    # SavedModel: saved_model_schema_version = 1 (08 01), meta_graphs (12 <len> 0a …)
-    if not head.startswith(b"\x08\x01\x12"):
-        return False
-    ln = _varint(head, 3)
-    return ln is not None and ln[1] < len(head) and head[ln[1]] == 0x0A or name.endswith(".pb")
-
-
-def _is_msgpack_map(head: bytes, claim: str | None) -> bool:
-    b0 = head[0]
-    if 0x81 <= b0 <= 0x8F:
-        pos = 1
-    elif b0 == 0xDE:
-        pos = 3
-    elif b0 == 0xDF:
-        pos = 5
-    else:
-        return False
-    if pos >= len(head):
-        return False
-    key = head[pos]
-    # Flax state dicts map parameter-collection names (strings) to nested maps
-    is_str = 0xA0 <= key <= 0xBF or key in (0xD9, 0xDA, 0xDB)
-    return is_str and (claim == "flax-msgpack" or len(head) >= 64)
+    claimed = spec_for_name(name)
+    h = Head(head, name, None if claimed is None else claimed.name,
+             claimed is not None and claimed.text)
+    for f in REGISTRY:
+        if f.sniff is not None and f.sniff(h):
+            return f.name
+    return "binary"  # pragma: no cover - the binary row matches everything

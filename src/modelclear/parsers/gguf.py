@@ -19,19 +19,23 @@ import math
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any
 
-from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
-from .detect import LFS_POINTER, lfs_pointer_error
 from .ggml import file_type_name, ggml_type, quantization_name
-from .tensors import TensorInfo
+from .gguf_cursor import Cursor
+from .sniff import GGUF_MAGIC, LFS_POINTER, lfs_pointer_error
+from .tensors import HeaderSummary, TensorInfo
 
-GGUF_MAGIC = b"GGUF"
+__all__ = [
+    "DEFAULT_ALIGNMENT", "GGUF_MAGIC", "MAX_ARRAY_DEPTH", "MAX_DIMS", "MAX_STRING", "Cursor",
+    "GGUFFile", "GGUFSplit", "GGUFValue", "SplitInfo", "clear_cache", "read_gguf",
+    "read_gguf_split", "summarize",
+]
+
 DEFAULT_ALIGNMENT = 32
 #: ggml tensors have at most four dimensions (GGML_MAX_DIMS).
 MAX_DIMS = 4
@@ -48,102 +52,6 @@ MAX_TENSORS = 1_000_000
 #: strings or sub-arrays per array: walking them costs time per element, and the
 #: largest real ones (vocabularies, merges) hold a few hundred thousand
 MAX_WALKED_ELEMENTS = 1 << 24
-
-_CHUNK = 1 << 20
-
-
-class Cursor:
-    """A forward-only, bounds-checked byte cursor over a release file.
-
-    Binary headers declare lengths and counts that must be checked against
-    what is left in the file before anything is read or allocated. This cursor
-    does that on every read and turns a short file into an :class:`InputError`
-    naming the offset and what was being read, so a parser cannot forget it.
-    """
-
-    def __init__(self, f: ReleaseFile, start: int = 0) -> None:
-        self.file = f
-        self.size = f.size
-        self.pos = start
-        self._fh: BinaryIO | None = None
-        self._buf = b""
-        self._buf_start = 0
-
-    def __enter__(self) -> Cursor:
-        self._fh = self.file.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-    @property
-    def remaining(self) -> int:
-        return self.size - self.pos
-
-    def fail(self, problem: str) -> InputError:
-        return InputError(self.file.path, problem)
-
-    def require(self, n: int, what: str) -> None:
-        """Fail unless ``n`` bytes remain: called before any length-driven allocation."""
-        if n < 0 or n > self.size - self.pos:
-            raise self.fail(
-                f"truncated or corrupt: {what} at offset {self.pos} needs {n} bytes "
-                f"but only {max(0, self.size - self.pos)} remain"
-            )
-
-    def _window(self, n: int, what: str) -> int:
-        self.require(n, what)
-        idx = self.pos - self._buf_start
-        if idx < 0 or idx + n > len(self._buf):
-            if self._fh is None:
-                raise RuntimeError("Cursor used outside its with-block")
-            self._fh.seek(self.pos)
-            self._buf = self._fh.read(min(max(n, _CHUNK), self.size - self.pos))
-            self._buf_start = self.pos
-            if len(self._buf) < n:
-                raise self.fail(f"truncated while reading {what} at offset {self.pos}")
-            idx = 0
-        return idx
-
-    def take(self, n: int, what: str) -> bytes:
-        idx = self._window(n, what)
-        self.pos += n
-        return self._buf[idx : idx + n]
-
-    def unpack(self, st: struct.Struct, what: str) -> tuple[Any, ...]:
-        idx = self._window(st.size, what)
-        self.pos += st.size
-        return st.unpack_from(self._buf, idx)
-
-    def skip(self, n: int, what: str) -> None:
-        self.require(n, what)
-        self.pos += n
-
-    def skip_strings(self, count: int, u64: struct.Struct, what: str) -> None:
-        """Skip ``count`` length-prefixed strings (a 150k-token vocabulary) quickly.
-
-        Same bounds as ``take``, but walks the buffer in a tight loop instead of
-        two method calls per string.
-        """
-        for _ in range(count):
-            idx = self.pos - self._buf_start
-            if idx < 0 or idx + 8 > len(self._buf):
-                idx = self._window(8, f"length of an element of {what}")
-            (n,) = u64.unpack_from(self._buf, idx)
-            end = self.pos + 8 + n
-            if end > self.size:
-                raise self.fail(
-                    f"truncated or corrupt: an element of {what} at offset {self.pos} "
-                    f"declares {n} bytes but only {max(0, self.size - self.pos - 8)} remain"
-                )
-            self.pos = end
 
 
 # GGUF value type id → (name, struct format or None for string/array)
@@ -642,70 +550,21 @@ def _array(st: _State, key: str, at: int, depth: int) -> GGUFValue:
     )
 
 
-@dataclass(frozen=True)
-class GGUFSplit:
-    """A split GGUF set (``*-00001-of-0000N.gguf``) validated as one model."""
+def summarize(f: ReleaseFile) -> HeaderSummary:
+    """The registry's header reader for GGUF (see parsers/formats.py)."""
+    g = read_gguf(f)
+    meta: dict[str, Any] = {
+        "version": g.version, "architecture": g.architecture, "name": g.name,
+        "license": g.license, "file_type": g.file_type_name,
+        "quantization": g.quantization, "alignment": g.alignment,
+        "chat_template": g.chat_template is not None,
+        "metadata_keys": len(g.metadata),
+    }
+    if g.split is not None:
+        meta["split"] = {"no": g.split.no, "count": g.split.count}
+    return HeaderSummary(g.tensors, True, g.data_size, meta, tuple(g.findings))
 
-    parts: tuple[GGUFFile, ...]  # ordered by split.no
-    findings: tuple[Finding, ...] = ()
 
-    @property
-    def first(self) -> GGUFFile:
-        return self.parts[0]
-
-    @property
-    def tensors(self) -> tuple[TensorInfo, ...]:
-        return tuple(t for p in self.parts for t in p.tensors)
-
-
-def read_gguf_split(files: Sequence[ReleaseFile]) -> GGUFSplit:
-    """Parse every part and check they form one complete, consistent split set."""
-    if not files:
-        raise InputError(None, "empty split GGUF set")
-    parsed = [read_gguf(f) for f in files]
-    first_path = files[0].path
-    count = len(parsed)
-    by_no: dict[int, GGUFFile] = {}
-    for g in parsed:
-        sp = g.split
-        if sp is None:
-            if count == 1:
-                return GGUFSplit(parts=(g,), findings=())
-            raise InputError(g.file, "part of a split set but has no split.no / split.count")
-        if sp.count != count:
-            raise InputError(g.file, f"split.count is {sp.count} but the set has {count} part(s)")
-        if not 0 <= sp.no < count:
-            raise InputError(g.file, f"split.no {sp.no} is outside 0..{count - 1}")
-        if sp.no in by_no:
-            raise InputError(g.file, f"split.no {sp.no} also used by {by_no[sp.no].file}")
-        by_no[sp.no] = g
-    parts = tuple(by_no[i] for i in range(count))
-    findings: list[Finding] = []
-    names: dict[str, str] = {}
-    for p in parts:
-        for t in p.tensors:
-            if t.name in names:
-                raise InputError(p.file, f"tensor {t.name!r} also appears in {names[t.name]}")
-            names[t.name] = p.file
-    declared = parts[0].split.tensors_count if parts[0].split else None
-    if declared is not None and declared != len(names):
-        findings.append(
-            finding(
-                "MC145",
-                f"split.tensors.count says {declared} tensors but the parts hold {len(names)}",
-                file=parts[0].file,
-                offset=parts[0].value_offset("split.tensors.count"),
-            )
-        )
-    for p in parts[1:]:
-        tc = p.split.tensors_count if p.split else None
-        if declared is not None and tc is not None and tc != declared:
-            findings.append(
-                finding(
-                    "MC145",
-                    f"split.tensors.count is {tc} here but {declared} in {first_path}",
-                    file=p.file,
-                    offset=p.value_offset("split.tensors.count"),
-                )
-            )
-    return GGUFSplit(parts=parts, findings=tuple(findings))
+# re-exported (callers and tests import the split reader from here); at the bottom
+# because gguf_split builds on this module's reader
+from .gguf_split import GGUFSplit, read_gguf_split  # noqa: E402

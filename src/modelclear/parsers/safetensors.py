@@ -27,8 +27,8 @@ from typing import Any
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import ReleaseFile
-from .detect import LFS_POINTER, lfs_pointer_error
-from .tensors import TensorInfo
+from .sniff import LFS_POINTER, lfs_pointer_error
+from .tensors import HeaderSummary, TensorInfo
 
 #: The reference loader's own limit on the JSON header.
 MAX_HEADER = 100_000_000
@@ -207,7 +207,7 @@ def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
                     else:
                         total = numel * bits
                         if not total & 7 and total >> 3 == end - begin:
-                            entries.append((begin, end, name, dtype, tuple(shape)))
+                            entries.append((begin, end, name, str(dtype), tuple(shape)))
                             continue
         entries.append(_entry(path, name, e, findings))
 
@@ -310,7 +310,9 @@ def _jtype(v: Any) -> str:
         return "boolean"
     if isinstance(v, int | float):
         return "number"
-    return {str: "string", list: "array"}.get(type(v), "object")
+    if isinstance(v, str):
+        return "string"
+    return "array" if isinstance(v, list) else "object"
 
 
 def _is_int(v: Any) -> bool:
@@ -368,3 +370,10 @@ def _entry(
             f"data_offsets span {end - begin}",
         )
     return begin, end, name, dtype, tuple(shape)
+
+
+def summarize(f: ReleaseFile) -> HeaderSummary:
+    """The registry's header reader for safetensors (see parsers/formats.py)."""
+    st = read_safetensors(f)
+    return HeaderSummary(st.tensors, True, sum(t.nbytes for t in st.tensors),
+                         dict(st.metadata), tuple(st.findings))

@@ -123,16 +123,16 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
     if verified:
         listed_bytes = 0
         for tensor, sp in weight_map.items():
-            t = held.get(tensor)
-            if t is not None and t.file != sp:
-                t = next((c for c in copies.get(tensor, ()) if c.file == sp), None)
-            if t is None:
+            hit = held.get(tensor)
+            if hit is not None and hit.file != sp:
+                hit = next((c for c in copies.get(tensor, ()) if c.file == sp), None)
+            if hit is None:
                 raise InputError(
                     path,
                     f"tensor {tensor!r} is mapped to {posixpath.basename(sp)!r} but that shard "
                     "does not hold it",
                 )
-            listed_bytes += t.nbytes
+            listed_bytes += hit.nbytes
         unlisted = sorted(n for n in held if n not in weight_map)
         if unlisted:
             shown = ", ".join(unlisted[:5]) + (" …" if len(unlisted) > 5 else "")

@@ -7,7 +7,10 @@ It is just as immutable.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..findings import Finding
 
 
 class TensorInfo(NamedTuple):
@@ -24,3 +27,21 @@ class TensorInfo(NamedTuple):
         for d in self.shape:
             n *= d
         return n
+
+
+@dataclass(frozen=True)
+class HeaderSummary:
+    """What the weights analyzer keeps of one file's headers, whatever the format.
+
+    Each weights parser offers a ``summarize(f)`` returning this, so the format
+    registry can name one reader per format and the analyzer needs no per-format code.
+    """
+
+    tensors: tuple[TensorInfo, ...]
+    #: False when the format's tensors cannot all be listed statically
+    tensors_known: bool
+    #: bytes of tensor data the headers account for
+    nbytes: int
+    #: format-specific facts for the JSON report (JSON-safe values)
+    metadata: dict[str, Any]
+    findings: tuple[Finding, ...] = ()

@@ -11,32 +11,25 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ...console import SILENT, ProgressSink
 from ...errors import InputError
-from ...findings import Finding, finding
-from ...parsers.gguf import read_gguf
-from ...parsers.safetensors import read_safetensors
+from ...findings import finding
+from ...parsers.detect import detect_format
+from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
 from ...release import Release, ReleaseFile
 from .allowlist import allowlist_version
-from .files import (
-    NPY_MAGIC,
-    Outcome,
-    examine_buffer,
-    looks_like_pickle,
-    mapped,
-)
+from .files import Outcome
 from .model import SCHEMA_VERSION, FileReport, SecurityReport, status_for
-from .remote_code import review_auto_map, review_python
-from .templates import review_template
+from .scanners import MAX_JSON, scan_buffer
 
-__all__ = ["SCHEMA_VERSION", "FileReport", "SecurityReport", "analyze", "analyze_file"]
+__all__ = [
+    "MAX_JSON", "SCHEMA_VERSION", "FileReport", "SecurityReport", "analyze", "analyze_file",
+]
 
-#: JSON files bigger than this are not parsed for auto_map/chat_template
-MAX_JSON = 64 * 1024 * 1024
-_TEMPLATE_SUFFIXES = (".jinja", ".jinja2", ".j2")
+#: bytes read to recognise a file's format (as the inventory does)
+SNIFF_BYTES = 64 * 1024
+#: contents that say too little to overrule what the name claims
+_WEAK = frozenset({"empty", "lfs-pointer", "binary"})
 
 
 def analyze(release: Release, progress: ProgressSink = SILENT) -> SecurityReport:
@@ -96,120 +89,34 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
 
 
 def _dispatch(f: ReleaseFile, release: Release | None) -> Outcome:
-    suffix = f.suffix
-    name = f.name.lower()
-    if suffix == ".py":
-        out = Outcome(kind="python")
-        out.findings += review_python(f.read_bytes(), file=f.path)
-        return out
-    if suffix in _TEMPLATE_SUFFIXES:
-        out = Outcome(kind="chat-template")
-        out.findings += review_template(f.read_text(), file=f.path)
-        return out
-    if suffix == ".json":
-        return _json(f, release)
-    head = f.head(16)
-    if head.startswith(b"GGUF") or suffix == ".gguf":
-        if head.startswith(b"GGUF"):
-            return _gguf(f)
-    if (
-        suffix == ".safetensors"
-        and not looks_like_pickle(head)
-        and not head.startswith((b"PK", NPY_MAGIC))
-    ):
-        out = Outcome(kind="safetensors")
-        read_safetensors(f)  # InputError → malformed
-        return out
-    if suffix == ".gguf":
-        return _gguf(f)
-    with mapped(f) as buf:
-        return examine_buffer(buf, path=f.path, name=name)
+    """Pick the scanner from the format registry: content first, the name when it must.
+
+    Text formats go by name (a ``.json`` is reviewed as a config whatever it holds), as
+    detection itself does. Otherwise the content decides, except that content which says
+    little (empty, an LFS pointer, unrecognised bytes, text) leaves the choice to the
+    format the name claims, so a broken ``.safetensors`` gets its parser's precise error.
+    A format no scanner reads is ``unsupported``: what could not be examined is never
+    reported clean.
+    """
+    claimed = spec_for_name(f.name)
+    if claimed is not None and claimed.text and claimed.scanner is not None:
+        return claimed.scanner(f, release)
+    chosen = spec(detect_format(f.head(SNIFF_BYTES), f.name))
+    if claimed is not None and (chosen.name in _WEAK or chosen.text):
+        chosen = claimed
+    if chosen.scanner is None:
+        return _unsupported(f, chosen)
+    return chosen.scanner(f, release)
 
 
-def _gguf(f: ReleaseFile) -> Outcome:
-    out = Outcome(kind="gguf")
-    g = read_gguf(f)
-    templates: dict[str, str] = {}
-    if g.chat_template:
-        templates["tokenizer.chat_template"] = g.chat_template
-    for k, v in g.chat_templates.items():
-        templates[f"tokenizer.chat_template.{k}"] = v
-    for key, tpl in templates.items():
-        out.findings += review_template(
-            tpl, file=f.path, label=f"GGUF {key}", offset=g.value_offset(key)
-        )
+def _unsupported(f: ReleaseFile, fmt: FormatSpec) -> Outcome:
+    """Still look for pickles and archive members, then say the format was not read."""
+    out = scan_buffer(f)
+    if out.kind == "other":
+        out.kind = report_kind(fmt.name)
+    out.unsupported.append(f"no scanner reads {fmt.name} files")
+    out.findings.append(finding(
+        "MC341", f"{fmt.name} file: no scanner reads this format, so it was not examined "
+        "for code it could run on load", file=f.path,
+    ))
     return out
-
-
-def _json(f: ReleaseFile, release: Release | None) -> Outcome:
-    out = Outcome(kind="config")
-    if f.size > MAX_JSON:
-        return Outcome(kind="other")
-    data = f.read_bytes(MAX_JSON)
-    if not any(k in data for k in (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"')):
-        return Outcome(kind="other")
-    text = data.decode("utf-8-sig", "replace")
-    try:
-        obj: Any = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        out.malformed.append(f"not valid JSON: {exc}")
-        return out
-    if not isinstance(obj, dict):
-        return out
-    has_code = "auto_map" in obj or "custom_pipelines" in obj
-    if has_code and release is not None:
-        findings, _runs = review_auto_map(obj, file=f.path, text=text, release=release)
-        out.findings += findings
-    elif has_code:
-        from .remote_code import auto_map_refs
-
-        for auto, ref in auto_map_refs(obj):
-            code = "MC331" if "--" in ref else "MC330"
-            out.findings.append(
-                finding(
-                    code,
-                    f"auto_map {auto} → {ref}: trust_remote_code would run this code",
-                    file=f.path,
-                    quote=ref,
-                    callable=ref,
-                )
-            )
-    ct = obj.get("chat_template")
-    templates: list[tuple[str, str]] = []
-    if isinstance(ct, str):
-        templates.append(("chat_template", ct))
-    elif isinstance(ct, list):
-        for i, item in enumerate(ct):
-            if isinstance(item, dict) and isinstance(item.get("template"), str):
-                templates.append((f"chat_template[{item.get('name', i)}]", item["template"]))
-    if templates:
-        out.kind = "chat-template"
-    for label, tpl in templates:
-        line = _json_line(text, label)
-        for fd in review_template(tpl, file=f.path, label=label):
-            # the template is one JSON string: report the JSON line, keep the template line
-            fd.extra["template_line"] = fd.line
-            findings_line = line if line is not None else fd.line
-            out.findings.append(_with_line(fd, findings_line))
-    return out
-
-
-def _with_line(fd: Finding, line: int | None) -> Finding:
-    return Finding(
-        code=fd.code,
-        severity=fd.severity,
-        message=fd.message,
-        file=fd.file,
-        line=line,
-        offset=fd.offset,
-        quote=fd.quote,
-        extra=fd.extra,
-    )
-
-
-def _json_line(text: str, label: str) -> int | None:
-    key = '"chat_template"'
-    for i, ln in enumerate(text.splitlines(), 1):
-        if key in ln:
-            return i
-    return None

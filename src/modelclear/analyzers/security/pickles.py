@@ -30,7 +30,7 @@ from ...parsers.pickle_machine import (
     PickleTrace,
     simulate,
 )
-from .allowlist import GRADE_CODES, alias, judge
+from .allowlist import GRADE_CODES, Verdict, alias, judge
 
 #: nested pickles are decoded at most this deep and this large
 MAX_NESTED_DEPTH = 4
@@ -148,7 +148,7 @@ def resolve(v: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _judge_dotted(dotted: str):
+def _judge_dotted(dotted: str) -> Verdict:
     dotted = _norm(dotted)
     module, _, name = dotted.partition(".")
     return judge(module, name or module)
@@ -285,7 +285,7 @@ def scan_trace(
             continue
         dotted = f"{g.module}.{g.name}"
         acc.imports.append(dotted)
-        v = judge(g.module, g.name, torchscript=torchscript)
+        v = judge(g.module, g.name or "", torchscript=torchscript)
         if v.status == "allowed":
             continue
         if v.status == "review":
@@ -401,7 +401,7 @@ def _describe(v: Any) -> str:
     return type(v).__name__
 
 
-def _call_of_value(acc: _Acc, c: CallSite, file: str, where: str, extra: dict) -> None:
+def _call_of_value(acc: _Acc, c: CallSite, file: str, where: str, extra: dict[str, Any]) -> None:
     target = resolve(c.func)
     if isinstance(c.func, Call) and isinstance(c.func.func, Call):
         # methodcaller('system', 'x')(obj): the call made is obj.system('x')
@@ -456,7 +456,9 @@ def _sev(s: str | Severity) -> Severity:
     return Severity(s)
 
 
-def _nested(acc: _Acc, c: CallSite, file: str, where: str, extra: dict, depth: int) -> None:
+def _nested(
+    acc: _Acc, c: CallSite, file: str, where: str, extra: dict[str, Any], depth: int
+) -> None:
     args = c.args if isinstance(c.args, tuple) else ()
     data = static_bytes(args[0]) if args else None
     if data is None:
@@ -485,7 +487,8 @@ def _nested(acc: _Acc, c: CallSite, file: str, where: str, extra: dict, depth: i
         )
         return
     inner = scan_trace(simulate(data, file=file), file=file, depth=depth + 1)
-    inner_calls = sorted({f.extra.get("callable") for f in inner.findings} - {None})
+    called = (f.extra.get("callable") for f in inner.findings)
+    inner_calls = sorted({c for c in called if isinstance(c, str)})
     acc.findings.append(
         finding(
             "MC310",

@@ -65,7 +65,7 @@ def _rules() -> _Rules:
 # --------------------------------------------------------------------------------------
 
 
-def auto_map_refs(config: dict) -> list[tuple[str, str]]:
+def auto_map_refs(config: dict[str, Any]) -> list[tuple[str, str]]:
     """(auto class, reference) pairs from ``auto_map`` and ``custom_pipelines``.
 
     Both name code that ``trust_remote_code=True`` imports: ``auto_map`` values are a
@@ -90,7 +90,7 @@ def auto_map_refs(config: dict) -> list[tuple[str, str]]:
 
 
 def review_auto_map(
-    config: dict, *, file: str, text: str, release: Release
+    config: dict[str, Any], *, file: str, text: str, release: Release
 ) -> tuple[list[Finding], list[str]]:
     """Findings for one config's ``auto_map`` and the release files it would run."""
     findings: list[Finding] = []

@@ -1,0 +1,139 @@
+"""The per-format security scanners the format registry names (``FormatSpec.scanner``).
+
+Each takes a release file (and the release, for configs whose ``auto_map`` points at
+code in it) and returns an :class:`~.files.Outcome`; input problems raise
+:class:`~modelclear.errors.InputError`, which :func:`analyze_file` turns into
+``malformed``. Nothing is executed: pickles run on the symbolic machine, Python is
+parsed with ``ast``, templates with jinja2's parser.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...findings import Finding, finding
+from ...parsers.gguf import read_gguf
+from ...parsers.safetensors import read_safetensors
+from ...release import Release, ReleaseFile
+from .files import Outcome, examine_buffer, mapped
+from .remote_code import review_auto_map, review_python
+from .templates import review_template
+
+#: JSON files bigger than this are not parsed for auto_map/chat_template
+MAX_JSON = 64 * 1024 * 1024
+
+
+def scan_buffer(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    """Pickles, torch files, numpy arrays and containers: examined by content."""
+    with mapped(f) as buf:
+        return examine_buffer(buf, path=f.path, name=f.name.lower())
+
+
+def scan_safetensors(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    """safetensors holds no code: a header the reference loader accepts is clean."""
+    read_safetensors(f)  # InputError → malformed
+    return Outcome(kind="safetensors")
+
+
+def scan_python(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    out = Outcome(kind="python")
+    out.findings += review_python(f.read_bytes(), file=f.path)
+    return out
+
+
+def scan_template(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    out = Outcome(kind="chat-template")
+    out.findings += review_template(f.read_text(), file=f.path)
+    return out
+
+
+def scan_gguf(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    """GGUF: the header must parse, and its chat templates are reviewed like any other."""
+    out = Outcome(kind="gguf")
+    g = read_gguf(f)
+    templates: dict[str, str] = {}
+    if g.chat_template:
+        templates["tokenizer.chat_template"] = g.chat_template
+    for k, v in g.chat_templates.items():
+        templates[f"tokenizer.chat_template.{k}"] = v
+    for key, tpl in templates.items():
+        out.findings += review_template(
+            tpl, file=f.path, label=f"GGUF {key}", offset=g.value_offset(key)
+        )
+    return out
+
+
+def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    """JSON configs: ``auto_map`` (remote code) and chat templates, the rest is data."""
+    out = Outcome(kind="config")
+    if f.size > MAX_JSON:
+        return Outcome(kind="other")
+    data = f.read_bytes(MAX_JSON)
+    if not any(k in data for k in (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"')):
+        return Outcome(kind="other")
+    text = data.decode("utf-8-sig", "replace")
+    try:
+        obj: Any = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        out.malformed.append(f"not valid JSON: {exc}")
+        return out
+    if not isinstance(obj, dict):
+        return out
+    has_code = "auto_map" in obj or "custom_pipelines" in obj
+    if has_code and release is not None:
+        findings, _runs = review_auto_map(obj, file=f.path, text=text, release=release)
+        out.findings += findings
+    elif has_code:
+        from .remote_code import auto_map_refs
+
+        for auto, ref in auto_map_refs(obj):
+            code = "MC331" if "--" in ref else "MC330"
+            out.findings.append(
+                finding(
+                    code,
+                    f"auto_map {auto} → {ref}: trust_remote_code would run this code",
+                    file=f.path,
+                    quote=ref,
+                    callable=ref,
+                )
+            )
+    ct = obj.get("chat_template")
+    templates: list[tuple[str, str]] = []
+    if isinstance(ct, str):
+        templates.append(("chat_template", ct))
+    elif isinstance(ct, list):
+        for i, item in enumerate(ct):
+            if isinstance(item, dict) and isinstance(item.get("template"), str):
+                templates.append((f"chat_template[{item.get('name', i)}]", item["template"]))
+    if templates:
+        out.kind = "chat-template"
+    for label, tpl in templates:
+        line = _json_line(text, label)
+        for fd in review_template(tpl, file=f.path, label=label):
+            # the template is one JSON string: report the JSON line, keep the template line
+            fd.extra["template_line"] = fd.line
+            findings_line = line if line is not None else fd.line
+            out.findings.append(_with_line(fd, findings_line))
+    return out
+
+
+def _with_line(fd: Finding, line: int | None) -> Finding:
+    return Finding(
+        code=fd.code,
+        severity=fd.severity,
+        message=fd.message,
+        file=fd.file,
+        line=line,
+        offset=fd.offset,
+        quote=fd.quote,
+        extra=fd.extra,
+    )
+
+
+def _json_line(text: str, label: str) -> int | None:
+    key = '"chat_template"'
+    for i, ln in enumerate(text.splitlines(), 1):
+        if key in ln:
+            return i
+    return None
