@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ....parsers.formats import unpickling_names, unpickling_suffixes
 from ..model import EvidenceRef, Status
 from .registry import CheckContext, Report, check
 
 if TYPE_CHECKING:
     from ...security.model import FileReport
 
-#: Weight formats whose loading runs pickle (and so can run code).
-PICKLE_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib"})
-PICKLE_FORMATS = frozenset({"pickle", "pytorch-zip", "pytorch-legacy", "joblib"})
+#: Weight formats whose loading runs pickle (and so can run code): the format registry's.
+PICKLE_SUFFIXES = unpickling_suffixes()
+PICKLE_FORMATS = unpickling_names()
 
 
 def _pickle_weights(ctx: CheckContext) -> list[str]:
