@@ -32,6 +32,7 @@ from .config import Config
 from .console import SILENT, ProgressSink
 from .errors import InputError
 from .release import Release, SourceInfo
+from .sources.hfcache import open_cached
 
 SCHEMA_VERSION = "1.0"
 
@@ -270,7 +271,9 @@ def run(
 
     inventory = runner.call("inventory", lambda: inv_mod.analyze(release))
     card = runner.call("card", lambda: card_mod.analyze(release))
-    license_report = runner.call("license", lambda: lic_mod.analyze(release))
+    license_report = runner.call(
+        "license", lambda: lic_mod.analyze(release, open_base=open_cached)
+    )
     security = runner.call("security", lambda: sec_mod.analyze(release, progress))
     arch, params, sizing = _sizing(runner, release)
 

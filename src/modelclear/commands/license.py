@@ -19,6 +19,7 @@ from ..console import emit_json, stdout
 from ..errors import InputError, UsageError
 from ..release import stat_file
 from ..sources import open_release
+from ..sources.hfcache import open_cached
 
 SCHEMA_VERSION = 1
 _WEIGHT_SUFFIXES = {".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".onnx", ".h5"}
@@ -193,7 +194,7 @@ def license_cmd(
             return texts.get(file, "")
     else:
         release = open_release(target)
-        report = analyze(release)
+        report = analyze(release, open_base=open_cached)
 
         def read(file: str) -> str:
             if file not in texts:
