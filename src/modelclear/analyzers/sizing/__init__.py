@@ -5,7 +5,7 @@ model and divide by 4 or 8 for int8/int4, ignore the checkpoint's own
 quantization, ignore grouped-query attention (overstating Llama-3.1-8B's KV cache
 about 8×), MoE and DeepSeek's MLA. Here every byte comes from one list of
 parameter entries (headers when weights are present, the config formula
-otherwise — see ``params.py``): linear layers are priced per precision with the
+otherwise — see ``paramcount``): linear layers are priced per precision with the
 real scale/zero-point layout of that format, embeddings, norms, routers and the
 lm_head stay at their real dtype, and the KV cache follows the attention kind
 layer by layer. Runtime overhead rules and the GPU catalog are data files

@@ -11,7 +11,7 @@ from ...errors import InputError, UsageError
 from ...findings import Finding, finding
 from ...parsers.tensors import TensorInfo
 from ..architecture import Architecture
-from ..params import ParameterCount
+from ..paramcount import ParameterCount
 from .commands import gb, label, serve_commands
 from .gpus import GPU, find_gpu, gpu_catalog, serving_rules
 from .kvcache import KVCache, kv_cache

@@ -1,7 +1,7 @@
 """Weight bytes: the checkpoint as stored, and the served model at each precision.
 
 Every byte comes from one list of parameter entries (headers when weights are
-present, the config formula otherwise — see ``params``): linear layers are priced
+present, the config formula otherwise — see ``paramcount``): linear layers are priced
 per precision with the real scale/zero-point layout of that format; embeddings,
 norms, routers and the lm_head stay at their real dtype.
 """
@@ -19,16 +19,16 @@ from ...findings import Finding, finding
 from ...parsers.ggml import GGMLType, ggml_type
 from ...parsers.tensors import TensorInfo
 from ..architecture import Architecture, Quantization
-from ..params import (
+from ..paramcount import (
     DTYPE_BYTES,
     LINEAR,
     ROUTER,
     ParamEntry,
-    _layer_of,
     dtype_name,
     entries_from_config,
     entries_from_tensors,
     is_mtp,
+    layer_of,
 )
 
 #: precisions every plan considers, besides the checkpoint's native one
@@ -207,7 +207,7 @@ def weight_bytes(
         mtp = 0
         if n_layers is not None:
             for t in tensors:
-                if is_mtp(t.name, _layer_of(t.name), n_layers):
+                if is_mtp(t.name, layer_of(t.name), n_layers):
                     mtp += t.nbytes
         method = "headers"
         fmt = native_format or _format_from_tensors(tensors)
