@@ -24,7 +24,6 @@ LONG_MODULES_ALLOWED: dict[str, str] = {
     "modelclear.parsers.torchzip": "being split by the parsers refactor",
     "modelclear.parsers.pickle_machine": "being split by the parsers refactor",
     "modelclear.analyzers.policy.checks": "being split by the policy refactor",
-    "modelclear.analyzers.license.extract": "being split",
 }
 
 
