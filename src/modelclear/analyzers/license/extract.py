@@ -55,8 +55,8 @@ def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) ->
         if first < 1 or last < first:
             raise ValueError(f"bad line range {lines}")
         body = "".join(lines_of(text, keepends=True)[first - 1 : last])
-        terms = extract_terms(body, file)
-        return {name: _shift_term(t, first - 1) for name, t in terms.items()}
+        whole = extract_terms(body, file)
+        return {name: _shift_term(t, first - 1) for name, t in whole.items()}
     if len(text) > MAX_TEXT_CHARS:
         # license texts are far shorter; a longer document is read in its opening part
         # so that a hostile file cannot make the reading slow
