@@ -129,8 +129,7 @@ def gguf_metadata(f: ReleaseFile) -> dict[str, Any]:
     meta = read_gguf(f).metadata
     out: dict[str, Any] = {}
     for k, v in meta.items():
-        out[k] = getattr(v, "value", v)
-        count = getattr(v, "count", None)
-        if isinstance(count, int):
-            out[f"{k}.count"] = count  # arrays are kept truncated; the count is exact
+        out[k] = v.value
+        if v.count is not None:
+            out[f"{k}.count"] = v.count  # arrays are kept truncated; the count is exact
     return out
