@@ -13,6 +13,7 @@ from conftest import SHARED, make_hf_cache
 from modelclear.analyzers.license.analyze import analyze, is_license_file
 from modelclear.cli import main
 from modelclear.sources import open_release
+from modelclear.sources.hfcache import open_cached
 
 CORPUS = SHARED / "corpus" / "licenses"
 
@@ -111,7 +112,7 @@ def test_base_model_license_from_the_local_cache(
     root.mkdir()
     (root / "README.md").write_text("---\nlicense: mit\nbase_model: someone/quokka-base\n---\n")
     (root / "LICENSE").write_text(BASE_LICENSE)
-    report = analyze(open_release(str(root)))
+    report = analyze(open_release(str(root)), open_base=open_cached)
     mc204 = [f for f in report.findings if f.code == "MC204"]
     assert mc204 and "local Hugging Face cache" in mc204[0].message
     assert mc204[0].extra["base_license"] == "LicenseRef-scancode-gemma-tou-2025-03-24"

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from modelclear.errors import InputError
 from modelclear.parsers.ggml import all_types, file_type_name, ggml_type, quantization_name
-from modelclear.parsers.gguf import clear_cache, read_gguf, read_gguf_split
+from modelclear.parsers.gguf import clear_cache, read_gguf
+from modelclear.parsers.gguf_split import read_gguf_split
 from modelclear.release import stat_file
 
 TEMPLATE = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"

@@ -37,12 +37,12 @@ OUT = DATA / "fingerprints.json"
 
 def _spdx_text(spdx_dir: Path, key: str) -> str | None:
     one = spdx_dir / "licenses" / f"{key}.json"
+    text: object = None
     if one.is_file():
-        return json.loads(one.read_text(encoding="utf-8")).get("licenseText")
-    full = spdx_dir / "spdx-full.json"
-    if full.is_file():
-        return json.loads(full.read_text(encoding="utf-8")).get(key, {}).get("licenseText")
-    return None
+        text = json.loads(one.read_text(encoding="utf-8")).get("licenseText")
+    elif (full := spdx_dir / "spdx-full.json").is_file():
+        text = json.loads(full.read_text(encoding="utf-8")).get(key, {}).get("licenseText")
+    return text if isinstance(text, str) else None
 
 
 def build(corpus: Path | None, spdx: Path | None) -> dict[str, object]:
@@ -130,8 +130,10 @@ def main() -> int:
             return 1
         return 0
     OUT.write_text(text, encoding="utf-8")
-    n = sum(len(v) for v in data["entries"].values())  # type: ignore[union-attr]
-    print(f"wrote {OUT.relative_to(ROOT)}: {len(data['entries'])} licenses, {n} texts")  # type: ignore[arg-type]
+    entries = data["entries"]
+    assert isinstance(entries, dict)
+    n = sum(len(v) for v in entries.values())
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(entries)} licenses, {n} texts")
     return 0
 
 

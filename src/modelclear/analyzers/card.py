@@ -150,7 +150,9 @@ def parse_card(text: str, file: str) -> Card:
         if end is not None:
             body_start = end + 1
             try:
-                data = ModelCard(text, ignore_metadata_errors=True).data.to_dict()
+                card_data = ModelCard(text, ignore_metadata_errors=True).data
+                # huggingface_hub leaves to_dict unannotated
+                data = card_data.to_dict()  # type: ignore[no-untyped-call]
                 front = data if isinstance(data, dict) else {}
             except Exception as exc:  # noqa: BLE001 - any YAML error is the card's problem
                 problem = " ".join(str(exc).split())[:200]

@@ -32,6 +32,7 @@ from ..config import Config
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..hashing import hash_files
+from ..sources.hfcache import open_cached
 from .core import Engine, Stage, StageState, Unavailable
 
 #: Small JSON files the remote-code and embedded-component checks read.
@@ -65,7 +66,8 @@ WEIGHTS: Stage[Weights] = Stage("weights", (INVENTORY,), _weights)
 CARD: Stage[Card] = Stage("card", (), lambda e: card_mod.analyze(e.release),
                           empty="no model card")
 LICENSE: Stage[LicenseReport] = Stage(
-    "license", (CARD,), lambda e: license_mod.analyze(e.release, card=_card_or_none(e)))
+    "license", (CARD,),
+    lambda e: license_mod.analyze(e.release, card=_card_or_none(e), open_base=open_cached))
 
 
 def _card_or_none(e: Engine) -> Card | None:

@@ -32,8 +32,8 @@ from .tensors import HeaderSummary, TensorInfo
 
 __all__ = [
     "DEFAULT_ALIGNMENT", "GGUF_MAGIC", "MAX_ARRAY_DEPTH", "MAX_DIMS", "MAX_STRING", "Cursor",
-    "GGUFFile", "GGUFSplit", "GGUFValue", "SplitInfo", "clear_cache", "read_gguf",
-    "read_gguf_split", "summarize",
+    "GGUFFile", "GGUFValue", "SplitInfo", "clear_cache", "read_gguf",
+    "summarize",
 ]
 
 DEFAULT_ALIGNMENT = 32
@@ -564,7 +564,3 @@ def summarize(f: ReleaseFile) -> HeaderSummary:
         meta["split"] = {"no": g.split.no, "count": g.split.count}
     return HeaderSummary(g.tensors, True, g.data_size, meta, tuple(g.findings))
 
-
-# re-exported (callers and tests import the split reader from here); at the bottom
-# because gguf_split builds on this module's reader
-from .gguf_split import GGUFSplit, read_gguf_split  # noqa: E402

@@ -268,9 +268,9 @@ def check_answer(text: str, spec: dict[str, Any]) -> Detection:
                 return Detection("fail", s, f"contains {s!r}")
     if spec.get("json"):
         body = norm
-        m = re.search(r"```(?:json)?\s*(.*?)```", body, re.S)
-        if m:
-            body = m.group(1)
+        fenced = re.search(r"```(?:json)?\s*(.*?)```", body, re.S)
+        if fenced:
+            body = fenced.group(1)
         try:
             obj = json.loads(body.strip())
         except ValueError:

@@ -222,8 +222,8 @@ def drift_findings(baseline: dict[str, Any], rows: Sequence[dict[str, Any]],
                 f"{r['normalized_edit_distance']:.3f}", file=file,
                 quote=(r["output"] or "")[:200], prompt=r["id"],
             ))
-    old_fp = {i.get("system_fingerprint") for i in baseline["items"]} - {None}
-    new_fp = {i.get("system_fingerprint") for i in rerun} - {None}
+    old_fp = {f for i in baseline["items"] if (f := i.get("system_fingerprint")) is not None}
+    new_fp = {f for i in rerun if (f := i.get("system_fingerprint")) is not None}
     old_models = set(baseline.get("target", {}).get("served_models") or [])
     if (old_fp and new_fp and old_fp != new_fp) or (old_models and served
                                                     and set(served) != old_models):

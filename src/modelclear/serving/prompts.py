@@ -38,7 +38,8 @@ class BenchPrompt:
 @cache
 def _bench_data() -> dict[str, Any]:
     path = resources.files("modelclear") / "data" / "probes" / "bench-prompts.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
 
 
 def estimate_tokens(text: str) -> int:

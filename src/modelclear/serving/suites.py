@@ -79,12 +79,12 @@ def load_suite(ref: str) -> Suite:
     return parse_suite(text, str(path))
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type stubs
     """Records each mapping's source line so results can point back into the suite file."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -188,9 +188,10 @@ def _prompt(item: dict[str, Any], where: str) -> str:
         times = gen.get("times")
         if not isinstance(times, int) or times < 1:
             raise InputError(where, "generate.times must be a positive integer")
-        if len(gen["text"]) * times > MAX_GENERATED_CHARS:
+        text: str = gen["text"]
+        if len(text) * times > MAX_GENERATED_CHARS:
             raise InputError(where, f"generated prompt longer than {MAX_GENERATED_CHARS} chars")
-        return gen["text"] * times
+        return text * times
     return str(_str(item.get("prompt"), where, "prompt"))
 
 

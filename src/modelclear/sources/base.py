@@ -8,7 +8,10 @@ from ..release import Release
 
 
 class Source(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str:
+        """Which kind of source this is (``local-dir``, ``hf-cache``…), as records name it."""
+        ...
 
     def matches(self, target: str) -> bool:
         """Whether this source understands ``target`` (cheap, no parsing)."""

@@ -93,3 +93,17 @@ class HFCacheSource:
 
 
 SOURCE = HFCacheSource()
+
+
+def open_cached(model_id: str) -> Release | None:
+    """``model_id``'s snapshot when the local cache holds it, else None.
+
+    For lookups that are a bonus (a base model's license): a model that is not
+    cached is the common case there, not an error to report.
+    """
+    if not SOURCE.matches(model_id):
+        return None
+    try:
+        return SOURCE.open(model_id)
+    except InputError:
+        return None

@@ -8,13 +8,20 @@ relabels itself MIT; the text is a silently edited copy of a known license.
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from collections.abc import Callable
 
 from ...errors import InputError
 from ...findings import Finding, finding
 from ...release import Release
+from ..card import Card
 from .catalog import Catalog, Entry
-from .model import LicenseMatch, LicenseReport
+from .files import license_files
+from .model import Declared, LicenseMatch, LicenseReport
+from .text import analyze_text
+
+#: Opens a base model's release (``org/name``) when the caller has a local copy,
+#: None when it has none. Opening sources is the caller's business, not an analyzer's.
+OpenBase = Callable[[str], Release | None]
 
 
 def _model_licenses(report: LicenseReport) -> list[LicenseMatch]:
@@ -25,15 +32,11 @@ def _model_licenses(report: LicenseReport) -> list[LicenseMatch]:
     return custom or not_code
 
 
-def _base_license(base: str, cat: Catalog) -> tuple[Entry | None, str]:
-    """The license of a base model: from its copy in the local HF cache, else the catalog."""
-    from ...sources import hfcache
-
-    try:
-        if hfcache.SOURCE.matches(base):
-            rel = hfcache.SOURCE.open(base)
-            from .analyze import analyze_text, license_files
-
+def _base_license(base: str, cat: Catalog, open_base: OpenBase | None) -> tuple[Entry | None, str]:
+    """The license of a base model: from its local copy when given one, else the catalog."""
+    if open_base is not None:
+        rel = open_base(base)
+        if rel is not None:
             for f in license_files(rel):
                 try:
                     rep = analyze_text(f.read_text(), f.path, cat)
@@ -42,8 +45,6 @@ def _base_license(base: str, cat: Catalog) -> tuple[Entry | None, str]:
                 prim = rep.primary()
                 if prim is not None and (e := cat.get(prim.id)) is not None:
                     return e, f"its {f.path} in the local Hugging Face cache"
-    except InputError:
-        pass
     hits = cat.for_base_model(base)
     if hits:
         return hits[0], "the catalog's list of models released under it"
@@ -101,23 +102,27 @@ def _release_name(release: Release) -> str:
     return release.root.name
 
 
-def check(
-    release: Release,
+def _shown(declared: Declared) -> str | None:
+    """The declared license as the card spells it (its name when it says ``other``)."""
+    if (declared.license or "").lower() != "other":
+        return declared.license
+    return declared.license_name
+
+
+def _card_findings(
     report: LicenseReport,
-    cat: Catalog,
-    card: Any = None,
-    license_paths: list[str] | None = None,
-    unreadable: list[tuple[str, str]] | None = None,
+    card: Card | None,
+    license_paths: list[str] | None,
+    unreadable: list[tuple[str, str]] | None,
 ) -> list[Finding]:
+    """MC200/201/210/212: license files or declarations missing or unreadable."""
     out: list[Finding] = []
     declared = report.declared
     for path, problem in unreadable or []:
         out.append(finding("MC212", f"{path}: {problem}", file=path))
     if not license_paths and not any(m.match != "unknown" for m in report.licenses):
         out.append(finding("MC200", "no license file found in the release"))
-
-    card_file = getattr(card, "file", None)
-    lic_line = card.line_of("license") if card is not None else None
+    card_file = card.file if card is not None else None
     if card is not None and not declared.license:
         out.append(
             finding("MC210", "the model card front matter has no `license` key", file=card_file)
@@ -132,26 +137,29 @@ def check(
                 "MC201",
                 "`license: other` with neither `license_name` nor `license_link`",
                 file=card_file,
-                line=lic_line,
+                line=card.line_of("license") if card is not None else None,
                 quote="license: other",
             )
         )
+    return out
 
+
+def _declared_vs_text(report: LicenseReport, cat: Catalog, card: Card | None) -> list[Finding]:
+    """MC202/203: the card names one license and the files hold another, or several."""
+    out: list[Finding] = []
+    declared = report.declared
+    card_file = card.file if card is not None else None
+    lic_line = card.line_of("license") if card is not None else None
     text_ids = {m.id for m in report.licenses if m.match in ("exact", "modified", "partial")}
-    models = _model_licenses(report)
     primary = report.primary()
     resolved = set(declared.resolved_ids)
     if resolved and primary is not None and primary.match in ("exact", "modified"):
         if not resolved & text_ids:
-            shown = (
-                declared.license
-                if (declared.license or "").lower() != "other"
-                else declared.license_name
-            )
             out.append(
                 finding(
                     "MC202",
-                    f"card declares {shown!r} but {primary.file} is {primary.title} ({primary.id})",
+                    f"card declares {_shown(declared)!r} but {primary.file} is "
+                    f"{primary.title} ({primary.id})",
                     file=card_file,
                     line=lic_line,
                     quote=f"license: {declared.license}",
@@ -164,15 +172,10 @@ def check(
     fingerprinted = {fp.license_id for fp in cat.fingerprints}
     if resolved and primary is None and unknown and resolved <= fingerprinted:
         # the declared license is one we would recognise, and the file is not it
-        shown = (
-            declared.license
-            if (declared.license or "").lower() != "other"
-            else (declared.license_name)
-        )
         out.append(
             finding(
                 "MC202",
-                f"card declares {shown!r} but {unknown[0].file} is not that license "
+                f"card declares {_shown(declared)!r} but {unknown[0].file} is not that license "
                 "(unrecognised text)",
                 file=card_file,
                 line=lic_line,
@@ -182,6 +185,7 @@ def check(
             )
         )
 
+    models = _model_licenses(report)
     distinct = {m.id for m in models if m.match in ("exact", "modified")}
     if len(distinct) > 1:
         files = sorted({m.file for m in models})
@@ -193,10 +197,12 @@ def check(
                 ids=sorted(distinct),
             )
         )
+    return out
 
-    for m in report.licenses:
-        out.extend(document_findings(m))
 
+def _incorporated(report: LicenseReport) -> list[Finding]:
+    """MC209: a license pulls in a document its publisher can change (an AUP by URL)."""
+    out: list[Finding] = []
     seen_inc: set[str] = set()
     for m in report.licenses:
         for inc in m.incorporates:
@@ -214,24 +220,48 @@ def check(
                         url=inc.url,
                     )
                 )
+    return out
 
-    if declared.gguf_license:
-        g = {e.id for e in cat.resolve_declared(declared.gguf_license, declared.gguf_license)}
-        ours = text_ids | resolved
-        if g and ours and not g & ours:
-            out.append(
-                finding(
-                    "MC211",
-                    f"GGUF general.license is {declared.gguf_license!r}; the release is "
-                    f"{', '.join(sorted(ours))}",
-                    gguf_license=declared.gguf_license,
-                )
+
+def _ours(report: LicenseReport) -> set[str]:
+    """Ids of the licenses the release carries: in its files or declared by its card."""
+    text_ids = {m.id for m in report.licenses if m.match in ("exact", "modified", "partial")}
+    return text_ids | set(report.declared.resolved_ids)
+
+
+def _gguf_disagrees(report: LicenseReport, cat: Catalog) -> list[Finding]:
+    """MC211: the GGUF metadata names another license than the release's."""
+    declared = report.declared
+    if not declared.gguf_license:
+        return []
+    g = {e.id for e in cat.resolve_declared(declared.gguf_license, declared.gguf_license)}
+    ours = _ours(report)
+    if g and ours and not g & ours:
+        return [
+            finding(
+                "MC211",
+                f"GGUF general.license is {declared.gguf_license!r}; the release is "
+                f"{', '.join(sorted(ours))}",
+                gguf_license=declared.gguf_license,
             )
+        ]
+    return []
 
-    ours_ids = text_ids | resolved
+
+def _base_model_findings(
+    release: Release,
+    report: LicenseReport,
+    cat: Catalog,
+    card: Card | None,
+    open_base: OpenBase | None,
+) -> list[Finding]:
+    """MC204/205: a base model whose license binds derivatives (terms, naming)."""
+    out: list[Finding] = []
+    card_file = card.file if card is not None else None
+    ours_ids = _ours(report)
     ours_entries = [e for i in ours_ids if (e := cat.get(i)) is not None]
-    for base in declared.base_model:
-        entry, how = _base_license(base, cat)
+    for base in report.declared.base_model:
+        entry, how = _base_license(base, cat, open_base)
         if entry is None:
             continue
         base_line = card.line_of("base_model") if card is not None else None
@@ -273,4 +303,24 @@ def check(
                     name=name,
                 )
             )
+    return out
+
+
+def check(
+    release: Release,
+    report: LicenseReport,
+    cat: Catalog,
+    card: Card | None = None,
+    license_paths: list[str] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
+    open_base: OpenBase | None = None,
+) -> list[Finding]:
+    """Every consistency finding, in the order a reviewer reads them."""
+    out = _card_findings(report, card, license_paths, unreadable)
+    out.extend(_declared_vs_text(report, cat, card))
+    for m in report.licenses:
+        out.extend(document_findings(m))
+    out.extend(_incorporated(report))
+    out.extend(_gguf_disagrees(report, cat))
+    out.extend(_base_model_findings(release, report, cat, card, open_base))
     return out

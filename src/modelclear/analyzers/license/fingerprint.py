@@ -91,7 +91,13 @@ def pack(values: list[int]) -> str:
 
 
 def unpack(data: str) -> list[int]:
-    return np.frombuffer(base64.b64decode(data), dtype="<u4").tolist()
+    return [int(v) for v in np.frombuffer(base64.b64decode(data), dtype="<u4")]
+
+
+def _as_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a number: {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,8 @@ class Fingerprint:
     @cached_property
     def unique(self) -> np.ndarray:
         """Sorted distinct shingle hashes, for fast membership tests."""
-        return np.unique(self.shingles)
+        out: np.ndarray = np.unique(self.shingles)
+        return out
 
     def contains(self, values: np.ndarray) -> np.ndarray:
         """Boolean mask: which of ``values`` are shingles of this text."""
@@ -120,7 +127,8 @@ class Fingerprint:
             return np.zeros(len(values), dtype=bool)
         idx = np.searchsorted(u, values)
         idx[idx == len(u)] = 0
-        return u[idx] == values
+        mask: np.ndarray = u[idx] == values
+        return mask
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -138,7 +146,7 @@ class Fingerprint:
             license_id=license_id,
             source=str(data["source"]),
             sha256=str(data["sha256"]),
-            words=int(data["words"]),  # type: ignore[arg-type]
+            words=_as_int(data["words"]),
             shingles=np.frombuffer(base64.b64decode(str(data["shingles"])), dtype="<u4"),
             sentences=frozenset(unpack(str(data["sentences"]))),
             vocab=frozenset(unpack(str(data.get("vocab", "")))),

@@ -32,6 +32,7 @@ from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
 from .model import LicenseMatch
 from .normalize import Words, words
+from .segment import Segment, segment
 
 #: fewest shared shingles for a fingerprint to be considered at all
 MIN_HITS = 12
@@ -357,9 +358,7 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
     """
     if not regions:
         return regions
-    from .segment import segment
-
-    segs: list | None = None
+    segs: list[Segment] | None = None
     out: list[Region] = []
     for n, r in enumerate(regions):
         floor = regions[n - 1].last_word + 1 if n else 0

@@ -6,9 +6,11 @@ with like.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from ...findings import Finding
 
 TERM_NAMES: tuple[str, ...] = (
     "commercial_use",  # yes | no | conditional
@@ -41,7 +43,7 @@ class Evidence(Frozen):
 
 
 class Term(Frozen):
-    value: Any = None  # str | int | None
+    value: str | int | None = None  # an int only for mau_threshold
     detail: str | None = None  # e.g. the exact attribution notice "Built with Llama"
     evidence: Evidence | None = None
     source: Literal["catalog", "extracted", "none"] = "none"
@@ -91,7 +93,7 @@ class Declared(Frozen):
 class LicenseReport(Frozen):
     licenses: tuple[LicenseMatch, ...] = ()
     declared: Declared = Declared()
-    findings: tuple[Any, ...] = ()  # modelclear.findings.Finding
+    findings: tuple[Finding, ...] = ()
 
     def primary(self) -> LicenseMatch | None:
         """The model license that governs use (not a code license or an AUP).

@@ -1,0 +1,226 @@
+"""The architecture facts sizing and parameter counts are computed from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...findings import Finding
+
+SCHEMA_VERSION = 1
+
+#: Keys under which a wrapper config nests its language model.
+TEXT_CONFIG_KEYS = ("text_config", "language_config", "llm_config", "thinker_config")
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """What ``quantization_config`` says the checkpoint holds."""
+
+    method: str  # fp8 | gptq | awq | bitsandbytes | compressed-tensors | <raw quant_method>
+    bits: int | None = None  # weight bits (8 for fp8)
+    group_size: int | None = None  # elements sharing one scale along the input dim (GPTQ/AWQ)
+    block_size: tuple[int, ...] | None = None  # fp8 weight_block_size [out, in]
+    fmt: str | None = None  # e4m3, nf4, int, float…
+    strategy: str | None = None  # tensor | channel | group | block (compressed-tensors)
+    symmetric: bool | None = None
+    double_quant: bool | None = None  # bitsandbytes nested quantization of the absmax
+    not_converted: tuple[str, ...] = ()  # modules_to_not_convert / ignore
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "bits": self.bits,
+            "group_size": self.group_size,
+            "block_size": list(self.block_size) if self.block_size else None,
+            "format": self.fmt,
+            "strategy": self.strategy,
+            "symmetric": self.symmetric,
+            "double_quant": self.double_quant,
+            "not_converted": list(self.not_converted),
+        }
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Facts about a decoder-only transformer, as its config states them."""
+
+    file: str
+    source: str  # "config" | "gguf"
+    model_type: str | None
+    architectures: tuple[str, ...]
+    wrapper_model_type: str | None  # multimodal wrapper around the text model, if any
+    num_layers: int | None
+    hidden_size: int | None
+    num_attention_heads: int | None
+    num_kv_heads: int | None
+    head_dim: int | None
+    vocab_size: int | None
+    intermediate_size: int | None
+    # MoE
+    moe_intermediate_size: int | None = None
+    num_experts: int | None = None
+    num_shared_experts: int | None = None
+    shared_expert_intermediate_size: int | None = None
+    experts_per_token: int | None = None
+    first_k_dense_replace: int | None = None
+    moe_layer_freq: int | None = None
+    decoder_sparse_step: int | None = None
+    mlp_only_layers: tuple[int, ...] = ()
+    interleave_moe_layer_step: int | None = None  # Llama-4
+    dense_intermediate_size: int | None = None  # Llama-4 intermediate_size_mlp
+    router_bias: bool = False  # DeepSeek-V3 e_score_correction_bias, gpt-oss router bias
+    expert_bias: bool = False  # biases on the routed experts' projections (gpt-oss)
+    attention_sinks: bool = False  # one learned sink logit per attention head (gpt-oss)
+    # embeddings and biases
+    tie_word_embeddings: bool = False
+    attention_bias: bool = False  # q,k,v,o biases (Llama attention_bias)
+    qkv_bias: bool = False  # q,k,v biases only (Qwen2 family)
+    mlp_bias: bool = False
+    qk_norm: bool = False  # per-head q/k RMSNorm (Qwen3, Gemma-3, OLMo-2 style)
+    norms_per_layer: int = 2
+    # MLA
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    qk_rope_head_dim: int | None = None
+    qk_nope_head_dim: int | None = None
+    v_head_dim: int | None = None
+    # context and attention pattern
+    max_position_embeddings: int | None = None
+    rope_theta: float | None = None
+    rope_scaling: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    sliding_window: int | None = None
+    layer_types: tuple[str, ...] | None = None  # per layer: "full_attention" | "sliding_attention"
+    # dtypes and checkpoint form
+    torch_dtype: str | None = None
+    quantization: Quantization | None = None
+    num_nextn_predict_layers: int = 0
+    #: config key -> line in the file it was read from (evidence)
+    lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    findings: tuple[Finding, ...] = ()
+
+    # ---- derived facts -------------------------------------------------------------------
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank is not None
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts is not None and self.num_experts > 1
+
+    @property
+    def complete(self) -> bool:
+        """Whether the facts the formulas need are all present."""
+        return None not in (
+            self.num_layers,
+            self.hidden_size,
+            self.num_attention_heads,
+            self.vocab_size,
+        )
+
+    def missing(self) -> tuple[str, ...]:
+        names = {
+            "num_hidden_layers": self.num_layers,
+            "hidden_size": self.hidden_size,
+            "num_attention_heads": self.num_attention_heads,
+            "vocab_size": self.vocab_size,
+        }
+        return tuple(k for k, v in names.items() if v is None)
+
+    def is_moe_layer(self, i: int) -> bool:
+        """Whether decoder layer ``i`` (0-based) routes through experts.
+
+        Each family states this differently: DeepSeek keeps the first
+        ``first_k_dense_replace`` layers dense, Qwen-MoE uses ``decoder_sparse_step``
+        and ``mlp_only_layers``, Llama-4 interleaves, Mixtral is MoE everywhere.
+        """
+        if not self.is_moe:
+            return False
+        if i in self.mlp_only_layers:
+            return False
+        if self.first_k_dense_replace is not None or self.moe_layer_freq is not None:
+            first = self.first_k_dense_replace or 0
+            freq = self.moe_layer_freq or 1
+            return i >= first and i % freq == 0
+        if self.decoder_sparse_step is not None:
+            step = self.decoder_sparse_step or 1
+            return (i + 1) % step == 0
+        if self.interleave_moe_layer_step is not None:
+            step = self.interleave_moe_layer_step or 1
+            return (i + 1) % step == 0
+        return True
+
+    def layer_is_sliding(self, i: int) -> bool:
+        if self.sliding_window is None or self.layer_types is None:
+            return False
+        return i < len(self.layer_types) and self.layer_types[i] == "sliding_attention"
+
+    @property
+    def family(self) -> str:
+        """The parameter-formula family (documented in docs/sizing.md)."""
+        if self.is_mla:
+            return "mla-moe" if self.is_moe else "mla"
+        if self.is_moe:
+            return "moe"
+        return "dense"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "file": self.file,
+            "source": self.source,
+            "model_type": self.model_type,
+            "architectures": list(self.architectures),
+            "wrapper_model_type": self.wrapper_model_type,
+            "family": self.family,
+            "num_layers": self.num_layers,
+            "hidden_size": self.hidden_size,
+            "num_attention_heads": self.num_attention_heads,
+            "num_kv_heads": self.num_kv_heads,
+            "head_dim": self.head_dim,
+            "vocab_size": self.vocab_size,
+            "intermediate_size": self.intermediate_size,
+            "moe": None
+            if not self.is_moe
+            else {
+                "num_experts": self.num_experts,
+                "experts_per_token": self.experts_per_token,
+                "moe_intermediate_size": self.moe_intermediate_size,
+                "num_shared_experts": self.num_shared_experts,
+                "shared_expert_intermediate_size": self.shared_expert_intermediate_size,
+                "first_k_dense_replace": self.first_k_dense_replace,
+                "moe_layer_freq": self.moe_layer_freq,
+                "decoder_sparse_step": self.decoder_sparse_step,
+                "mlp_only_layers": list(self.mlp_only_layers),
+                "interleave_moe_layer_step": self.interleave_moe_layer_step,
+                "dense_layers": [
+                    i for i in range(self.num_layers or 0) if not self.is_moe_layer(i)
+                ],
+            },
+            "mla": None
+            if not self.is_mla
+            else {
+                "q_lora_rank": self.q_lora_rank,
+                "kv_lora_rank": self.kv_lora_rank,
+                "qk_rope_head_dim": self.qk_rope_head_dim,
+                "qk_nope_head_dim": self.qk_nope_head_dim,
+                "v_head_dim": self.v_head_dim,
+            },
+            "tie_word_embeddings": self.tie_word_embeddings,
+            "attention_bias": self.attention_bias,
+            "qkv_bias": self.qkv_bias,
+            "qk_norm": self.qk_norm,
+            "max_position_embeddings": self.max_position_embeddings,
+            "rope_theta": self.rope_theta,
+            "rope_scaling": self.rope_scaling,
+            "sliding_window": self.sliding_window,
+            "sliding_layers": None
+            if self.layer_types is None or self.sliding_window is None
+            else sum(1 for t in self.layer_types if t == "sliding_attention"),
+            "torch_dtype": self.torch_dtype,
+            "quantization": self.quantization.to_json() if self.quantization else None,
+            "num_nextn_predict_layers": self.num_nextn_predict_layers,
+            "lines": dict(self.lines),
+        }

@@ -1,0 +1,234 @@
+"""Reading one license text: identify its documents, then its terms with evidence.
+
+For a catalog match the terms are the catalog's (checked against the corpus by
+hand) but each one's evidence is found again in the analysed file, so a user can
+always read the clause in *their* copy. Where the file departs from the catalog
+version (``modified``/``partial``) or matches nothing (``unknown``), the terms
+are read from the text itself by the extractor, because a catalog summary of a
+clause the file changed would be a confident wrong answer.
+"""
+
+from __future__ import annotations
+
+from .catalog import Catalog, Entry, load_catalog
+from .extract import extract_terms
+from .identify import UNKNOWN_ID, identify
+from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term
+from .normalize import Words, lines_of, words
+from .segment import segment
+
+# ---------------------------------------------------------------- evidence location
+
+
+class _Locator:
+    """Finds catalog anchor phrases in one file, inside a line range when given."""
+
+    def __init__(self, text: str, file: str, ws: Words | None = None) -> None:
+        self.text = text
+        self.file = file
+        self.ws = ws if ws is not None else words(text)
+        self._pos: dict[str, list[int]] = {}
+        for i, w in enumerate(self.ws.words):
+            self._pos.setdefault(w, []).append(i)
+
+    def _exact(self, anchor: list[str], lo: int, hi: int) -> int | None:
+        if not anchor:
+            return None
+        n = len(anchor)
+        for i in self._pos.get(anchor[0], ()):
+            if lo <= i and i + n - 1 <= hi and self.ws.words[i : i + n] == anchor:
+                return i
+        return None
+
+    def _fuzzy(self, anchor: list[str], lo: int, hi: int) -> int | None:
+        """Best window where most anchor words sit in place (misspellings, one-word edits)."""
+        n = len(anchor)
+        if n < 4:
+            return None
+        best, best_i = 0, None
+        cands: set[int] = set()
+        for k, w in enumerate(anchor):
+            for i in self._pos.get(w, ()):
+                if lo <= i - k and i - k + n - 1 <= hi:
+                    cands.add(i - k)
+        for i in cands:
+            same = sum(1 for a, b in zip(anchor, self.ws.words[i : i + n], strict=False) if a == b)
+            if same > best:
+                best, best_i = same, i
+        return best_i if best >= max(3, int(n * 0.75)) else None
+
+    def find(self, phrase: str, lo: int = 0, hi: int | None = None) -> Evidence | None:
+        hi = len(self.ws) - 1 if hi is None else hi
+        anchor = words(phrase).words
+        i = self._exact(anchor, lo, hi)
+        if i is None:
+            i = self._fuzzy(anchor, lo, hi)
+        if i is None:
+            return None
+        # quote the whole sentence holding the phrase: a clause, not a fragment
+        s, e = self.ws.sentence_of(i)
+        end_word = i + len(anchor) - 1
+        e = max(e, end_word)
+        if self.ws.ends[e] - self.ws.starts[s] > 600:
+            s, e = i, end_word  # a run-on paragraph: the phrase itself
+        ls, le = self.ws.line_span(s, e)
+        return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
+
+    def word_range(self, line_start: int, line_end: int) -> tuple[int, int]:
+        """Word indices covering lines ``line_start..line_end``."""
+        lo = next((i for i, s in enumerate(self.ws.starts) if self.ws.line_of(s) >= line_start), 0)
+        hi = lo
+        for i in range(lo, len(self.ws)):
+            if self.ws.line_of(self.ws.starts[i]) > line_end:
+                break
+            hi = i
+        return lo, hi
+
+
+def _extract(text: str, file: str, lines: tuple[int, int]) -> dict[str, Term]:
+    """The extractor's reading of one document of a file."""
+    try:
+        return extract_terms(text, file, lines=lines)
+    except ValueError:
+        return {n: Term() for n in TERM_NAMES}
+
+
+def _catalog_terms(
+    entry: Entry, m: LicenseMatch, loc: _Locator, lines_new: set[int]
+) -> tuple[dict[str, Term], list[str]]:
+    """Catalog terms with evidence found in the file; names of terms whose clause changed."""
+    lo, hi = loc.word_range(m.line_start, m.line_end)
+    out: dict[str, Term] = {}
+    changed: list[str] = []
+    for name in TERM_NAMES:
+        ct = entry.terms.get(name)
+        if ct is None:
+            out[name] = Term()
+            continue
+        term = ct.as_term()
+        if ct.anchor:
+            ev = loc.find(ct.anchor, lo, hi)
+            if ev is None:
+                changed.append(name)
+            else:
+                term = term.model_copy(update={"evidence": ev})
+                if any(line in lines_new for line in range(ev.line_start, ev.line_end + 1)):
+                    changed.append(name)
+        out[name] = term
+    return out, changed
+
+
+def _terms_for(
+    m: LicenseMatch, entry: Entry | None, text: str, loc: _Locator, use_catalog: bool
+) -> LicenseMatch:
+    lines = (m.line_start, m.line_end)
+    if entry is None or not use_catalog or m.match == "unknown":
+        terms = _extract(text, m.file, lines)
+        return m.model_copy(update={"terms": terms})
+    new_lines: set[int] = set()
+    for quote in m.diff:
+        ev = loc.find(quote, *loc.word_range(*lines))
+        if ev is not None:
+            new_lines.update(range(ev.line_start, ev.line_end + 1))
+    terms, changed = _catalog_terms(entry, m, loc, new_lines)
+    if m.match == "exact" and m.confidence >= 1.0:
+        return m.model_copy(update={"terms": terms})
+    # the file departs from the catalog text: read it, and trust the text where they differ
+    extracted = _extract(text, m.file, lines)
+    changed_set = set(changed)
+    for name in TERM_NAMES:
+        ex = extracted.get(name, Term())
+        ct = entry.terms.get(name)
+        if ct is None:
+            # the catalog does not record it: the file is the only source
+            if ex.value is not None:
+                terms[name] = ex
+            continue
+        if name in changed_set:
+            if ex.evidence is not None and (
+                m.match == "modified"
+                and any(
+                    line in new_lines
+                    for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
+                )
+                or terms[name].evidence is None
+                and m.match != "exact"
+            ):
+                terms[name] = ex
+        elif (
+            m.match == "modified"
+            and ex.evidence is not None
+            and ex.value != ct.value
+            and any(
+                line in new_lines
+                for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
+            )
+        ):
+            # a new sentence states this term differently: a changed clause
+            changed_set.add(name)
+            terms[name] = ex
+    if m.match == "exact":
+        changed_set = set()  # misspellings only: no clause changed
+    if m.match == "partial":
+        # only part of the text (or only its name) is known: what the file itself says,
+        # with a line to show for it, beats a summary we cannot evidence
+        for name in TERM_NAMES:
+            ex = extracted.get(name, Term())
+            if terms[name].evidence is None and ex.evidence is not None:
+                terms[name] = ex
+    return m.model_copy(
+        update={"terms": terms, "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set)}
+    )
+
+
+def analyze_text(
+    text: str, file: str, catalog: Catalog | None = None, use_catalog: bool = True
+) -> LicenseReport:
+    """Identify and read the license documents of one text (a LICENSE file's content).
+
+    ``use_catalog=False`` reads every document with the extractor alone — how an
+    unknown license is read, and what the benchmark measures as pure extraction.
+    """
+    cat = catalog if catalog is not None else load_catalog()
+    ws = words(text)
+    loc = _Locator(text, file, ws)
+    if use_catalog:
+        found = identify(text, file, cat)
+    else:
+        found = _segments_unknown(text, file)
+    out = [_terms_for(m, cat.get(m.id), text, loc, use_catalog) for m in found]
+    return LicenseReport(licenses=tuple(out))
+
+
+def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
+    segs = segment(text)
+    out: list[LicenseMatch] = []
+    for s in segs:
+        kind = s.kind if s.kind in ("license", "acceptable-use-policy", "notice") else "unknown"
+        out.append(
+            LicenseMatch(
+                id=UNKNOWN_ID,
+                title=s.title or "Unrecognised license text",
+                kind=kind,
+                match="unknown",
+                confidence=0.0,
+                file=file,
+                line_start=s.line_start,
+                line_end=s.line_end,
+            )
+        )
+    if not out and text.strip():
+        n = len(lines_of(text)) or 1
+        out.append(
+            LicenseMatch(
+                id=UNKNOWN_ID,
+                title="Unrecognised license text",
+                kind="unknown",
+                match="unknown",
+                confidence=0.0,
+                file=file,
+                line_start=1,
+                line_end=n,
+            )
+        )
+    return out

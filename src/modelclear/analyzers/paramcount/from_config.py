@@ -1,0 +1,194 @@
+"""Parameter entries by formula from config facts: the tensors a checkpoint would hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import InputError
+from ..architecture import Architecture
+from .model import (
+    BIAS,
+    EMBED,
+    LINEAR,
+    LM_HEAD,
+    NORM,
+    ROUTER,
+    ParamEntry,
+    ParameterCount,
+    dtype_name,
+)
+from .summary import summarize
+
+
+class _Layer:
+    """Entries of one decoder layer, named the way transformers' modeling code names them."""
+
+    def __init__(self, i: int, mtp: bool) -> None:
+        self.i = i
+        self.mtp = mtp
+        self.prefix = f"model.layers.{i}."
+        self.out: list[ParamEntry] = []
+
+    def add(self, name: str, shape: tuple[int, ...], kind: str, **kw: Any) -> None:
+        self.out.append(ParamEntry(self.prefix + name, shape, kind, layer=self.i,
+                                   mtp=self.mtp, **kw))
+
+
+def _attention(arch: Architecture, layer: _Layer) -> None:
+    add = layer.add
+    H = arch.hidden_size or 0
+    nh = arch.num_attention_heads or 0
+    nkv = arch.num_kv_heads or nh
+    hd = arch.head_dim or 0
+    if arch.is_mla:
+        rope, nope = arch.qk_rope_head_dim or 0, arch.qk_nope_head_dim or 0
+        vd = arch.v_head_dim or 0
+        kvr = arch.kv_lora_rank or 0
+        if arch.q_lora_rank:
+            add("self_attn.q_a_proj.weight", (arch.q_lora_rank, H), LINEAR)
+            add("self_attn.q_a_layernorm.weight", (arch.q_lora_rank,), NORM)
+            add("self_attn.q_b_proj.weight", (nh * (nope + rope), arch.q_lora_rank), LINEAR)
+        else:
+            add("self_attn.q_proj.weight", (nh * (nope + rope), H), LINEAR)
+        add("self_attn.kv_a_proj_with_mqa.weight", (kvr + rope, H), LINEAR)
+        add("self_attn.kv_a_layernorm.weight", (kvr,), NORM)
+        add("self_attn.kv_b_proj.weight", (nh * (nope + vd), kvr), LINEAR)
+        add("self_attn.o_proj.weight", (H, nh * vd), LINEAR)
+    else:
+        add("self_attn.q_proj.weight", (nh * hd, H), LINEAR)
+        add("self_attn.k_proj.weight", (nkv * hd, H), LINEAR)
+        add("self_attn.v_proj.weight", (nkv * hd, H), LINEAR)
+        add("self_attn.o_proj.weight", (H, nh * hd), LINEAR)
+        if arch.attention_bias or arch.qkv_bias:
+            add("self_attn.q_proj.bias", (nh * hd,), BIAS)
+            add("self_attn.k_proj.bias", (nkv * hd,), BIAS)
+            add("self_attn.v_proj.bias", (nkv * hd,), BIAS)
+        if arch.attention_bias:
+            add("self_attn.o_proj.bias", (H,), BIAS)
+        if arch.qk_norm:
+            add("self_attn.q_norm.weight", (hd,), NORM)
+            add("self_attn.k_norm.weight", (hd,), NORM)
+        if arch.attention_sinks:
+            add("self_attn.sinks", (nh,), BIAS)
+
+
+def _moe(arch: Architecture, layer: _Layer) -> None:
+    add = layer.add
+    H = arch.hidden_size or 0
+    mixtral = (arch.model_type or "").startswith(("mixtral", "minimax", "phimoe"))
+    E = arch.num_experts or 0
+    mI = arch.moe_intermediate_size or 0
+    if arch.expert_bias:
+        # gpt-oss layout: a biased router and stacked experts with biases
+        add("mlp.router.weight", (E, H), ROUTER)
+        add("mlp.router.bias", (E,), ROUTER)
+        add("mlp.experts.gate_up_proj", (E, 2 * mI, H), LINEAR, routed=True, experts=E)
+        add("mlp.experts.gate_up_proj_bias", (E, 2 * mI), BIAS, routed=True, experts=E)
+        add("mlp.experts.down_proj", (E, H, mI), LINEAR, routed=True, experts=E)
+        add("mlp.experts.down_proj_bias", (E, H), BIAS, routed=True, experts=E)
+    elif mixtral:
+        add("block_sparse_moe.gate.weight", (E, H), ROUTER)
+        for w, shape in (("w1", (mI, H)), ("w2", (H, mI)), ("w3", (mI, H))):
+            add(f"block_sparse_moe.experts.{{e}}.{w}.weight", shape, LINEAR, count=E,
+                routed=True, experts=E)
+    else:
+        add("mlp.gate.weight", (E, H), ROUTER)
+        if arch.router_bias:
+            add("mlp.gate.e_score_correction_bias", (E,), ROUTER, dtype="F32")
+        for w, shape in (("gate_proj", (mI, H)), ("up_proj", (mI, H)),
+                         ("down_proj", (H, mI))):
+            add(f"mlp.experts.{{e}}.{w}.weight", shape, LINEAR, count=E, routed=True,
+                experts=E)
+        if arch.num_shared_experts:
+            sI = mI * arch.num_shared_experts
+            for w, shape in (("gate_proj", (sI, H)), ("up_proj", (sI, H)),
+                             ("down_proj", (H, sI))):
+                add(f"mlp.shared_experts.{w}.weight", shape, LINEAR)
+        if arch.shared_expert_intermediate_size:
+            sI = arch.shared_expert_intermediate_size
+            for w, shape in (("gate_proj", (sI, H)), ("up_proj", (sI, H)),
+                             ("down_proj", (H, sI))):
+                add(f"mlp.shared_expert.{w}.weight", shape, LINEAR)
+            add("mlp.shared_expert_gate.weight", (1, H), ROUTER)
+
+
+def _dense_mlp(arch: Architecture, layer: _Layer) -> None:
+    add = layer.add
+    H = arch.hidden_size or 0
+    inter = arch.intermediate_size or 0
+    for w, shape in (("gate_proj", (inter, H)), ("up_proj", (inter, H)),
+                     ("down_proj", (H, inter))):
+        add(f"mlp.{w}.weight", shape, LINEAR)
+    if arch.mlp_bias:
+        add("mlp.gate_proj.bias", (inter,), BIAS)
+        add("mlp.up_proj.bias", (inter,), BIAS)
+        add("mlp.down_proj.bias", (H,), BIAS)
+
+
+def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
+    layer = _Layer(i, mtp)
+    _attention(arch, layer)
+    norm_names = ["input_layernorm", "post_attention_layernorm",
+                  "pre_feedforward_layernorm", "post_feedforward_layernorm"]
+    for n in norm_names[: arch.norms_per_layer]:
+        layer.add(f"{n}.weight", (arch.hidden_size or 0,), NORM)
+    if arch.is_moe_layer(i):
+        _moe(arch, layer)
+    else:
+        _dense_mlp(arch, layer)
+    return layer.out
+
+
+def entries_from_config(arch: Architecture, include_mtp: bool = True) -> list[ParamEntry]:
+    """The tensors a Hugging Face checkpoint of this config holds, by formula.
+
+    Names follow the transformers / DeepSeek modeling code so a header list can be
+    compared entry by entry. The MTP layer layout is DeepSeek-V3's (embedding, two
+    norms, ``eh_proj`` 2H→H kept unquantized, one decoder layer, shared head).
+    """
+    if not arch.complete:
+        raise InputError(arch.file, "lacks " + ", ".join(arch.missing())
+                         + ": cannot count parameters from it")
+    H, V, L = arch.hidden_size or 0, arch.vocab_size or 0, arch.num_layers or 0
+    out = [ParamEntry("model.embed_tokens.weight", (V, H), EMBED)]
+    for i in range(L):
+        out.extend(_layer_entries(arch, i, mtp=False))
+    out.append(ParamEntry("model.norm.weight", (H,), NORM))
+    if not arch.tie_word_embeddings:
+        out.append(ParamEntry("lm_head.weight", (V, H), LM_HEAD))
+    if include_mtp:
+        for i in range(L, L + arch.num_nextn_predict_layers):
+            p = f"model.layers.{i}."
+            out += [
+                ParamEntry(p + "embed_tokens.weight", (V, H), EMBED, layer=i, mtp=True),
+                ParamEntry(p + "enorm.weight", (H,), NORM, layer=i, mtp=True),
+                ParamEntry(p + "hnorm.weight", (H,), NORM, layer=i, mtp=True),
+                ParamEntry(p + "eh_proj.weight", (H, 2 * H), LINEAR, layer=i, mtp=True,
+                           quantize=False),
+            ]
+            out.extend(_layer_entries(arch, i, mtp=True))
+            out += [
+                ParamEntry(p + "shared_head.norm.weight", (H,), NORM, layer=i, mtp=True),
+                ParamEntry(p + "shared_head.head.weight", (V, H), LM_HEAD, layer=i, mtp=True),
+            ]
+    return out
+
+
+def count_from_config(arch: Architecture) -> ParameterCount:
+    """Parameter count by formula from config facts alone (method ``config``)."""
+    entries = entries_from_config(arch)
+    return summarize(entries, arch, "config", _config_dtypes(arch))
+
+
+def _config_dtypes(arch: Architecture) -> dict[str, str]:
+    """kind → dtype name a checkpoint of this config stores (for by_dtype)."""
+    base = dtype_name(arch.torch_dtype)
+    q = arch.quantization
+    lin = base
+    if q is not None:
+        if q.method == "fp8":
+            lin = "F8_E4M3" if (q.fmt or "e4m3") == "e4m3" else "F8_E5M2"
+        elif q.method in ("gptq", "awq", "compressed-tensors", "bitsandbytes", "mxfp4",
+                          "modelopt") and q.bits:
+            lin = f"INT{q.bits}" if (q.fmt or "int") == "int" else f"{q.fmt}{q.bits}".upper()
+    return {LINEAR: lin, "default": base}
