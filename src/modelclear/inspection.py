@@ -16,9 +16,9 @@ from .analyzers.card import Card
 from .analyzers.inventory import Inventory
 from .analyzers.params import ParameterCount
 from .analyzers.weights import Weights
-from .console import SILENT, ProgressSink
 from .findings import Finding, finding
 from .hashing import hash_files
+from .progress import SILENT, ProgressSink
 from .release import Release
 
 SCHEMA_VERSION = "1.0"

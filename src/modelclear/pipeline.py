@@ -29,8 +29,8 @@ from .analyzers.license import analyze as lic_mod
 from .analyzers.policy import PolicyInputs, PolicyResult, Profile, evaluate
 from .analyzers.policy.model import Status
 from .config import Config
-from .console import SILENT, ProgressSink
 from .errors import InputError
+from .progress import SILENT, ProgressSink
 from .release import Release, SourceInfo
 
 SCHEMA_VERSION = "1.0"

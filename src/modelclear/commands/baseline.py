@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import UsageError
 from ..serving.drift import (
     BaselineParams,
@@ -41,6 +41,8 @@ def baseline(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Save the model's temperature-0 outputs for a fixed prompt set."""
+    out = stdout_console()
+    err = stderr_console()
     ep = endpoint(url, model, api=api, timeout=timeout, api_key_env=api_key_env,
                   insecure=insecure)
     if not 1 <= max_tokens <= 32768 or not 1 <= concurrency <= 64:
@@ -56,10 +58,10 @@ def baseline(
     if json_out:
         emit_json(doc)
     else:
-        stdout.print(f"baseline: {len(doc['items'])} prompts → {output}"
+        out.print(f"baseline: {len(doc['items'])} prompts → {output}"
                      + (f" ({len(errors)} failed)" if errors else ""), highlight=False)
     if errors and len(errors) == len(doc["items"]):
-        stderr.print(f"every prompt failed: {errors[0]['error']}")
+        err.print(f"every prompt failed: {errors[0]['error']}")
         raise typer.Exit(1)
 
 
@@ -90,6 +92,7 @@ def drift(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Rerun a baseline's prompts and report per-prompt changes; exit 1 past the threshold."""
+    out = stdout_console()
     if not 0.0 <= threshold <= 1.0 or not 0.0 <= max_drift <= 1.0:
         raise UsageError("--threshold and --max-drift must be between 0 and 1")
     if not 1 <= concurrency <= 64:
@@ -116,11 +119,11 @@ def drift(
                       "–" if r["embedding_similarity"] is None
                       else f"{r['embedding_similarity']:.3f}",
                       "DRIFT" if r["drifted"] else "")
-        stdout.print(t)
+        out.print(t)
         s = doc["summary"]
-        stdout.print(f"{s['drifted']}/{s['prompts']} prompts drifted "
+        out.print(f"{s['drifted']}/{s['prompts']} prompts drifted "
                      f"({s['drift_fraction']:.0%}); {s['exact']} exact", highlight=False)
         for f in found:
-            stdout.print(f"{f.code} [{f.severity}] {f.message}", highlight=False)
+            out.print(f"{f.code} [{f.severity}] {f.message}", highlight=False)
     if failed:
         raise typer.Exit(1)

@@ -10,7 +10,7 @@ from rich import box
 from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import InputError, UsageError
 from ..serving.bench import run_bench, samples_for_html
 from ..serving.html import render_bench
@@ -75,6 +75,7 @@ def bench(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Benchmark latency and throughput (vLLM's metric definitions)."""
+    err = stderr_console()
     ep = endpoint(url, model, api=api, timeout=timeout, retries=retries,
                   api_key_env=api_key_env, insecure=insecure, ca_bundle=ca_bundle)
     levels = parse_list(concurrency, int, "--concurrency") if concurrency else ()
@@ -130,13 +131,14 @@ def bench(
            if lv["requests"] and (lv["failed"] / lv["requests"] > max_error_rate
                                   or lv["completed"] == 0)]
     if bad:
-        stderr.print(f"{len(bad)} level(s) over the error budget: "
+        err.print(f"{len(bad)} level(s) over the error budget: "
                      + ", ".join(lv["label"] for lv in bad))
         raise typer.Exit(1)
 
 
 def _print(doc: dict) -> None:
     """A table that fits 80 columns; JSON and HTML carry every statistic."""
+    out = stdout_console()
     with_slo = any(lv["goodput"] is not None for lv in doc["levels"])
     t = Table(title=f"{doc['target']['model']} @ {doc['target']['url']} (times in ms)",
               box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
@@ -160,6 +162,6 @@ def _print(doc: dict) -> None:
             _ms(lv["e2el_ms"]["median"]),
             _ms(lv["e2el_ms"].get("p99")),
         )
-    stdout.print(t)
+    out.print(t)
     for f in doc["findings"]:
-        stdout.print(f"{f['code']} [{f['severity']}] {f['message']}", highlight=False)
+        out.print(f"{f['code']} [{f['severity']}] {f['message']}", highlight=False)

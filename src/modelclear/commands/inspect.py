@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..cli import app
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..inspection import inspect_release
 from ..reports.inspect import render
 from ..sources import open_release
@@ -27,4 +27,4 @@ def inspect(
     if json_out:
         emit_json(result.to_json())
     else:
-        render(result, stdout)
+        render(result, stdout_console())

@@ -15,7 +15,7 @@ from ..analyzers.license.analyze import analyze, analyze_text
 from ..analyzers.license.consistency import document_findings
 from ..analyzers.license.model import TERM_NAMES, LicenseMatch, LicenseReport
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..errors import InputError, UsageError
 from ..release import stat_file
 from ..sources import open_release
@@ -72,34 +72,35 @@ def _fmt(value: Any) -> str:
 
 
 def _print_report(report: LicenseReport) -> None:
+    out = stdout_console()
     if not report.licenses:
-        stdout.print("no license text found")
+        out.print("no license text found")
     primary = report.primary()
     for m in report.licenses:
         star = " [bold](governs the model)[/]" if primary is not None and m is primary else ""
-        stdout.print(
+        out.print(
             f"\n[bold]{escape(m.title)}[/] [dim]{escape(m.id)}[/]{star}\n"
             f"  {escape(m.file)}:{m.line_start}-{m.line_end} · {m.kind} · match [bold]{m.match}[/] "
             f"(confidence {m.confidence:.2f})",
             highlight=False,
         )
         if m.from_declaration:
-            stdout.print(
+            out.print(
                 "  [yellow]named by the model card only: no text of it in the release; "
                 "terms are the catalog's, without evidence[/]",
                 highlight=False,
             )
         for inc in m.incorporates:
             note = " — can change without notice" if inc.can_change_without_notice else ""
-            stdout.print(
+            out.print(
                 f"  incorporates {escape(inc.title)} {escape(inc.url or '')}{note}", highlight=False
             )
         if m.changed_terms:
-            stdout.print(
+            out.print(
                 f"  changed against the catalog: {', '.join(m.changed_terms)}", highlight=False
             )
         for line in m.diff[:5]:
-            stdout.print(f"  [green]+[/] {escape(line)}", highlight=False)
+            out.print(f"  [green]+[/] {escape(line)}", highlight=False)
         for name in TERM_NAMES:
             t = m.terms.get(name)
             if t is None:
@@ -112,57 +113,58 @@ def _print_report(report: LicenseReport) -> None:
                     f"-{ev.line_end}" if ev.line_end != ev.line_start else ""
                 )
                 where = f"  [cyan]{escape(ev.file)}:{span}[/]"
-            stdout.print(
+            out.print(
                 f"  [bold]{name}[/]: {escape(value)}{where}", highlight=False, soft_wrap=True
             )
             if ev is not None:
                 quote = ev.quote if len(ev.quote) <= 400 else ev.quote[:399] + "…"
-                stdout.print(f"      [dim]“{escape(quote)}”[/]", highlight=False, soft_wrap=True)
+                out.print(f"      [dim]“{escape(quote)}”[/]", highlight=False, soft_wrap=True)
     if report.declared.license or report.declared.license_name:
         d = report.declared
-        stdout.print(
+        out.print(
             f"\ncard declares: license={d.license!r} license_name={d.license_name!r} "
             f"license_link={d.license_link!r}",
             highlight=False,
         )
     if report.findings:
-        stdout.print("\n[bold]findings[/]")
+        out.print("\n[bold]findings[/]")
         for f in report.findings:
             where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
-            stdout.print(
+            out.print(
                 f"  {f.code} [{f.severity}] {escape(where)} {escape(f.message)}", highlight=False
             )
 
 
 def _explain(report: LicenseReport, term: str, read: Any) -> None:
+    out = stdout_console()
     shown = False
     for m in report.licenses:
         t = m.terms.get(term)
         if t is None:
             continue
         shown = True
-        stdout.print(
+        out.print(
             f"\n[bold]{escape(m.title)}[/] — {term} = [bold]{escape(_fmt(t.value))}[/]",
             highlight=False,
         )
         if t.detail:
-            stdout.print(f"  {escape(t.detail)}", highlight=False)
+            out.print(f"  {escape(t.detail)}", highlight=False)
         if t.evidence is None:
-            stdout.print(
+            out.print(
                 "  no clause in the file (the text says nothing about it)", highlight=False
             )
             continue
         ev = t.evidence
         lines = read(ev.file).splitlines()
         lo, hi = max(1, ev.line_start - 2), min(len(lines), ev.line_end + 2)
-        stdout.print(
+        out.print(
             f"  {escape(ev.file)}:{ev.line_start}-{ev.line_end} ({t.source})", highlight=False
         )
         for n in range(lo, hi + 1):
             mark = ">" if ev.line_start <= n <= ev.line_end else " "
-            stdout.print(f"  {mark}{n:5} | {escape(lines[n - 1])}", highlight=False, soft_wrap=True)
+            out.print(f"  {mark}{n:5} | {escape(lines[n - 1])}", highlight=False, soft_wrap=True)
     if not shown:
-        stdout.print(f"no license documents with term {term}")
+        out.print(f"no license documents with term {term}")
 
 
 @app.command("license")

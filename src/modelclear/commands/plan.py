@@ -11,7 +11,7 @@ from rich.table import Table
 from ..analyzers import architecture, params, sizing
 from ..analyzers.architecture import Architecture
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..errors import InputError
 from ..release import stat_file
 from ..sources import open_release
@@ -98,34 +98,35 @@ def plan(
 
 
 def _render(report: sizing.SizingReport, detailed: bool, quiet: bool) -> None:
+    out = stdout_console()
     arch, w, kv = report.architecture, report.weights, report.kv
     if not quiet:
-        stdout.print(f"[bold]{report.model}[/]  ({arch.model_type or 'unknown'}, "
+        out.print(f"[bold]{report.model}[/]  ({arch.model_type or 'unknown'}, "
                      f"{arch.family}, from {arch.file})")
         if report.parameters:
             p = report.parameters
             act = f", {p.active:,} active" if p.active is not None and p.active != p.total \
                 else ""
             mtp = f", +{p.mtp:,} MTP" if p.mtp else ""
-            stdout.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
-        stdout.print(
+            out.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
+        out.print(
             f"weights: native {_gb(w.native)} GB ({w.native_format}"
             + (f"; {_gb(w.native_main)} GB without MTP" if w.mtp else "")
             + f") · bf16 {_gb(w.by_precision['bf16'])} · fp8 {_gb(w.by_precision['fp8'])}"
             f" · int8 {_gb(w.by_precision['int8'])} · int4 {_gb(w.by_precision['int4'])} GB"
         )
-        stdout.print(f"KV cache ({kv.kind}): {kv.formula}")
+        out.print(f"KV cache ({kv.kind}): {kv.formula}")
         kvj = kv.to_json(report.context)
         if kvj.get("sliding_window_savings_bytes"):
-            stdout.print(
+            out.print(
                 f"  sliding window: {_gb(kvj['bytes_per_sequence_window_aware'])} GB instead of "
                 f"{_gb(kvj['bytes_per_sequence'])} GB per {report.context:,}-token sequence "
                 "with a window-aware engine (plans below assume full context on every layer)"
             )
-        stdout.print(f"target: {report.context:,} tokens × {report.concurrency} sequences; "
+        out.print(f"target: {report.context:,} tokens × {report.concurrency} sequences; "
                      "GB = 10^9 bytes")
         for f in report.findings:
-            stdout.print(f"[yellow]{f.code}[/] {f.message}", soft_wrap=True)
+            out.print(f"[yellow]{f.code}[/] {f.message}", soft_wrap=True)
     table = Table(show_lines=False)
     for col in ("GPU", "precision", "weights GB", "GPUs", "TP×PP", "max seqs", "fits"):
         table.add_column(col, justify="right" if col not in ("GPU", "precision") else "left")
@@ -139,14 +140,14 @@ def _render(report: sizing.SizingReport, detailed: bool, quiet: bool) -> None:
                       f"{lay.tensor_parallel}×{lay.pipeline_parallel}"
                       + (" EP" if lay.expert_parallel else ""),
                       str(lay.max_concurrency), fits)
-    stdout.print(table)
+    out.print(table)
     if detailed:
         for pl in report.plans:
-            stdout.print(f"\n[bold]{pl.gpu.key} · {pl.precision_label}[/]")
-            stdout.print(pl.arithmetic, soft_wrap=True, highlight=False)
+            out.print(f"\n[bold]{pl.gpu.key} · {pl.precision_label}[/]")
+            out.print(pl.arithmetic, soft_wrap=True, highlight=False)
             for name, cmd in pl.commands.items():
                 if cmd:
-                    stdout.print(f"  {name}: {cmd}", soft_wrap=True, highlight=False,
+                    out.print(f"  {name}: {cmd}", soft_wrap=True, highlight=False,
                                  markup=False)
             for note in pl.notes:
-                stdout.print(f"  note: {note}", soft_wrap=True, highlight=False, markup=False)
+                out.print(f"  note: {note}", soft_wrap=True, highlight=False, markup=False)

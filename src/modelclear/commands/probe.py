@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import InputError, UsageError
 from ..serving.options import endpoint, write_json
 from ..serving.probes import ProbeConfig, run_probes
@@ -56,10 +56,12 @@ def probe(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Probe a served model: refusals, injection, leakage, sensitive topics, edge cases."""
+    out = stdout_console()
+    err = stderr_console()
     if list_suites:
         for name in builtin_suites():
             s = load_suite(name)
-            stdout.print(f"{s.name} v{s.version}: {len(s.probes)} probes — {s.description}",
+            out.print(f"{s.name} v{s.version}: {len(s.probes)} probes — {s.description}",
                          highlight=False)
         return
     if not url or not model:
@@ -102,7 +104,7 @@ def probe(
     else:
         _print(doc)
     if run.failing_categories:
-        stderr.print("below --fail-under: " + ", ".join(run.failing_categories))
+        err.print("below --fail-under: " + ", ".join(run.failing_categories))
         raise typer.Exit(1)
 
 
@@ -111,6 +113,7 @@ def _pct(v: float | None) -> str:
 
 
 def _print(doc: dict) -> None:
+    out = stdout_console()
     t = Table(title=f"probes: {doc['target']['model']} ({doc['config']['samples']} samples each)")
     for col in ("category", "probes", "pass", "95% CI", "errors", "labels", "worst probe"):
         t.add_column(col)
@@ -121,11 +124,11 @@ def _print(doc: dict) -> None:
                   "described" if c["pass_rate"] is None else f"{c['passed']}/{c['scored']} "
                   f"({_pct(c['pass_rate'])})", ci, str(c["errors"]), labels,
                   c["worst_probe"] or "–")
-    stdout.print(t)
+    out.print(t)
     s = doc["summary"]
     if s["worst_category"]:
-        stdout.print(f"worst category: {s['worst_category']} ({_pct(s['worst_pass_rate'])})",
+        out.print(f"worst category: {s['worst_category']} ({_pct(s['worst_pass_rate'])})",
                      highlight=False)
     for f in doc["findings"]:
         where = f" ({f['file']}:{f['line']})" if f.get("file") else ""
-        stdout.print(f"{f['code']} [{f['severity']}] {f['message']}{where}", highlight=False)
+        out.print(f"{f['code']} [{f['severity']}] {f['message']}{where}", highlight=False)

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..analyzers.security import analyze
 from ..analyzers.security.model import SecurityReport
 from ..cli import app
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..errors import InputError
 from ..findings import Severity
 from ..reports.sarif import to_sarif
@@ -70,6 +70,7 @@ def scan(
 
 
 def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:
+    out = stdout_console()
     shown = [r for r in report.files if r.status != "clean" or (r.findings and not quiet)]
     if shown:
         table = Table(show_header=True, header_style="bold", expand=False)
@@ -86,14 +87,14 @@ def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:
             )
             st = _STYLE.get(r.status, "")
             table.add_row(escape(r.path), r.kind, f"[{st}]{r.status}[/]", cell)
-        stdout.print(table)
+        out.print(table)
     for r in report.files:
         relevant = [f for f in r.findings if f.severity.rank >= Severity.MEDIUM.rank or not quiet]
         if r.status == "clean" and quiet:
             continue
         if not relevant:
             continue
-        stdout.print(f"\n[bold]{escape(r.path)}[/] ({r.kind}, {r.status})")
+        out.print(f"\n[bold]{escape(r.path)}[/] ({r.kind}, {r.status})")
         for f in relevant:
             where = (
                 f" (line {f.line})"
@@ -101,15 +102,15 @@ def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:
                 else (f" (offset {f.offset})" if f.offset is not None else "")
             )
             sev = str(f.severity)
-            stdout.print(
+            out.print(
                 f"  [{_SEV_STYLE[sev]}]{f.code} {sev}[/] {escape(f.message)}"
                 f"[dim]{escape(where)}[/]",
                 highlight=False,
             )
             if f.quote:
-                stdout.print(f"      [dim]{escape(f.quote)}[/]", highlight=False)
+                out.print(f"      [dim]{escape(f.quote)}[/]", highlight=False)
     c = report.counts()
-    stdout.print(
+    out.print(
         f"\n{len(report.files)} file(s): [green]{c['clean']} clean[/], "
         f"[red]{c['unsafe']} unsafe[/], [yellow]{c['malformed']} malformed[/], "
         f"[magenta]{c['unsupported']} unsupported[/]  (allowlist {report.allowlist_version})",

@@ -19,8 +19,8 @@ from typing import Any
 
 from .. import __version__
 from ..analyzers.inventory import component_of
-from ..console import SILENT, ProgressSink
 from ..errors import InputError
+from ..progress import SILENT, ProgressSink
 from ..release import Release, ReleaseFile
 from .model import SCHEMA_VERSION, Record, seal, validate
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
@@ -23,7 +24,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
-from ..console import stdout
 from ..errors import InputError
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
@@ -350,8 +350,8 @@ def render(result: AuditResult, fmt: str) -> str:
 def write_output(text: str, output: str | None) -> None:
     """Text to ``-o FILE`` or to standard output (no rich markup processing)."""
     if output is None:
-        stdout.file.write(text)
-        stdout.file.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
         return
     try:
         Path(output).write_text(text, encoding="utf-8")

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...console import SILENT, ProgressSink
 from ...errors import InputError
 from ...findings import Finding, finding
 from ...parsers.gguf import read_gguf
 from ...parsers.safetensors import read_safetensors
+from ...progress import SILENT, ProgressSink
 from ...release import Release, ReleaseFile
 from .allowlist import allowlist_version
 from .files import (
