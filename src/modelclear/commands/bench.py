@@ -12,8 +12,8 @@ from rich.table import Table
 from ..cli import app
 from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import InputError, UsageError
+from ..reports.bench_html import render_bench
 from ..serving.bench import run_bench, samples_for_html
-from ..serving.html import render_bench
 from ..serving.load import MAX_CONCURRENCY, MAX_REQUESTS_PER_LEVEL, BenchConfig
 from ..serving.metrics import parse_slo
 from ..serving.options import endpoint, parse_list, write_json

@@ -20,8 +20,8 @@ def history(
 ) -> None:
     """List clearance records."""
     out = stdout_console()
-    from ..record.cli_support import history_table
     from ..record.registry import Registry
+    from ..reports.record import history_table
 
     model_id = model
     location = None

@@ -40,8 +40,9 @@ def record(
     out = stdout_console()
     from ..config import load_config
     from ..record.builder import build
-    from ..record.cli_support import load_profile, record_summary
+    from ..record.cli_support import load_profile
     from ..record.registry import Registry
+    from ..reports.record import record_summary
     from ..sources import open_release
 
     release = open_release(target)

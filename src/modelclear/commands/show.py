@@ -18,7 +18,8 @@ def show(
 ) -> None:
     """Print a clearance record."""
     out = stdout_console()
-    from ..record.cli_support import record_details, resolve_record
+    from ..record.cli_support import resolve_record
+    from ..reports.record import record_details
 
     rec = resolve_record(record_ref, registry)
     if json_out:

@@ -31,9 +31,10 @@ def verify(
     """Compare a release with its clearance record; exit 1 when it drifted."""
     out = stdout_console()
     from ..config import load_config
-    from ..record.cli_support import check_fail_on, drift_view
+    from ..record.cli_support import check_fail_on
     from ..record.registry import Registry
     from ..record.verify import verify as verify_release
+    from ..reports.record import drift_view
     from ..sources import open_release
 
     fail_on = check_fail_on(fail_on)

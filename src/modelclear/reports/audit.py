@@ -14,11 +14,9 @@ import json
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -27,6 +25,8 @@ from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
 from ..errors import InputError
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
+from .style import STATUS_ICON, STATUS_STYLE
+from .templates import render_template
 
 FORMATS = ("terminal", "json", "markdown", "html")
 PROFILE_HELP = "Built-in profile name (modelclear profile list) or a profile YAML file."
@@ -37,43 +37,6 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
-
-STATUS_STYLE = {"CLEAR": "green", "REVIEW": "yellow", "BLOCKED": "bold red"}
-STATUS_ICON = {"CLEAR": "✔", "REVIEW": "⚠", "BLOCKED": "✖"}
-
-
-# ---------------------------------------------------------------------------- shared
-
-
-def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: (resources.files("modelclear") / "data" / "templates" / name).read_text(
-            encoding="utf-8"
-        )
-    )
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
-                                            default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = md_escape
-    env.filters["human"] = human_bytes
-    env.filters["num"] = human_count
-    return env
-
-
-def render_template(name: str, **data: Any) -> str:
-    return _env().get_template(name).render(**data)
-
-
-def md_escape(text: Any) -> str:
-    """Text safe inside a Markdown table cell (pipes and newlines would break the row)."""
-    s = "" if text is None else str(text)
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
 
 
 def flat(text: str | None) -> str | None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Record
+from ..record.model import Record
 
 #: License terms that restrict use, and the values that mean "no restriction" for them.
 #: Everything else a license says that the user must *do* is an obligation.
