@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..cli import app
 from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import UsageError
+from ..reports.serving import print_baseline, print_drift
 from ..serving.drift import (
     BaselineParams,
     builtin_prompts,
@@ -41,8 +41,6 @@ def baseline(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Save the model's temperature-0 outputs for a fixed prompt set."""
-    out = stdout_console()
-    err = stderr_console()
     ep = endpoint(url, model, api=api, timeout=timeout, api_key_env=api_key_env,
                   insecure=insecure)
     if not 1 <= max_tokens <= 32768 or not 1 <= concurrency <= 64:
@@ -58,10 +56,9 @@ def baseline(
     if json_out:
         emit_json(doc)
     else:
-        out.print(f"baseline: {len(doc['items'])} prompts → {output}"
-                     + (f" ({len(errors)} failed)" if errors else ""), highlight=False)
+        print_baseline(doc, output, stdout_console())
     if errors and len(errors) == len(doc["items"]):
-        err.print(f"every prompt failed: {errors[0]['error']}")
+        stderr_console().print(f"every prompt failed: {errors[0]['error']}")
         raise typer.Exit(1)
 
 
@@ -92,7 +89,6 @@ def drift(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Rerun a baseline's prompts and report per-prompt changes; exit 1 past the threshold."""
-    out = stdout_console()
     if not 0.0 <= threshold <= 1.0 or not 0.0 <= max_drift <= 1.0:
         raise UsageError("--threshold and --max-drift must be between 0 and 1")
     if not 1 <= concurrency <= 64:
@@ -110,20 +106,6 @@ def drift(
     if json_out:
         emit_json(doc)
     else:
-        t = Table(title=f"drift vs {baseline_file}")
-        for col in ("prompt", "exact", "edit dist", "norm. dist", "embed sim", "drifted"):
-            t.add_column(col)
-        for r in doc["items"]:
-            t.add_row(r["id"], "yes" if r["exact"] else "no", f"{r['edit_distance']:.3f}",
-                      f"{r['normalized_edit_distance']:.3f}",
-                      "–" if r["embedding_similarity"] is None
-                      else f"{r['embedding_similarity']:.3f}",
-                      "DRIFT" if r["drifted"] else "")
-        out.print(t)
-        s = doc["summary"]
-        out.print(f"{s['drifted']}/{s['prompts']} prompts drifted "
-                     f"({s['drift_fraction']:.0%}); {s['exact']} exact", highlight=False)
-        for f in found:
-            out.print(f"{f.code} [{f.severity}] {f.message}", highlight=False)
+        print_drift(doc, found, baseline_file, stdout_console())
     if failed:
         raise typer.Exit(1)
