@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
+from ..analyzers.sizing import gpu_catalog
 from ..errors import InputError
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
@@ -113,8 +114,8 @@ def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
     return rows
 
 
-#: GPUs and precisions shown in the audit's plan grid (the full grid is `modelclear plan`).
-PLAN_GPUS = ("H100", "H200", "A100-80", "L40S", "RTX4090", "MI300X")
+#: Precisions shown in the audit's plan grid (every precision is `modelclear plan`). The
+#: GPUs are the catalog's (``data/gpus.toml``), in its order, that the plan has rows for.
 PLAN_PRECISIONS = ("native", "fp8", "int4")
 
 
@@ -123,12 +124,12 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
     arch, params, sizing = result.architecture, result.params, result.sizing
     if arch is None and params is None and sizing is None:
         return None
-    js = sizing.to_json() if hasattr(sizing, "to_json") else {}
-    pj = params.to_json() if hasattr(params, "to_json") else {}
+    js: dict[str, Any] = sizing.to_json() if sizing is not None else {}
+    pj: dict[str, Any] = params.to_json() if params is not None else {}
     weights = js.get("weights_bytes") or {}
     grid: dict[str, dict[str, str]] = {}
     for p in js.get("plans") or []:
-        if p.get("gpu") in PLAN_GPUS and p.get("precision") in PLAN_PRECISIONS:
+        if p.get("precision") in PLAN_PRECISIONS:
             grid.setdefault(p["gpu"], {})[p["precision"]] = (
                 f"{p['gpus']} GPU{'s' if p['gpus'] > 1 else ''}, up to {p['max_concurrency']:,} seq"
                 if p.get("fits") else "does not fit"
@@ -147,7 +148,7 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
         "kv_per_token": js.get("kv_cache_bytes_per_token"),
         "context": js.get("context"),
         "concurrency": js.get("concurrency"),
-        "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in PLAN_GPUS if g in grid],
+        "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in gpu_catalog() if g in grid],
         "precisions": shown,
     }
 
