@@ -30,9 +30,10 @@ def load_target(target: str) -> tuple[Architecture, params.WeightHeaders | None,
         return arch, None, str(path.resolve().parent), False
     release = open_release(target)
     headers = params.weight_headers(release)
-    arch = architecture.analyze(release)
-    if arch is None:
+    found = architecture.analyze(release)
+    if found is None:
         raise InputError(target, "no config.json and no GGUF metadata: nothing to size")
+    arch = found
     if release.source.kind == "hf-cache" and release.source.model_id:
         ref = release.source.model_id
     elif release.source.kind in ("gguf", "weights-file"):

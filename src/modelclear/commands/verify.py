@@ -32,6 +32,7 @@ def verify(
     out = stdout_console()
     from ..config import load_config
     from ..record.cli_support import check_fail_on
+    from ..record.model import Record
     from ..record.registry import Registry
     from ..record.verify import verify as verify_release
     from ..reports.record import drift_view
@@ -40,6 +41,7 @@ def verify(
     fail_on = check_fail_on(fail_on)
     release = open_release(target)
     with Registry(registry) as reg:
+        rec: Record | None
         if record_ref:
             rec = reg.get(record_ref)
         else:

@@ -260,7 +260,7 @@ def print_checks(result: AuditResult, console: Console, verbose: bool = False) -
         for e in shown:
             line = f"[cyan]{escape(e.location())}[/]"
             if e.quote:
-                line += f' "{escape(flat(e.quote)[:200])}"'
+                line += f' "{escape(" ".join(e.quote.split())[:200])}"'
             elif e.note:
                 line += f" {escape(e.note)}"
             ev_lines.append(line)

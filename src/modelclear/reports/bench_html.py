@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .style import plot_number
@@ -23,7 +23,7 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 def _nice_max(v: float) -> float:
     if v <= 0 or not math.isfinite(v):
         return 1.0
-    exp = 10 ** math.floor(math.log10(v))
+    exp = 10.0 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * exp:
             return m * exp
@@ -63,7 +63,7 @@ def _frame(title: str, xlabel: str, ylabel: str, xmax: float, ymax: float, xmin:
     return out
 
 
-def histogram(title: str, xlabel: str, series: dict[str, Sequence[float]], bins: int = 30,
+def histogram(title: str, xlabel: str, series: Mapping[str, Sequence[float]], bins: int = 30,
               ylabel: str = "requests") -> str:
     """Overlaid step histograms, one per load level."""
     vals = [v for s in series.values() for v in s]
@@ -162,7 +162,7 @@ def render_bench(result: dict[str, Any], samples: dict[str, dict[str, list[float
         f"API), run {html.escape(result['created'])} by modelclear "
         f"{html.escape(result['tool_version'])}.</p>",
     ]
-    cols = [
+    cols: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
         ("level", lambda lv: lv["label"]),
         ("done", lambda lv: lv["completed"]),
         ("failed", lambda lv: lv["failed"]),

@@ -187,7 +187,7 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
                 reg or "", "then other terms")
             cells["scale"] = Cell(f"{round_count(_v(mau))} MAU; {then}", _v(mau), "caution",
                                   b.clause(mau, lic))
-        elif _v(other) not in (None, "no", "none"):
+        elif other is not None and _v(other) not in (None, "no", "none"):
             cells["scale"] = Cell(str(other.value), other.value, "caution", b.clause(other, lic))
         elif reg == "for_commercial":
             cells["scale"] = Cell("None; registration required for commercial use", None,
@@ -223,6 +223,7 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
         cells["attribution"] = Cell(text, _v(at), "caution" if len(parts) > 1 or name else
                                     "good", b.clause(at, lic))
         # territory
+        assert rep is not None  # the primary license came from it
         terr_terms = [(m, m.terms.get("territory_restriction")) for m in rep.licenses]
         terr_terms = [(m, x) for m, x in terr_terms if _v(x) not in (None, "no", "none")]
         if terr_terms:
@@ -293,9 +294,10 @@ def print_terminal(comp: Comparison, console: Console) -> None:
             cells.append(f"[{style}]{escape(text)}[/]{ref}" if style else escape(text) + ref)
         t.add_row(escape(r.target), *cells)
     console.print(t)
-    for c in comp.clauses:
-        quote = f' "{escape(c.quote)}"' if c.quote else (f" {escape(c.note)}" if c.note else "")
-        console.print(f"[dim][{c.n}][/] [cyan]{escape(c.where())}[/]{quote}")
+    for cl in comp.clauses:
+        quote = f' "{escape(cl.quote)}"' if cl.quote else (
+            f" {escape(cl.note)}" if cl.note else "")
+        console.print(f"[dim][{cl.n}][/] [cyan]{escape(cl.where())}[/]{quote}")
 
 
 def render(comp: Comparison, fmt: str) -> str:

@@ -122,9 +122,9 @@ def drift_view(report: DriftReport, target: str) -> Group:
             quote = f' "{" ".join(t.quote.split())}"' if t.quote else ""
             out.append(Text.assemble(("    term ", "bold"), f"{t.term}: {t.old!r} → {t.new!r}",
                                      (where + quote, "dim")))
-    for c in report.card:
-        where = f" (line {c.line})" if c.line else ""
-        out.append(Text(f"  card {c.field}: {c.old!r} → {c.new!r}{where}", style="yellow"))
+    for cc in report.card:
+        where = f" (line {cc.line})" if cc.line else ""
+        out.append(Text(f"  card {cc.field}: {cc.old!r} → {cc.new!r}{where}", style="yellow"))
     rev = report.revision
     if rev.recorded and rev.current and rev.recorded != rev.current:
         out.append(Text(f"  revision {rev.recorded} recorded, {rev.current} now", style="yellow"))
