@@ -10,8 +10,8 @@ import test_record_support as support
 from test_record_support import LICENSE_TEXT, build_record
 from typer.testing import CliRunner
 
-from modelclear.record import compliance
 from modelclear.record.model import Record, seal
+from modelclear.reports import compliance
 
 isolated = support.isolated
 release_dir = support.release_dir

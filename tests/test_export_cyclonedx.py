@@ -13,7 +13,7 @@ from conftest import SHARED
 from test_record_support import build_record
 from typer.testing import CliRunner
 
-from modelclear.record import cyclonedx as cx
+from modelclear.reports import cyclonedx as cx
 
 isolated = support.isolated
 release_dir = support.release_dir

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from . import __version__
-from .console import stderr
+from .console import stderr_console
 from .errors import InputError
 
 app = typer.Typer(
@@ -70,27 +70,28 @@ def load_commands(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    err = stderr_console()
     args = sys.argv[1:] if argv is None else list(argv)
     load_commands(args)
     try:
         # Without standalone mode, click hands back the code of an Exit as the result.
         result = app(args=args, standalone_mode=False, prog_name="modelclear")
     except InputError as exc:
-        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except typer.Abort:
-        stderr.print("aborted")
+        err.print("aborted")
         return 130
     except typer.TyperException as exc:  # typer's own click: usage errors, bad options
         show = getattr(exc, "show", None)
         if show is not None:
             show()
         else:
-            stderr.print(f"error: {escape(str(exc))}")
+            err.print(f"error: {escape(str(exc))}")
         code = getattr(exc, "exit_code", 2)
         return code if isinstance(code, int) else 2
     except KeyboardInterrupt:
-        stderr.print("interrupted")
+        err.print("interrupted")
         return 130
     return result if isinstance(result, int) else 0
 

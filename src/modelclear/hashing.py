@@ -17,8 +17,8 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from .console import SILENT, ProgressSink
 from .errors import InputError
+from .progress import SILENT, ProgressSink
 from .release import ReleaseFile
 
 BUFFER = 8 * 1024 * 1024

@@ -15,10 +15,10 @@ from .analyzers.inventory import Inventory
 from .analyzers.params import ParameterCount
 from .analyzers.weights import Weights
 from .config import Config
-from .console import SILENT, ProgressSink
 from .engine import Engine, RunOptions, StageState, stages
 from .errors import InputError
 from .findings import Finding
+from .progress import SILENT, ProgressSink
 from .release import Release
 
 SCHEMA_VERSION = "1.0"

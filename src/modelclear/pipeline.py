@@ -30,11 +30,11 @@ from .analyzers.security.model import SecurityReport
 from .analyzers.sizing import SizingReport
 from .analyzers.weights import Weights
 from .config import Config
-from .console import SILENT, ProgressSink
 from .engine import Engine, RunOptions, Stage, StageOutcome, StageState, apply_config, stages
 from .engine.stages import MAX_LICENSE_TEXT, policy_settings
 from .errors import InputError
 from .findings import Finding
+from .progress import SILENT, ProgressSink
 from .release import Release, SourceInfo
 
 SCHEMA_VERSION = "1.0"

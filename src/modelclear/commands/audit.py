@@ -10,7 +10,7 @@ from ..analyzers.policy.model import FailOn, reaches
 from ..analyzers.policy.profile import resolve_profile
 from ..cli import app
 from ..config import load_config
-from ..console import progress, stdout
+from ..console import progress, stdout_console
 from ..pipeline import load_probe_results, run_target
 from ..reports import audit as report
 from ..reports.audit import PROFILE_HELP, Format, write_output
@@ -37,7 +37,7 @@ def audit(
     with progress(not quiet and fmt is Format.terminal and output is None) as sink:
         result = run_target(target, prof, progress=sink, probe_results=probes, config=cfg)
     if fmt is Format.terminal and output is None:
-        report.print_terminal(result, stdout)
+        report.print_terminal(result, stdout_console())
     else:
         write_output(report.render(result, fmt.value), output)
     if result.policy is not None and reaches(result.policy.verdict, fail_on):

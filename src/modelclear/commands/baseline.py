@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import UsageError
+from ..reports.serving import print_baseline, print_drift
 from ..serving.drift import (
     BaselineParams,
     builtin_prompts,
@@ -56,10 +56,9 @@ def baseline(
     if json_out:
         emit_json(doc)
     else:
-        stdout.print(f"baseline: {len(doc['items'])} prompts → {output}"
-                     + (f" ({len(errors)} failed)" if errors else ""), highlight=False)
+        print_baseline(doc, output, stdout_console())
     if errors and len(errors) == len(doc["items"]):
-        stderr.print(f"every prompt failed: {errors[0]['error']}")
+        stderr_console().print(f"every prompt failed: {errors[0]['error']}")
         raise typer.Exit(1)
 
 
@@ -107,20 +106,6 @@ def drift(
     if json_out:
         emit_json(doc)
     else:
-        t = Table(title=f"drift vs {baseline_file}")
-        for col in ("prompt", "exact", "edit dist", "norm. dist", "embed sim", "drifted"):
-            t.add_column(col)
-        for r in doc["items"]:
-            t.add_row(r["id"], "yes" if r["exact"] else "no", f"{r['edit_distance']:.3f}",
-                      f"{r['normalized_edit_distance']:.3f}",
-                      "–" if r["embedding_similarity"] is None
-                      else f"{r['embedding_similarity']:.3f}",
-                      "DRIFT" if r["drifted"] else "")
-        stdout.print(t)
-        s = doc["summary"]
-        stdout.print(f"{s['drifted']}/{s['prompts']} prompts drifted "
-                     f"({s['drift_fraction']:.0%}); {s['exact']} exact", highlight=False)
-        for f in found:
-            stdout.print(f"{f.code} [{f.severity}] {f.message}", highlight=False)
+        print_drift(doc, found, baseline_file, stdout_console())
     if failed:
         raise typer.Exit(1)

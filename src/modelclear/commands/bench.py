@@ -6,24 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import InputError, UsageError
+from ..reports.bench_html import render_bench
+from ..reports.serving import print_bench
 from ..serving.bench import run_bench, samples_for_html
-from ..serving.html import render_bench
 from ..serving.load import MAX_CONCURRENCY, MAX_REQUESTS_PER_LEVEL, BenchConfig
 from ..serving.metrics import parse_slo
 from ..serving.options import endpoint, parse_list, write_json
 from ..serving.prompts import PromptSource
-
-
-def _ms(v: float | None) -> str:
-    if v is None:
-        return "–"
-    return f"{v:.0f}" if v >= 100 else f"{v:.1f}"
 
 
 @app.command()
@@ -125,41 +118,11 @@ def bench(
     if json_out:
         emit_json(doc)
     else:
-        _print(doc)
+        print_bench(doc, stdout_console())
     bad = [lv for lv in doc["levels"]
            if lv["requests"] and (lv["failed"] / lv["requests"] > max_error_rate
                                   or lv["completed"] == 0)]
     if bad:
-        stderr.print(f"{len(bad)} level(s) over the error budget: "
+        stderr_console().print(f"{len(bad)} level(s) over the error budget: "
                      + ", ".join(lv["label"] for lv in bad))
         raise typer.Exit(1)
-
-
-def _print(doc: dict) -> None:
-    """A table that fits 80 columns; JSON and HTML carry every statistic."""
-    with_slo = any(lv["goodput"] is not None for lv in doc["levels"])
-    t = Table(title=f"{doc['target']['model']} @ {doc['target']['url']} (times in ms)",
-              box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
-    t.add_column("level", no_wrap=True)
-    cols = ["ok", "req/s", "tok/s", *(["good/s"] if with_slo else []), "TTFT p50", "TTFT p99",
-            "TPOT p50", "ITL p50", "E2EL p50", "E2EL p99"]
-    for col in cols:
-        t.add_column(col, justify="right")
-    for lv in doc["levels"]:
-        good = ["–" if lv["goodput"] is None else f"{lv['goodput']:.2f}"] if with_slo else []
-        t.add_row(
-            lv["label"].replace("concurrency=", "conc="),
-            f"{lv['completed']}/{lv['requests']}",
-            f"{lv['request_throughput']:.2f}",
-            f"{lv['output_throughput']:.1f}",
-            *good,
-            _ms(lv["ttft_ms"]["median"]),
-            _ms(lv["ttft_ms"].get("p99")),
-            _ms(lv["tpot_ms"]["median"]),
-            _ms(lv["itl_ms"]["median"]),
-            _ms(lv["e2el_ms"]["median"]),
-            _ms(lv["e2el_ms"].get("p99")),
-        )
-    stdout.print(t)
-    for f in doc["findings"]:
-        stdout.print(f"{f['code']} [{f['severity']}] {f['message']}", highlight=False)

@@ -10,7 +10,7 @@ from ..analyzers.policy.model import FailOn, Status, reaches
 from ..analyzers.policy.profile import resolve_profile
 from ..cli import app
 from ..config import load_config
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..pipeline import SCHEMA_VERSION, AuditResult, load_probe_results, run_target
 from ..reports.audit import PROFILE_HELP, check_dict, obligation_dict, print_checks
 
@@ -58,6 +58,6 @@ def check(
     if json_out:
         emit_json(check_json(result))
     else:
-        print_checks(result, stdout, verbose=verbose)
+        print_checks(result, stdout_console(), verbose=verbose)
     if result.policy is not None and reaches(result.policy.verdict, fail_on):
         raise typer.Exit(1)

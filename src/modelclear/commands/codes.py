@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..errors import UsageError
 from ..findings import codes as all_codes
 
@@ -19,6 +19,7 @@ def codes(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List finding codes (MC1xx inventory/format … MC5xx policy) and what each means."""
+    out = stdout_console()
     table = all_codes()
     chosen = [c for k, c in sorted(table.items()) if code is None or k.startswith(code.upper())]
     if not chosen:
@@ -39,4 +40,4 @@ def codes(
     else:
         for c in chosen:
             t.add_row(c.code, str(c.severity), c.title)
-    stdout.print(t)
+    out.print(t)

@@ -9,7 +9,7 @@ import typer
 from ..analyzers.policy.profile import resolve_profile
 from ..cli import app
 from ..config import load_config
-from ..console import stdout
+from ..console import stdout_console
 from ..pipeline import run_target
 from ..reports import compare as report
 from ..reports.audit import PROFILE_HELP, Format, write_output
@@ -30,6 +30,6 @@ def compare(
     results = [run_target(t, prof, config=cfg) for t in targets]
     comp = report.build(results, prof.name if prof else None)
     if fmt is Format.terminal and output is None:
-        report.print_terminal(comp, stdout)
+        report.print_terminal(comp, stdout_console())
     else:
         write_output(report.render(comp, fmt.value), output)

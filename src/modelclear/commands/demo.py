@@ -11,7 +11,7 @@ import typer
 from rich.rule import Rule
 
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..demo import build_demo
 
 
@@ -33,7 +33,7 @@ def demo(
         registry = f"sqlite:///{base / 'demo-registry.sqlite'}"
         target = str(root)
         if not json_out:
-            stdout.print(f"[bold]demo release written to[/] {root}\n")
+            stdout_console().print(f"[bold]demo release written to[/] {root}\n")
         steps: list[tuple[str, list[str], set[int]]] = [
             ("What did we get?", ["inspect", target, "--hash", "-q"], {0}),
             ("What may we do with it?", ["license", target, "-q"], {0}),
@@ -51,17 +51,18 @@ def demo(
                       ["verify", target, "--registry", registry, "-q"], {1}))
         ran: list[dict[str, object]] = []
         with contextlib.redirect_stdout(io.StringIO()) if json_out else contextlib.nullcontext():
+            out = stdout_console()  # after the redirect: --json keeps the steps' output away
             for title, argv, ok in steps:
                 if argv[0] == "verify":
                     data = bytearray(shard.read_bytes())
                     data[-1] ^= 0xFF
                     shard.write_bytes(bytes(data))
-                stdout.print(Rule(f"[bold]{title}[/]  [dim]modelclear {argv[0]}[/]"))
+                out.print(Rule(f"[bold]{title}[/]  [dim]modelclear {argv[0]}[/]"))
                 code = main(argv)
                 ran.append({"step": title, "command": argv[0], "exit_code": code,
                             "expected": sorted(ok), "ok": code in ok})
                 if code not in ok:
-                    stdout.print(f"[red]step `modelclear {argv[0]}` exited {code}, expected "
+                    out.print(f"[red]step `modelclear {argv[0]}` exited {code}, expected "
                                  f"{' or '.join(map(str, sorted(ok)))}[/]")
                     break
         passed = all(r["ok"] for r in ran) and len(ran) == len(steps)
@@ -69,6 +70,7 @@ def demo(
             emit_json({"schema_version": "1.0", "release": str(root), "kept": bool(keep),
                        "steps": ran, "ok": passed})
         elif passed:
-            stdout.print("\n[bold green]demo complete[/]: verify caught the changed shard.")
+            stdout_console().print("\n[bold green]demo complete[/]: verify caught the "
+                                   "changed shard.")
         if not passed:
             raise typer.Exit(1)

@@ -66,7 +66,7 @@ def export(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Export a clearance record as a CycloneDX 1.6 ML-BOM or compliance documentation."""
-    from ..record import compliance, cyclonedx
+    from ..reports import compliance, cyclonedx
 
     fmt = fmt.lower()
     if fmt not in FORMATS:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 
 
 @app.command()
@@ -19,8 +19,9 @@ def history(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List clearance records."""
-    from ..record.cli_support import history_table
+    out = stdout_console()
     from ..record.registry import Registry
+    from ..reports.record import history_table
 
     model_id = model
     location = None
@@ -39,6 +40,6 @@ def history(
                    "records": [r.to_json() for r in rows]})
         return
     if not rows:
-        stdout.print(f"no records{f' of {model}' if model else ''} in {url}")
+        out.print(f"no records{f' of {model}' if model else ''} in {url}")
         return
-    stdout.print(history_table(rows))
+    out.print(history_table(rows))

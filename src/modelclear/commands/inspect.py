@@ -6,7 +6,7 @@ import typer
 
 from ..cli import app
 from ..config import load_config
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..inspection import inspect_release
 from ..reports.inspect import render
 from ..sources import open_release
@@ -31,4 +31,4 @@ def inspect(
     if json_out:
         emit_json(result.to_json())
     else:
-        render(result, stdout)
+        render(result, stdout_console())

@@ -6,22 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..analyzers import architecture, params, sizing
 from ..analyzers.architecture import Architecture
 from ..cli import app
 from ..config import Config, load_config
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError
 from ..release import stat_file
+from ..reports.plan import print_plan
 from ..sources import open_release
-
-
-def _gb(n: int) -> str:
-    """GB (10^9 bytes) with enough decimals that a small model does not read as 0.0."""
-    return f"{n / 1e9:,.1f}" if n >= 1e8 or n == 0 else f"{n / 1e9:.4f}"
 
 
 def load_target(target: str, config: Config | None = None,
@@ -103,59 +98,4 @@ def plan(
         data["weight_files"] = list(headers.files) if headers else []
         emit_json(data)
         return
-    _render(report, detailed=bool(gpu), quiet=quiet)
-
-
-def _render(report: sizing.SizingReport, detailed: bool, quiet: bool) -> None:
-    arch, w, kv = report.architecture, report.weights, report.kv
-    if not quiet:
-        stdout.print(f"[bold]{report.model}[/]  ({arch.model_type or 'unknown'}, "
-                     f"{arch.family}, from {arch.file})")
-        if report.parameters:
-            p = report.parameters
-            act = f", {p.active:,} active" if p.active is not None and p.active != p.total \
-                else ""
-            mtp = f", +{p.mtp:,} MTP" if p.mtp else ""
-            stdout.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
-        stdout.print(
-            f"weights: native {_gb(w.native)} GB ({w.native_format}"
-            + (f"; {_gb(w.native_main)} GB without MTP" if w.mtp else "")
-            + f") · bf16 {_gb(w.by_precision['bf16'])} · fp8 {_gb(w.by_precision['fp8'])}"
-            f" · int8 {_gb(w.by_precision['int8'])} · int4 {_gb(w.by_precision['int4'])} GB"
-        )
-        stdout.print(f"KV cache ({kv.kind}): {kv.formula}")
-        kvj = kv.to_json(report.context)
-        if kvj.get("sliding_window_savings_bytes"):
-            stdout.print(
-                f"  sliding window: {_gb(kvj['bytes_per_sequence_window_aware'])} GB instead of "
-                f"{_gb(kvj['bytes_per_sequence'])} GB per {report.context:,}-token sequence "
-                "with a window-aware engine (plans below assume full context on every layer)"
-            )
-        stdout.print(f"target: {report.context:,} tokens × {report.concurrency} sequences; "
-                     "GB = 10^9 bytes")
-        for f in report.findings:
-            stdout.print(f"[yellow]{f.code}[/] {f.message}", soft_wrap=True)
-    table = Table(show_lines=False)
-    for col in ("GPU", "precision", "weights GB", "GPUs", "TP×PP", "max seqs", "fits"):
-        table.add_column(col, justify="right" if col not in ("GPU", "precision") else "left")
-    for pl in report.plans:
-        lay = pl.layout
-        fits = "[green]yes[/]" if pl.meets_concurrency else (
-            "[yellow]yes, fewer seqs[/]" if pl.fits else "[red]no[/]")
-        short = pl.precision if pl.precision != "native" else \
-            f"native ({(w.native_format.split() or ['?'])[0]})"
-        table.add_row(pl.gpu.key, short, _gb(pl.weights_bytes), str(lay.gpus),
-                      f"{lay.tensor_parallel}×{lay.pipeline_parallel}"
-                      + (" EP" if lay.expert_parallel else ""),
-                      str(lay.max_concurrency), fits)
-    stdout.print(table)
-    if detailed:
-        for pl in report.plans:
-            stdout.print(f"\n[bold]{pl.gpu.key} · {pl.precision_label}[/]")
-            stdout.print(pl.arithmetic, soft_wrap=True, highlight=False)
-            for name, cmd in pl.commands.items():
-                if cmd:
-                    stdout.print(f"  {name}: {cmd}", soft_wrap=True, highlight=False,
-                                 markup=False)
-            for note in pl.notes:
-                stdout.print(f"  note: {note}", soft_wrap=True, highlight=False, markup=False)
+    print_plan(report, stdout_console(), detailed=bool(gpu), quiet=quiet)

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..cli import app
-from ..console import emit_json, progress, stderr, stdout
+from ..console import emit_json, progress, stderr_console, stdout_console
 from ..errors import InputError, UsageError
+from ..reports.serving import print_probes, print_suites
 from ..serving.options import endpoint, write_json
 from ..serving.probes import ProbeConfig, run_probes
 from ..serving.suites import builtin_suites, load_suite
@@ -57,10 +57,7 @@ def probe(
 ) -> None:
     """Probe a served model: refusals, injection, leakage, sensitive topics, edge cases."""
     if list_suites:
-        for name in builtin_suites():
-            s = load_suite(name)
-            stdout.print(f"{s.name} v{s.version}: {len(s.probes)} probes — {s.description}",
-                         highlight=False)
+        print_suites([load_suite(name) for name in builtin_suites()], stdout_console())
         return
     if not url or not model:
         raise UsageError("probe needs a server URL and --model")
@@ -100,32 +97,7 @@ def probe(
     if json_out:
         emit_json(doc)
     else:
-        _print(doc)
+        print_probes(doc, stdout_console())
     if run.failing_categories:
-        stderr.print("below --fail-under: " + ", ".join(run.failing_categories))
+        stderr_console().print("below --fail-under: " + ", ".join(run.failing_categories))
         raise typer.Exit(1)
-
-
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{v:.0%}"
-
-
-def _print(doc: dict) -> None:
-    t = Table(title=f"probes: {doc['target']['model']} ({doc['config']['samples']} samples each)")
-    for col in ("category", "probes", "pass", "95% CI", "errors", "labels", "worst probe"):
-        t.add_column(col)
-    for c in doc["categories"]:
-        ci = "–" if c["ci95"] is None else f"{c['ci95'][0]:.0%}–{c['ci95'][1]:.0%}"
-        labels = ", ".join(f"{k} {v}" for k, v in sorted(c["labels"].items()))
-        t.add_row(c["category"], str(c["probes"]),
-                  "described" if c["pass_rate"] is None else f"{c['passed']}/{c['scored']} "
-                  f"({_pct(c['pass_rate'])})", ci, str(c["errors"]), labels,
-                  c["worst_probe"] or "–")
-    stdout.print(t)
-    s = doc["summary"]
-    if s["worst_category"]:
-        stdout.print(f"worst category: {s['worst_category']} ({_pct(s['worst_pass_rate'])})",
-                     highlight=False)
-    for f in doc["findings"]:
-        where = f" ({f['file']}:{f['line']})" if f.get("file") else ""
-        stdout.print(f"{f['code']} [{f['severity']}] {f['message']}{where}", highlight=False)

@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from ..analyzers.policy import builtin_names, load_profile
 from ..analyzers.policy.profile import builtin_text
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 from ..errors import InputError
 
 profile_app = typer.Typer(help="Deployment profiles: list, show, init.", no_args_is_help=True)
@@ -30,13 +30,14 @@ def list_profiles(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List the built-in profiles."""
+    out = stdout_console()
     profiles = [load_profile(n) for n in builtin_names()]
     if json_out:
         emit_json({"schema_version": "1.0",
                    "profiles": [{"name": p.name, "description": p.description} for p in profiles]})
         return
     for p in profiles:
-        stdout.print(f"[bold]{p.name:<18}[/] {escape(p.description)}")
+        out.print(f"[bold]{p.name:<18}[/] {escape(p.description)}")
 
 
 @profile_app.command("show")
@@ -45,6 +46,7 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="The validated profile as JSON."),
 ) -> None:
     """Print a profile (validated; a bad file is reported with its key path and line)."""
+    out = stdout_console()
     prof = load_profile(name)
     if json_out:
         emit_json({"schema_version": "1.0", "profile": prof.to_json(),
@@ -53,8 +55,8 @@ def show(
         return
     text = builtin_text(name) if name in builtin_names() and not Path(name).is_file() else (
         Path(name).read_text(encoding="utf-8"))
-    stdout.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
-    stdout.print(f"[dim]commercial use: {'yes' if prof.is_commercial else 'no'}; reaches third "
+    out.print(Syntax(text, "yaml", background_color="default", word_wrap=True))
+    out.print(f"[dim]commercial use: {'yes' if prof.is_commercial else 'no'}; reaches third "
                  f"parties: {'yes' if prof.third_party else 'no'}[/]")
 
 
@@ -64,6 +66,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented profile template to edit."""
+    out = stdout_console()
     target = Path(path)
     if target.exists() and not force:
         raise InputError(path, "already exists (use --force to overwrite)")
@@ -71,5 +74,5 @@ def init(
         target.write_text(template_text(), encoding="utf-8")
     except OSError as exc:
         raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
-    stdout.print(f"wrote {escape(str(target))}; check a release with: modelclear check TARGET "
+    out.print(f"wrote {escape(str(target))}; check a release with: modelclear check TARGET "
                  f"--profile {escape(str(target))}")

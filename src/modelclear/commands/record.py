@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..cli import app
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..errors import InputError
 
 
@@ -37,10 +37,12 @@ def record(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Record what was cleared: files and hashes, license texts, terms, verdicts, reviewer."""
+    out = stdout_console()
     from ..config import load_config
     from ..record.builder import build
-    from ..record.cli_support import load_profile, record_summary
+    from ..record.cli_support import load_profile
     from ..record.registry import Registry
+    from ..reports.record import record_summary
     from ..sources import open_release
 
     release = open_release(target)
@@ -62,4 +64,4 @@ def record(
     if json_out:
         emit_json(rec.to_json())
     else:
-        stdout.print(record_summary(rec, url))
+        out.print(record_summary(rec, url))

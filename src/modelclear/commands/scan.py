@@ -8,17 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from ..analyzers.security.model import SecurityReport
 from ..cli import app
 from ..config import load_config
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..engine import Engine, RunOptions, stages
 from ..errors import InputError
 from ..findings import Severity
 from ..reports.sarif import to_sarif
+from ..reports.scan import print_terminal
 from ..sources import open_release
 
 
@@ -29,16 +27,6 @@ class FailOn(StrEnum):
     high = "high"
     critical = "critical"
     never = "never"
-
-
-_STYLE = {"clean": "green", "unsafe": "bold red", "malformed": "yellow", "unsupported": "magenta"}
-_SEV_STYLE = {
-    "critical": "bold red",
-    "high": "red",
-    "medium": "yellow",
-    "low": "cyan",
-    "info": "dim",
-}
 
 
 @app.command()
@@ -68,54 +56,6 @@ def scan(
     if json_out:
         emit_json(report.to_json())
     else:
-        print_terminal(report, quiet=quiet)
+        print_terminal(report, stdout_console(), quiet=quiet)
     if fail_on is not FailOn.never and report.reaches(Severity(fail_on.value)):
         raise typer.Exit(1)
-
-
-def print_terminal(report: SecurityReport, *, quiet: bool = False) -> None:
-    shown = [r for r in report.files if r.status != "clean" or (r.findings and not quiet)]
-    if shown:
-        table = Table(show_header=True, header_style="bold", expand=False)
-        table.add_column("file", overflow="fold")
-        table.add_column("kind")
-        table.add_column("status")
-        table.add_column("worst finding", overflow="fold")
-        for r in shown:
-            worst = r.findings[0] if r.findings else None
-            cell = (
-                f"[{_SEV_STYLE[str(worst.severity)]}]{worst.code}[/] {escape(worst.message)}"
-                if worst
-                else ""
-            )
-            st = _STYLE.get(r.status, "")
-            table.add_row(escape(r.path), r.kind, f"[{st}]{r.status}[/]", cell)
-        stdout.print(table)
-    for r in report.files:
-        relevant = [f for f in r.findings if f.severity.rank >= Severity.MEDIUM.rank or not quiet]
-        if r.status == "clean" and quiet:
-            continue
-        if not relevant:
-            continue
-        stdout.print(f"\n[bold]{escape(r.path)}[/] ({r.kind}, {r.status})")
-        for f in relevant:
-            where = (
-                f" (line {f.line})"
-                if f.line is not None
-                else (f" (offset {f.offset})" if f.offset is not None else "")
-            )
-            sev = str(f.severity)
-            stdout.print(
-                f"  [{_SEV_STYLE[sev]}]{f.code} {sev}[/] {escape(f.message)}"
-                f"[dim]{escape(where)}[/]",
-                highlight=False,
-            )
-            if f.quote:
-                stdout.print(f"      [dim]{escape(f.quote)}[/]", highlight=False)
-    c = report.counts()
-    stdout.print(
-        f"\n{len(report.files)} file(s): [green]{c['clean']} clean[/], "
-        f"[red]{c['unsafe']} unsafe[/], [yellow]{c['malformed']} malformed[/], "
-        f"[magenta]{c['unsupported']} unsupported[/]  (allowlist {report.allowlist_version})",
-        highlight=False,
-    )

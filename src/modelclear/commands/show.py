@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..cli import app
-from ..console import emit_json, stdout
+from ..console import emit_json, stdout_console
 
 
 @app.command()
@@ -17,10 +17,12 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="The whole record as JSON."),
 ) -> None:
     """Print a clearance record."""
-    from ..record.cli_support import record_details, resolve_record
+    out = stdout_console()
+    from ..record.cli_support import resolve_record
+    from ..reports.record import record_details
 
     rec = resolve_record(record_ref, registry)
     if json_out:
         emit_json(rec.to_json())
     else:
-        stdout.print(record_details(rec))
+        out.print(record_details(rec))

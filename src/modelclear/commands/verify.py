@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ..cli import app
-from ..console import emit_json, progress, stdout
+from ..console import emit_json, progress, stdout_console
 from ..errors import InputError
 
 
@@ -29,15 +29,19 @@ def verify(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Compare a release with its clearance record; exit 1 when it drifted."""
+    out = stdout_console()
     from ..config import load_config
-    from ..record.cli_support import check_fail_on, drift_view
+    from ..record.cli_support import check_fail_on
+    from ..record.model import Record
     from ..record.registry import Registry
     from ..record.verify import verify as verify_release
+    from ..reports.record import drift_view
     from ..sources import open_release
 
     fail_on = check_fail_on(fail_on)
     release = open_release(target)
     with Registry(registry) as reg:
+        rec: Record | None
         if record_ref:
             rec = reg.get(record_ref)
         else:
@@ -53,6 +57,6 @@ def verify(
     if json_out:
         emit_json(report.to_json())
     else:
-        stdout.print(drift_view(report, target))
+        out.print(drift_view(report, target))
     if report.fails(fail_on):
         raise typer.Exit(1)

@@ -20,9 +20,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..config import Config
-from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..findings import Finding, Severity
+from ..progress import SILENT, ProgressSink
 
 if TYPE_CHECKING:
     from ..analyzers.policy.profile import Profile

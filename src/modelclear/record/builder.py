@@ -26,10 +26,10 @@ from ..analyzers.inventory import component_of
 from ..analyzers.license.model import LicenseReport
 from ..analyzers.policy.profile import Profile
 from ..config import Config
-from ..console import SILENT, ProgressSink
 from ..engine import Engine, RunOptions, StageOutcome, StageState, stages
 from ..errors import InputError
 from ..pipeline import AuditResult, audit_result
+from ..progress import SILENT, ProgressSink
 from ..release import Release, ReleaseFile
 from .model import SCHEMA_VERSION, Record, seal, validate
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..analyzers.inventory import component_of
 from ..config import Config
-from ..console import SILENT, ProgressSink
 from ..errors import InputError
 from ..findings import Finding, Severity, finding
+from ..progress import SILENT, ProgressSink
 from ..release import Release
 from .builder import MAX_DOCUMENT_BYTES, check_names
 from .model import Record

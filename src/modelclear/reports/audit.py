@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterable
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
-from ..console import stdout
+from ..analyzers.sizing import gpu_catalog
 from ..errors import InputError
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
+from .style import STATUS_ICON, STATUS_STYLE
+from .templates import render_template
 
 FORMATS = ("terminal", "json", "markdown", "html")
 PROFILE_HELP = "Built-in profile name (modelclear profile list) or a profile YAML file."
@@ -37,43 +38,6 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
-
-STATUS_STYLE = {"CLEAR": "green", "REVIEW": "yellow", "BLOCKED": "bold red"}
-STATUS_ICON = {"CLEAR": "✔", "REVIEW": "⚠", "BLOCKED": "✖"}
-
-
-# ---------------------------------------------------------------------------- shared
-
-
-def _env() -> jinja2.Environment:
-    loader = jinja2.FunctionLoader(
-        lambda name: (resources.files("modelclear") / "data" / "templates" / name).read_text(
-            encoding="utf-8"
-        )
-    )
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
-                                            default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = md_escape
-    env.filters["human"] = human_bytes
-    env.filters["num"] = human_count
-    return env
-
-
-def render_template(name: str, **data: Any) -> str:
-    return _env().get_template(name).render(**data)
-
-
-def md_escape(text: Any) -> str:
-    """Text safe inside a Markdown table cell (pipes and newlines would break the row)."""
-    s = "" if text is None else str(text)
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
 
 
 def flat(text: str | None) -> str | None:
@@ -150,8 +114,8 @@ def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
     return rows
 
 
-#: GPUs and precisions shown in the audit's plan grid (the full grid is `modelclear plan`).
-PLAN_GPUS = ("H100", "H200", "A100-80", "L40S", "RTX4090", "MI300X")
+#: Precisions shown in the audit's plan grid (every precision is `modelclear plan`). The
+#: GPUs are the catalog's (``data/gpus.toml``), in its order, that the plan has rows for.
 PLAN_PRECISIONS = ("native", "fp8", "int4")
 
 
@@ -160,12 +124,12 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
     arch, params, sizing = result.architecture, result.params, result.sizing
     if arch is None and params is None and sizing is None:
         return None
-    js = sizing.to_json() if hasattr(sizing, "to_json") else {}
-    pj = params.to_json() if hasattr(params, "to_json") else {}
+    js: dict[str, Any] = sizing.to_json() if sizing is not None else {}
+    pj: dict[str, Any] = params.to_json() if params is not None else {}
     weights = js.get("weights_bytes") or {}
     grid: dict[str, dict[str, str]] = {}
     for p in js.get("plans") or []:
-        if p.get("gpu") in PLAN_GPUS and p.get("precision") in PLAN_PRECISIONS:
+        if p.get("precision") in PLAN_PRECISIONS:
             grid.setdefault(p["gpu"], {})[p["precision"]] = (
                 f"{p['gpus']} GPU{'s' if p['gpus'] > 1 else ''}, up to {p['max_concurrency']:,} seq"
                 if p.get("fits") else "does not fit"
@@ -184,7 +148,7 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
         "kv_per_token": js.get("kv_cache_bytes_per_token"),
         "context": js.get("context"),
         "concurrency": js.get("concurrency"),
-        "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in PLAN_GPUS if g in grid],
+        "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in gpu_catalog() if g in grid],
         "precisions": shown,
     }
 
@@ -296,7 +260,7 @@ def print_checks(result: AuditResult, console: Console, verbose: bool = False) -
         for e in shown:
             line = f"[cyan]{escape(e.location())}[/]"
             if e.quote:
-                line += f' "{escape(flat(e.quote)[:200])}"'
+                line += f' "{escape(" ".join(e.quote.split())[:200])}"'
             elif e.note:
                 line += f" {escape(e.note)}"
             ev_lines.append(line)
@@ -350,8 +314,8 @@ def render(result: AuditResult, fmt: str) -> str:
 def write_output(text: str, output: str | None) -> None:
     """Text to ``-o FILE`` or to standard output (no rich markup processing)."""
     if output is None:
-        stdout.file.write(text)
-        stdout.file.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
         return
     try:
         Path(output).write_text(text, encoding="utf-8")

@@ -24,7 +24,8 @@ from ..analyzers.policy import regions
 from ..analyzers.policy.checks import display_phrases, primary_license
 from ..analyzers.policy.model import Status
 from ..pipeline import SCHEMA_VERSION, AuditResult
-from .audit import STATUS_ICON, STATUS_STYLE, render_template
+from .style import STATUS_ICON, STATUS_STYLE, TONE_STYLE, round_count
+from .templates import render_template
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("license", "License"),
@@ -131,13 +132,6 @@ def _v(term: Term | None) -> Any:
     return term.value.strip().lower() if isinstance(term.value, str) else term.value
 
 
-def _count(n: int) -> str:
-    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
-        if n >= size and n % (size // 100) == 0:
-            return f"{n / size:g}{unit}"
-    return f"{n:,}"
-
-
 def _naming(term: Term | None) -> str | None:
     if _v(term) in (None, "no", "none"):
         return None
@@ -177,7 +171,7 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
             text, tone = "No (non-commercial only)", "bad"
         elif cu == "conditional":
             if isinstance(_v(mau), int):
-                text = f"Yes, up to {_count(_v(mau))} MAU"
+                text = f"Yes, up to {round_count(_v(mau))} MAU"
             elif reg == "for_commercial":
                 text = "Yes, after registration"
             else:
@@ -191,9 +185,9 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
         if isinstance(_v(mau), int):
             then = {"above_threshold": "then a separate license at the licensor's discretion"}.get(
                 reg or "", "then other terms")
-            cells["scale"] = Cell(f"{_count(_v(mau))} MAU; {then}", _v(mau), "caution",
+            cells["scale"] = Cell(f"{round_count(_v(mau))} MAU; {then}", _v(mau), "caution",
                                   b.clause(mau, lic))
-        elif _v(other) not in (None, "no", "none"):
+        elif other is not None and _v(other) not in (None, "no", "none"):
             cells["scale"] = Cell(str(other.value), other.value, "caution", b.clause(other, lic))
         elif reg == "for_commercial":
             cells["scale"] = Cell("None; registration required for commercial use", None,
@@ -229,6 +223,7 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
         cells["attribution"] = Cell(text, _v(at), "caution" if len(parts) > 1 or name else
                                     "good", b.clause(at, lic))
         # territory
+        assert rep is not None  # the primary license came from it
         terr_terms = [(m, m.terms.get("territory_restriction")) for m in rep.licenses]
         terr_terms = [(m, x) for m, x in terr_terms if _v(x) not in (None, "no", "none")]
         if terr_terms:
@@ -283,7 +278,6 @@ _PAREN = re.compile(r"\s*\((?!\w+ match\))[^()]*\)")
 
 
 def print_terminal(comp: Comparison, console: Console) -> None:
-    tone_style = {"good": "green", "caution": "yellow", "bad": "red", "none": ""}
     t = Table(title="License comparison" + (f" — profile {comp.profile}" if comp.profile else ""),
               show_lines=True)
     t.add_column("Target", overflow="fold")
@@ -294,15 +288,16 @@ def print_terminal(comp: Comparison, console: Console) -> None:
         for key, _ in _columns(comp):
             c = r.cells[key]
             ref = f" [dim][{c.clause}][/]" if c.clause else ""
-            style = tone_style[c.tone]
+            style = TONE_STYLE[c.tone]
             # Titles carry release dates in parentheses; the id beside says which version.
             text = _PAREN.sub("", c.text) if key == "license" else c.text
             cells.append(f"[{style}]{escape(text)}[/]{ref}" if style else escape(text) + ref)
         t.add_row(escape(r.target), *cells)
     console.print(t)
-    for c in comp.clauses:
-        quote = f' "{escape(c.quote)}"' if c.quote else (f" {escape(c.note)}" if c.note else "")
-        console.print(f"[dim][{c.n}][/] [cyan]{escape(c.where())}[/]{quote}")
+    for cl in comp.clauses:
+        quote = f' "{escape(cl.quote)}"' if cl.quote else (
+            f" {escape(cl.note)}" if cl.note else "")
+        console.print(f"[dim][{cl.n}][/] [cyan]{escape(cl.where())}[/]{quote}")
 
 
 def render(comp: Comparison, fmt: str) -> str:

@@ -8,9 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import Finding
-
-SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red",
-                  "critical": "bold red"}
+from .style import SEVERITY_STYLE
 
 
 def location(f: Finding) -> str:

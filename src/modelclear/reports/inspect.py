@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..analyzers.architecture import Architecture
 from ..analyzers.inventory import COMPONENTS, EXPECTED
 from ..inspection import Inspection
 from ..units import human_bytes, human_count
@@ -83,7 +84,7 @@ def render(result: Inspection, console: Console) -> None:
             examples += f", … (+{len(items) - 3})"
         comp.add_row(name, str(len(items)), human_bytes(sum(f.size for f in items)), examples)
 
-    parts: list = [head, comp]
+    parts: list[RenderableType] = [head, comp]
     if result.hashes:
         parts.append(Text(f"sha256 computed for {len(result.hashes)} files "
                           "(use --json to see them)", style="dim"))
@@ -96,7 +97,7 @@ def _count(n: int | None) -> str:
     return "—" if n is None else f"{human_count(n)} ({n:,})"
 
 
-def _arch_line(a) -> str:
+def _arch_line(a: Architecture) -> str:
     bits = [a.model_type or "?"]
     if a.num_layers:
         bits.append(f"{a.num_layers} layers")

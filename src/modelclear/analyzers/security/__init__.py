@@ -11,11 +11,11 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 
 from __future__ import annotations
 
-from ...console import SILENT, ProgressSink
 from ...errors import InputError
 from ...findings import finding
 from ...parsers.detect import detect_format
 from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
+from ...progress import SILENT, ProgressSink
 from ...release import Release, ReleaseFile
 from .allowlist import allowlist_version
 from .files import Outcome

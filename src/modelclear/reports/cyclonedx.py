@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from .model import Record
+from ..record.model import Record
 
 #: License terms that restrict use, and the values that mean "no restriction" for them.
 #: Everything else a license says that the user must *do* is an obligation.
@@ -105,8 +105,8 @@ def _declared_text(record: Record, link: str | None) -> str | None:
         target = link.strip().removeprefix("./")
         hit = next((d for d in docs if d["path"] == target), None)
         if hit is not None:
-            return hit["text"]
-    return docs[0]["text"] if len(docs) == 1 else None
+            return str(hit["text"])
+    return str(docs[0]["text"]) if len(docs) == 1 else None
 
 
 def _licenses(record: Record) -> list[Any]:
@@ -311,7 +311,7 @@ def to_cyclonedx(record: Record) -> dict[str, Any]:
     from cyclonedx.output.json import JsonV1Dot6
 
     bom = build_bom(record)
-    doc = json.loads(JsonV1Dot6(bom).output_as_string())
+    doc: dict[str, Any] = json.loads(JsonV1Dot6(bom).output_as_string())
     for comp in doc.get("components", []):
         if comp.get("bom-ref") == "model":
             comp["modelCard"] = model_card(record)

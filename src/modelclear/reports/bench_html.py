@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from .style import plot_number
 
 W, H = 520, 260
 ML, MR, MT, MB = 56, 16, 28, 40
@@ -21,23 +23,11 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 def _nice_max(v: float) -> float:
     if v <= 0 or not math.isfinite(v):
         return 1.0
-    exp = 10 ** math.floor(math.log10(v))
+    exp = 10.0 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * exp:
             return m * exp
     return 10 * exp
-
-
-def _fmt(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 10_000:
-        return f"{v / 1000:.0f}k"
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    if abs(v) >= 1:
-        return f"{v:.1f}"
-    return f"{v:.3g}"
 
 
 def _frame(title: str, xlabel: str, ylabel: str, xmax: float, ymax: float, xmin: float = 0.0
@@ -55,12 +45,12 @@ def _frame(title: str, xlabel: str, ylabel: str, xmax: float, ymax: float, xmin:
         out.append(f'<line x1="{ML}" y1="{y:.1f}" x2="{ML + pw}" y2="{y:.1f}" stroke="#eee"/>')
         out.append(
             f'<text x="{ML - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">'
-            f"{_fmt(ymax * i / 5)}</text>"
+            f"{plot_number(ymax * i / 5)}</text>"
         )
         x = ML + pw * i / 5
         out.append(
             f'<text x="{x:.1f}" y="{MT + ph + 14}" text-anchor="middle" font-size="10">'
-            f"{_fmt(xmin + (xmax - xmin) * i / 5)}</text>"
+            f"{plot_number(xmin + (xmax - xmin) * i / 5)}</text>"
         )
     out.append(
         f'<text x="{ML + pw / 2}" y="{H - 6}" text-anchor="middle" font-size="11">'
@@ -73,7 +63,7 @@ def _frame(title: str, xlabel: str, ylabel: str, xmax: float, ymax: float, xmin:
     return out
 
 
-def histogram(title: str, xlabel: str, series: dict[str, Sequence[float]], bins: int = 30,
+def histogram(title: str, xlabel: str, series: Mapping[str, Sequence[float]], bins: int = 30,
               ylabel: str = "requests") -> str:
     """Overlaid step histograms, one per load level."""
     vals = [v for s in series.values() for v in s]
@@ -127,7 +117,8 @@ def line_chart(
         for (x, y), (vx, vy) in zip(coords, sorted(s), strict=True):
             out.append(
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
-                f"<title>{html.escape(name)}: {_fmt(vx)} → {_fmt(vy)}</title></circle>"
+                f"<title>{html.escape(name)}: {plot_number(vx)} → {plot_number(vy)}</title>"
+                "</circle>"
             )
     out += _legend(list(series))
     out.append("</svg>")
@@ -150,7 +141,7 @@ def _cell(v: Any) -> str:
     if v is None:
         return "–"
     if isinstance(v, float):
-        return _fmt(v) if math.isfinite(v) else "–"
+        return plot_number(v) if math.isfinite(v) else "–"
     return html.escape(str(v))
 
 
@@ -171,7 +162,7 @@ def render_bench(result: dict[str, Any], samples: dict[str, dict[str, list[float
         f"API), run {html.escape(result['created'])} by modelclear "
         f"{html.escape(result['tool_version'])}.</p>",
     ]
-    cols = [
+    cols: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
         ("level", lambda lv: lv["label"]),
         ("done", lambda lv: lv["completed"]),
         ("failed", lambda lv: lv["failed"]),

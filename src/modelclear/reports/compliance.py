@@ -10,47 +10,14 @@ section reads as if the question had been answered.
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from typing import Any
 
+from ..record.model import Record
 from ..units import human_bytes
 from .cyclonedx import manifest_digest, restrictions_and_obligations
-from .model import Record
+from .templates import render_template
 
 FORMATS = ("markdown", "html")
-
-
-@cache
-def _env(fmt: str) -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    env = Environment(
-        loader=PackageLoader("modelclear", "data/templates"),
-        autoescape=fmt == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = _md_cell
-    env.filters["human"] = human_bytes
-    env.filters["fence"] = _fence
-    return env
-
-
-def _md_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell (pipes escaped, one line)."""
-    if value is None:
-        return "—"
-    return " ".join(str(value).split()).replace("|", "\\|")
-
-
-def _fence(text: str) -> str:
-    """A backtick fence longer than any backtick run in ``text``, so no license text can
-    close its own code block."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(4, longest + 1)
 
 
 def _terms(record: Record) -> list[dict[str, Any]]:
@@ -168,4 +135,4 @@ def render(record: Record, fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown compliance format {fmt!r}")
     ext = "md" if fmt == "markdown" else "html"
-    return _env(fmt).get_template(f"compliance.{ext}.j2").render(**context(record))
+    return render_template(f"compliance.{ext}.j2", **context(record))

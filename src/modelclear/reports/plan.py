@@ -1,0 +1,65 @@
+"""The sizing plan in the terminal: weights, KV cache, and one row per GPU × precision."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ..analyzers.sizing import SizingReport
+from .style import gb
+
+
+def print_plan(report: SizingReport, console: Console, *, detailed: bool, quiet: bool) -> None:
+    """Headline numbers, the plan table; with ``detailed`` the arithmetic and commands."""
+    arch, w, kv = report.architecture, report.weights, report.kv
+    if not quiet:
+        console.print(f"[bold]{report.model}[/]  ({arch.model_type or 'unknown'}, "
+                     f"{arch.family}, from {arch.file})")
+        if report.parameters:
+            p = report.parameters
+            act = f", {p.active:,} active" if p.active is not None and p.active != p.total \
+                else ""
+            mtp = f", +{p.mtp:,} MTP" if p.mtp else ""
+            console.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
+        console.print(
+            f"weights: native {gb(w.native)} GB ({w.native_format}"
+            + (f"; {gb(w.native_main)} GB without MTP" if w.mtp else "")
+            + f") · bf16 {gb(w.by_precision['bf16'])} · fp8 {gb(w.by_precision['fp8'])}"
+            f" · int8 {gb(w.by_precision['int8'])} · int4 {gb(w.by_precision['int4'])} GB"
+        )
+        console.print(f"KV cache ({kv.kind}): {kv.formula}")
+        kvj = kv.to_json(report.context)
+        if kvj.get("sliding_window_savings_bytes"):
+            console.print(
+                f"  sliding window: {gb(kvj['bytes_per_sequence_window_aware'])} GB instead of "
+                f"{gb(kvj['bytes_per_sequence'])} GB per {report.context:,}-token sequence "
+                "with a window-aware engine (plans below assume full context on every layer)"
+            )
+        console.print(f"target: {report.context:,} tokens × {report.concurrency} sequences; "
+                     "GB = 10^9 bytes")
+        for f in report.findings:
+            console.print(f"[yellow]{f.code}[/] {f.message}", soft_wrap=True)
+    table = Table(show_lines=False)
+    for col in ("GPU", "precision", "weights GB", "GPUs", "TP×PP", "max seqs", "fits"):
+        table.add_column(col, justify="right" if col not in ("GPU", "precision") else "left")
+    for pl in report.plans:
+        lay = pl.layout
+        fits = "[green]yes[/]" if pl.meets_concurrency else (
+            "[yellow]yes, fewer seqs[/]" if pl.fits else "[red]no[/]")
+        short = pl.precision if pl.precision != "native" else \
+            f"native ({(w.native_format.split() or ['?'])[0]})"
+        table.add_row(pl.gpu.key, short, gb(pl.weights_bytes), str(lay.gpus),
+                      f"{lay.tensor_parallel}×{lay.pipeline_parallel}"
+                      + (" EP" if lay.expert_parallel else ""),
+                      str(lay.max_concurrency), fits)
+    console.print(table)
+    if detailed:
+        for pl in report.plans:
+            console.print(f"\n[bold]{pl.gpu.key} · {pl.precision_label}[/]")
+            console.print(pl.arithmetic, soft_wrap=True, highlight=False)
+            for name, cmd in pl.commands.items():
+                if cmd:
+                    console.print(f"  {name}: {cmd}", soft_wrap=True, highlight=False,
+                                 markup=False)
+            for note in pl.notes:
+                console.print(f"  note: {note}", soft_wrap=True, highlight=False, markup=False)
