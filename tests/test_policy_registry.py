@@ -1,7 +1,7 @@
 """The check registry: codes, titles and order come from one place each.
 
 A check is registered with its code and slug; its title and severity come from the
-codes TOML only, and ``evaluate`` runs the registry in ``ORDER``. These tests keep
+codes TOML only, and ``evaluate`` runs the registry in each check's ``order``. These tests keep
 the three in step: a check with no TOML row, a code claimed by two checks, or a
 check the order forgot would each be a silent inconsistency in every report.
 """
@@ -15,7 +15,7 @@ import pytest
 from test_policy_checks import HUNYUAN, LLAMA31
 
 from modelclear.analyzers.policy import PolicyInputs, evaluate, load_profile
-from modelclear.analyzers.policy.checks import NOT_ANALYSED, ORDER, Registration, all_checks
+from modelclear.analyzers.policy.checks import NOT_ANALYSED, Registration, all_checks
 from modelclear.analyzers.policy.checks.registry import CheckContext, Outcome, Report, check
 from modelclear.analyzers.policy.model import Check, Status
 from modelclear.findings import codes
@@ -54,8 +54,19 @@ def test_every_code_literal_in_the_checks_is_registered() -> None:
             assert code in known, f"{path.name}: {code}"
 
 
-def test_registry_order_is_the_declared_order() -> None:
-    assert [r.name for r in all_checks()] == list(ORDER)
+def test_checklist_order_is_declared_and_unique() -> None:
+    regs = all_checks()
+    orders = [r.order for r in regs]
+    assert orders == sorted(orders) and len(set(orders)) == len(orders)
+    # identification first: every term check rests on the governing license
+    assert regs[0].name == "license-identified"
+
+
+def test_a_taken_order_is_refused() -> None:
+    from modelclear.analyzers.policy.checks.registry import check
+
+    with pytest.raises(RuntimeError, match="order 10 is 'license-identified'"):
+        check("MC599", "sneaky", order=10)(lambda ctx, out: None)
 
 
 def _registration_of(c: Check, regs: tuple[Registration, ...]) -> int:
@@ -98,7 +109,7 @@ def test_gating_comes_from_the_registration() -> None:
 
 
 def test_undeclared_code_is_refused() -> None:
-    reg = Registration(code="MC509", name="example", run=lambda ctx, out: None)
+    reg = Registration(code="MC509", name="example", run=lambda ctx, out: None, order=999)
     with pytest.raises(ValueError, match="not declared"):
         Report(reg, Outcome(), {}).add(Status.CLEAR, "x", code="MC510")
 
@@ -108,4 +119,4 @@ def test_a_check_cannot_be_registered_twice() -> None:
         return None
 
     with pytest.raises(RuntimeError, match="registered twice"):
-        check("MC500", "commercial-use")(again)
+        check("MC500", "commercial-use", order=50)(again)

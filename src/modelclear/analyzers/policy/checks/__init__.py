@@ -3,9 +3,9 @@
 Checks read only what analyzers produced (and the license texts, to quote a
 clause); they never read weights. How a check is registered, and how to add one
 (one function plus one row in ``data/codes/mc5-policy.toml``), is in ``registry``.
-``ORDER`` is the order of the checklist: identification first, because every
-term check rests on the governing license, then the terms, origin, and the
-release-only checks.
+The checklist is ordered by each registration's ``order``: identification first,
+because every term check rests on the governing license, then the terms, origin,
+and the release-only checks.
 """
 
 from __future__ import annotations
@@ -17,29 +17,18 @@ from .registry import NOT_ANALYSED, CheckContext, HardwareFit, Outcome, Registra
 from .security import PICKLE_FORMATS, PICKLE_SUFFIXES
 from .serving import probe_failures
 
-ORDER: tuple[str, ...] = (
-    "license-identified", "license-allowed", "declared-license", "license-text",
-    "commercial-use", "user-scale", "other-scale", "registration", "fine-tuning", "output-use",
-    "attribution", "derivative-naming", "territory", "competing-service", "acceptable-use",
-    "redistribution", "governing-law",
-    "sector-use", "publisher-origin", "note",
-    "serialization", "remote-code", "security-scan", "hardware",
-    "probes",
-)
-
 #: theme modules, imported for their registrations
 MODULES = (identity, scale, use, duties, territory, sector, security, serving)
 
 
 def all_checks() -> tuple[Registration, ...]:
-    """Every registered check, in ``ORDER``."""
-    return registered(ORDER)
+    """Every registered check, in checklist order (each registration's ``order``)."""
+    return registered()
 
 
 __all__ = [
     "MODULES",
     "NOT_ANALYSED",
-    "ORDER",
     "PICKLE_FORMATS",
     "PICKLE_SUFFIXES",
     "CheckContext",

@@ -19,7 +19,7 @@ _ATTRIBUTION_WHEN = ("when you distribute the model or derivatives, or offer a p
                      "service built with them")
 
 
-@check("MC506", "attribution", needs_license=True)
+@check("MC506", "attribution", order=110, needs_license=True)
 def attribution(ctx: CheckContext, out: Report) -> None:
     """Notices to keep or display, each listed as an obligation."""
     lic, profile = ctx.license, ctx.profile
@@ -54,7 +54,7 @@ def attribution(ctx: CheckContext, out: Report) -> None:
                                   "distribute or offer the model)"), evidence)
 
 
-@check("MC507", "derivative-naming", needs_license=True)
+@check("MC507", "derivative-naming", order=120, needs_license=True)
 def naming(ctx: CheckContext, out: Report) -> None:
     """A name derived models must carry (e.g. start with 'Llama'), as an obligation."""
     lic, profile = ctx.license, ctx.profile
@@ -77,7 +77,7 @@ def naming(ctx: CheckContext, out: Report) -> None:
             + ("" if applies else " (applies if you distribute derived models)"), evidence)
 
 
-@check("MC522", "redistribution", needs_license=True)
+@check("MC522", "redistribution", order=160, needs_license=True)
 def redistribution(ctx: CheckContext, out: Report) -> None:
     """Conditions on passing the weights on: obligations only, never a checklist line."""
     lic = ctx.license
@@ -88,7 +88,7 @@ def redistribution(ctx: CheckContext, out: Report) -> None:
                "when you pass the weights or a derivative to others", ev(term, lic))
 
 
-@check("MC526", "governing-law", needs_license=True)
+@check("MC526", "governing-law", order=170, needs_license=True)
 def governing_law(ctx: CheckContext, out: Report) -> None:
     """The law and courts the license names: a fact for the reviewer."""
     lic = ctx.license

@@ -13,7 +13,7 @@ from .clauses import card_ev, is_card
 from .registry import CheckContext, Report, check
 
 
-@check("MC520", "license-identified", also={"MC523": "license-modified"})
+@check("MC520", "license-identified", order=10, also={"MC523": "license-modified"})
 def identified(ctx: CheckContext, out: Report) -> None:
     """Is there a license at all, and do we know which one it is?"""
     report = ctx.inputs.license
@@ -78,7 +78,7 @@ def _has_allow_list(ctx: CheckContext) -> bool:
     return bool(rules.allowed_licenses) or rules.osi_approved_only
 
 
-@check("MC519", "license-allowed", needs_license=True, when=_has_allow_list)
+@check("MC519", "license-allowed", order=20, needs_license=True, when=_has_allow_list)
 def allowed(ctx: CheckContext, out: Report) -> None:
     """The organisation's allow-list (ids, or OSI-approved only)."""
     rules, lic = ctx.profile.rules, ctx.license
@@ -95,7 +95,7 @@ def allowed(ctx: CheckContext, out: Report) -> None:
         out.add(Status.CLEAR, f"{lic.id} is allowed", ev)
 
 
-@check("MC512", "declared-license", needs_license=True)
+@check("MC512", "declared-license", order=30, needs_license=True)
 def declared(ctx: CheckContext, out: Report) -> None:
     """What the card declares against what the text is: the text governs, but both must agree."""
     report, lic = ctx.inputs.license, ctx.license
@@ -123,7 +123,7 @@ def _text_shipped(ctx: CheckContext, lic: LicenseMatch) -> bool:
         lic.file in inputs.license_texts or any(p == lic.file for p, _, _ in inputs.files)))
 
 
-@check("MC511", "license-text", needs_license=True)
+@check("MC511", "license-text", order=40, needs_license=True)
 def text_kept(ctx: CheckContext, out: Report) -> None:
     """A clearance record must keep the text as it was; only a shipped text can be kept."""
     lic = ctx.license

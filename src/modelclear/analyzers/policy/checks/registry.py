@@ -7,10 +7,11 @@ Adding a check is one function and one TOML row:
    question, "Commercial use against the license grant", not one answer), a
    ``severity`` (the finding's severity when the check is not CLEAR) and ``docs``.
 2. Write the function in the theme module it belongs to, decorated with
-   ``@check("MC5xx", "slug", ...)``, and add its slug to ``ORDER`` in
-   ``checks/__init__.py`` (the order the checklist is shown in)::
+   ``@check("MC5xx", "slug", order=N, ...)``; ``order`` places it in the checklist
+   (identification first, then the terms, origin, release-only checks; numbers
+   are spaced by ten so a new check fits between two)::
 
-       @check("MC509", "competing-service", needs_license=True)
+       @check("MC509", "competing-service", order=140, needs_license=True)
        def competing(ctx: CheckContext, out: Report) -> None:
            ...
            out.add(Status.REVIEW, "the license restricts competing …", evidence)
@@ -132,6 +133,8 @@ class Registration:
     code: str
     name: str
     run: CheckFn
+    #: place in the checklist (ascending)
+    order: int
     #: other codes the check may answer with, code → slug of that answer
     also: Mapping[str, str] = field(default_factory=dict)
     #: run only when a governing license was identified
@@ -154,7 +157,7 @@ class Registration:
 _REGISTRY: dict[str, Registration] = {}
 
 
-def check(code: str, name: str, *, also: Mapping[str, str] | None = None,
+def check(code: str, name: str, *, order: int, also: Mapping[str, str] | None = None,
           needs_license: bool = False, release_only: bool = False,
           when: Gate | None = None) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under its code and slug (see the module docstring)."""
@@ -162,8 +165,12 @@ def check(code: str, name: str, *, also: Mapping[str, str] | None = None,
     def register(fn: CheckFn) -> CheckFn:
         if name in _REGISTRY:
             raise RuntimeError(f"policy check {name!r} registered twice")
+        taken = {r.order: r.name for r in _REGISTRY.values()}
+        if order in taken:
+            raise RuntimeError(f"policy check {name!r}: order {order} is {taken[order]!r}'s")
         _REGISTRY[name] = Registration(
-            code=code, name=name, run=fn, also=dict(also or {}), needs_license=needs_license,
+            code=code, name=name, run=fn, order=order, also=dict(also or {}),
+            needs_license=needs_license,
             scopes=frozenset({"release"}) if release_only else frozenset({"release", "license"}),
             when=when)
         return fn
@@ -171,14 +178,9 @@ def check(code: str, name: str, *, also: Mapping[str, str] | None = None,
     return register
 
 
-def registered(order: Iterable[str]) -> tuple[Registration, ...]:
-    """The registered checks in the declared order; every check must be placed exactly once."""
-    names = list(order)
-    if sorted(names) != sorted(_REGISTRY) or len(set(names)) != len(names):
-        raise RuntimeError(
-            f"check order and registry differ: unplaced {sorted(set(_REGISTRY) - set(names))}, "
-            f"unknown {sorted(set(names) - set(_REGISTRY))}")
-    return tuple(_REGISTRY[n] for n in names)
+def registered() -> tuple[Registration, ...]:
+    """Every registered check, in checklist order."""
+    return tuple(sorted(_REGISTRY.values(), key=lambda r: r.order))
 
 
 def run_checks(regs: Iterable[Registration], ctx: CheckContext) -> Outcome:

@@ -34,7 +34,7 @@ def _mau_threshold(ctx: CheckContext) -> int | None:
     return int(threshold) if isinstance(threshold, (int, float)) else None
 
 
-@check("MC501", "user-scale", needs_license=True)
+@check("MC501", "user-scale", order=60, needs_license=True)
 def mau(ctx: CheckContext, out: Report) -> None:
     """The profile's monthly active users against the license's MAU threshold."""
     lic, profile = ctx.license, ctx.profile
@@ -92,7 +92,7 @@ def _compare_scale(ctx: CheckContext, found: list[tuple[str, int, str]]
     return unknown, over, under
 
 
-@check("MC502", "other-scale", needs_license=True)
+@check("MC502", "other-scale", order=70, needs_license=True)
 def other_scale(ctx: CheckContext, out: Report) -> None:
     """Thresholds in other units (revenue, daily users, devices) against the profile."""
     lic = ctx.license
@@ -116,7 +116,7 @@ def other_scale(ctx: CheckContext, out: Report) -> None:
         out.add(Status.CLEAR, f"below the license's thresholds ({'; '.join(under)})", evidence)
 
 
-@check("MC503", "registration", needs_license=True)
+@check("MC503", "registration", order=80, needs_license=True)
 def registration(ctx: CheckContext, out: Report) -> None:
     """Registration or approval before use: cleared once the profile records it."""
     lic, profile = ctx.license, ctx.profile

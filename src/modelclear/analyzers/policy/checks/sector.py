@@ -20,7 +20,7 @@ def _has_sector_and_texts(ctx: CheckContext) -> bool:
     return bool(ctx.profile.sector) and bool(ctx.inputs.license_texts)
 
 
-@check("MC518", "sector-use", when=_has_sector_and_texts)
+@check("MC518", "sector-use", order=180, when=_has_sector_and_texts)
 def sector_clauses(ctx: CheckContext, out: Report) -> None:
     """Clauses mentioning uses tied to the profile's sector, one answer per sector."""
     patterns = origin.sector_clauses()
@@ -62,7 +62,7 @@ def publishers(ctx: CheckContext) -> Found:
     return found
 
 
-@check("MC516", "publisher-origin")
+@check("MC516", "publisher-origin", order=190)
 def publisher_origin(ctx: CheckContext, out: Report) -> None:
     """Publisher countries; a blocked one is BLOCKED, an unknown one REVIEW if rules exist."""
     found = publishers(ctx)
@@ -90,7 +90,7 @@ def publisher_origin(ctx: CheckContext, out: Report) -> None:
         out.add(Status.CLEAR, f"publisher: {desc}", evidence)
 
 
-@check("MC517", "note", when=lambda ctx: bool(ctx.profile.sector))
+@check("MC517", "note", order=200, when=lambda ctx: bool(ctx.profile.sector))
 def sector_notes(ctx: CheckContext, out: Report) -> None:
     """Export-control and sector facts for the profile's sector and the publishers' origin."""
     countries = {c for _, c, _ in publishers(ctx) if c}

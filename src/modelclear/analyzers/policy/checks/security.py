@@ -32,7 +32,7 @@ def _pickle_weights(ctx: CheckContext) -> list[str]:
     return list(dict.fromkeys(pickles + [f.path for f in scanned if f.pickle]))
 
 
-@check("MC513", "serialization", release_only=True)
+@check("MC513", "serialization", order=210, release_only=True)
 def serialization(ctx: CheckContext, out: Report) -> None:
     """Pickle-based weights: forbidden by the profile, or left to the security scan."""
     pickles = _pickle_weights(ctx)
@@ -63,7 +63,7 @@ def _auto_map_refs(ctx: CheckContext) -> list[EvidenceRef]:
     return refs
 
 
-@check("MC514", "remote-code", release_only=True)
+@check("MC514", "remote-code", order=220, release_only=True)
 def remote_code(ctx: CheckContext, out: Report) -> None:
     """trust_remote_code: forbidden by the profile, else code a reviewer must read."""
     code_refs = _auto_map_refs(ctx)
@@ -93,7 +93,7 @@ def _scan_ref(f: FileReport) -> EvidenceRef:
     )
 
 
-@check("MC524", "security-scan", release_only=True)
+@check("MC524", "security-scan", order=230, release_only=True)
 def security_scan(ctx: CheckContext, out: Report) -> None:
     """Files the scan graded unsafe block; files it could not read need a reader."""
     sec = ctx.inputs.security

@@ -13,7 +13,7 @@ from ..model import EvidenceRef, Status
 from .registry import CheckContext, Report, check
 
 
-@check("MC515", "hardware", release_only=True,
+@check("MC515", "hardware", order=240, release_only=True,
        when=lambda ctx: ctx.profile.rules.gpu_budget is not None)
 def hardware(ctx: CheckContext, out: Report) -> None:
     """The sizing plan at exactly the profile's GPU budget."""
@@ -26,7 +26,7 @@ def hardware(ctx: CheckContext, out: Report) -> None:
     out.add(status, reason, (EvidenceRef(source="sizing", note=note),))
 
 
-@check("MC525", "probes", when=lambda ctx: ctx.inputs.probe_results is not None)
+@check("MC525", "probes", order=250, when=lambda ctx: ctx.inputs.probe_results is not None)
 def probes(ctx: CheckContext, out: Report) -> None:
     """Failed probe categories need a reader; the probes never block on their own."""
     data = ctx.inputs.probe_results

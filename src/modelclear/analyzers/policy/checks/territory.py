@@ -20,7 +20,7 @@ def _has_documents(ctx: CheckContext) -> bool:
     return ctx.lic is not None or (report is not None and bool(report.licenses))
 
 
-@check("MC508", "territory", when=_has_documents)
+@check("MC508", "territory", order=130, when=_has_documents)
 def territory(ctx: CheckContext, out: Report) -> None:
     """Every document's territory restriction against the profile's regions."""
     docs = ctx.inputs.license.licenses if ctx.inputs.license is not None else ()

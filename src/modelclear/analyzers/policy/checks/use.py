@@ -15,7 +15,7 @@ from .clauses import ev, stated, text, value
 from .registry import CheckContext, Report, check
 
 
-@check("MC500", "commercial-use", needs_license=True)
+@check("MC500", "commercial-use", order=50, needs_license=True)
 def commercial(ctx: CheckContext, out: Report) -> None:
     """Commercial use — internal business use included — against the license grant."""
     lic, profile = ctx.license, ctx.profile
@@ -50,7 +50,7 @@ def commercial(ctx: CheckContext, out: Report) -> None:
                 f"{v or 'not stated'}", evidence)
 
 
-@check("MC504", "fine-tuning", needs_license=True)
+@check("MC504", "fine-tuning", order=90, needs_license=True)
 def fine_tuning(ctx: CheckContext, out: Report) -> None:
     """Derivative works (fine-tuning, modified architecture) when the profile makes them."""
     lic, profile = ctx.license, ctx.profile
@@ -71,7 +71,7 @@ def fine_tuning(ctx: CheckContext, out: Report) -> None:
                 f"license's position is {v or 'not stated'}", evidence)
 
 
-@check("MC505", "output-use", needs_license=True)
+@check("MC505", "output-use", order=100, needs_license=True)
 def output_use(ctx: CheckContext, out: Report) -> None:
     """Outputs used to train other models (distillation), against the license's position."""
     lic = ctx.license
@@ -99,7 +99,7 @@ def output_use(ctx: CheckContext, out: Report) -> None:
         out.add(Status.REVIEW, f"use of outputs to train other models: {v}", evidence)
 
 
-@check("MC509", "competing-service", needs_license=True)
+@check("MC509", "competing-service", order=140, needs_license=True)
 def competing(ctx: CheckContext, out: Report) -> None:
     """A bar on competing services: whether the profile's use competes needs a reader."""
     lic, profile = ctx.license, ctx.profile
@@ -118,7 +118,7 @@ def competing(ctx: CheckContext, out: Report) -> None:
                    "the license's competing-service clause", evidence)
 
 
-@check("MC510", "acceptable-use", needs_license=True)
+@check("MC510", "acceptable-use", order=150, needs_license=True)
 def acceptable_use(ctx: CheckContext, out: Report) -> None:
     """A use policy incorporated by reference can change after clearance; one in the text
     cannot, so it becomes obligations."""
