@@ -15,7 +15,8 @@ import pytest
 from modelclear.analyzers.policy import Status, load_profile
 from modelclear.cli import main as _main
 from modelclear.demo import build_demo
-from modelclear.pipeline import SCHEMA_VERSION, run, run_target
+from modelclear.pipeline import run, run_target
+from modelclear.schemas import VERSIONS
 from modelclear.reports.audit import render
 from modelclear.sources import open_release
 
@@ -55,7 +56,7 @@ def test_pipeline_runs_every_available_analyzer(result) -> None:
 
 def test_audit_json_schema(result) -> None:
     data = json.loads(render(result, "json"))
-    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["schema_version"] == VERSIONS["audit"]
     assert data["policy"]["verdict"] == result.verdict.value
     assert data["profile"]["name"] == "customer-saas"
     assert {f["path"] for f in data["files"]} >= {"config.json", "LICENSE", "README.md"}
@@ -120,7 +121,7 @@ def test_cli_audit_formats(demo: Path, tmp_path: Path, capsys: pytest.CaptureFix
     code = main(["audit", str(demo), "--profile", "prototype", "--format", "json",
                  "--fail-on", "never"])
     assert code == 0
-    assert json.loads(capsys.readouterr().out)["schema_version"] == SCHEMA_VERSION
+    assert json.loads(capsys.readouterr().out)["schema_version"] == VERSIONS["audit"]
 
 
 def test_cli_check_exit_codes(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ def test_demo_json_summary(capsys):
 
     assert main(["demo", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["ok"] is True and d["schema_version"] == "1.0"
+    assert d["ok"] is True and d["schema_version"] == 1
     assert [s["command"] for s in d["steps"]] == [
         "inspect", "license", "scan", "plan", "audit", "record", "verify"]
     assert d["steps"][-1]["exit_code"] == 1  # verify caught the changed shard

@@ -135,3 +135,36 @@ def test_commands_agree_on_corpus_configs(
         shutil.copy(model / "config.json", release / "config.json")
         shutil.copy(licenses[i % len(licenses)], release / "LICENSE")
         _assert_agree(_findings_by_command(release, tmp_path / f"reg-{i}", capsys))
+
+
+def _versions(value: object, path: str = "") -> list[str]:
+    """Every place a schema_version appears in a JSON value."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{path}/{k}"
+            if k == "schema_version":
+                found.append(where)
+            found += _versions(v, where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _versions(v, f"{path}/{i}")
+    return found
+
+
+@pytest.mark.parametrize(("kind", "argv"), [
+    ("inspect", ["inspect", "{t}", "--json"]),
+    ("audit", ["audit", "{t}", "--format", "json", "-p", "customer-saas"]),
+    ("check", ["check", "{t}", "--json", "-p", "customer-saas"]),
+    ("license", ["license", "{t}", "--json"]),
+    ("scan", ["scan", "{t}", "--json", "--fail-on", "never"]),
+    ("plan", ["plan", "{t}", "--json"]),
+    ("codes", ["codes", "--json"]),
+])
+def test_each_document_has_one_schema_version(
+        kind: str, argv: list[str], demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from modelclear.schemas import VERSIONS
+
+    doc = _json([a.replace("{t}", str(demo)) for a in argv], capsys)
+    assert _versions(doc) == ["/schema_version"]
+    assert doc["schema_version"] == VERSIONS[kind]

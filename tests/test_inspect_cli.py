@@ -25,7 +25,7 @@ def demo_release(tmp_path_factory):
 
 def test_demo_release_json_schema(capsys, demo_release):
     d = run_json(capsys, str(demo_release), "--hash")
-    assert d["schema_version"] == "1.0"
+    assert d["schema_version"] == 1
     assert d["source"]["kind"] == "local-dir"
     comps = {f["path"]: (f["component"], f["format"]) for f in d["files"]}
     assert comps["model-00001-of-00002.safetensors"] == ("weights", "safetensors")

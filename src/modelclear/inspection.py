@@ -20,8 +20,7 @@ from .errors import InputError
 from .findings import Finding
 from .progress import SILENT, ProgressSink
 from .release import Release
-
-SCHEMA_VERSION = "1.0"
+from .schemas import VERSIONS
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Inspection:
     def to_json(self) -> dict[str, Any]:
         src = self.release.source
         return {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": VERSIONS["inspect"],
             "source": {
                 "kind": src.kind, "path": src.location, "model_id": src.model_id,
                 "revision": src.revision, "refs": list(src.refs),

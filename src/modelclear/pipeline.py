@@ -36,8 +36,7 @@ from .errors import InputError
 from .findings import Finding
 from .progress import SILENT, ProgressSink
 from .release import Release, SourceInfo
-
-SCHEMA_VERSION = "1.0"
+from .schemas import VERSIONS
 
 #: Components of an open release, in the order a reviewer reads them (openness checklist).
 OPENNESS = (
@@ -140,7 +139,7 @@ class AuditResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": VERSIONS["audit"],
             "tool": {"name": "modelclear", "version": __version__},
             "generated_at": self.generated_at,
             "target": self.target,

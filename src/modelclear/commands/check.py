@@ -11,15 +11,16 @@ from ..analyzers.policy.profile import resolve_profile
 from ..cli import app
 from ..config import load_config
 from ..console import emit_json, progress, stdout_console
-from ..pipeline import SCHEMA_VERSION, AuditResult, load_probe_results, run_target
+from ..pipeline import AuditResult, load_probe_results, run_target
 from ..reports.audit import PROFILE_HELP, check_dict, obligation_dict, print_checks
+from ..schemas import VERSIONS
 
 
 def check_json(result: AuditResult) -> dict[str, Any]:
     pol = result.policy
     assert pol is not None
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["check"],
         "target": result.target,
         "profile": pol.profile,
         "scope": pol.scope,

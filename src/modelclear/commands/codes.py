@@ -9,8 +9,7 @@ from ..cli import app
 from ..console import emit_json, stdout_console
 from ..errors import UsageError
 from ..findings import codes as all_codes
-
-SCHEMA_VERSION = "1.0"
+from ..schemas import document
 
 
 @app.command()
@@ -25,9 +24,9 @@ def codes(
     if not chosen:
         raise UsageError(f"no finding code starts with {code!r}")
     if json_out:
-        emit_json({"schema_version": SCHEMA_VERSION, "codes": [
+        emit_json(document("codes", {"codes": [
             {"code": c.code, "title": c.title, "severity": str(c.severity), "docs": c.docs}
-            for c in chosen]})
+            for c in chosen]}))
         return
     t = Table(header_style="bold")
     t.add_column("code")

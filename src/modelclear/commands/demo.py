@@ -13,6 +13,7 @@ from rich.rule import Rule
 from ..cli import app
 from ..console import emit_json, stdout_console
 from ..demo import build_demo
+from ..schemas import document
 
 
 @app.command()
@@ -67,8 +68,8 @@ def demo(
                     break
         passed = all(r["ok"] for r in ran) and len(ran) == len(steps)
         if json_out:
-            emit_json({"schema_version": "1.0", "release": str(root), "kept": bool(keep),
-                       "steps": ran, "ok": passed})
+            emit_json(document("demo", {"release": str(root), "kept": bool(keep),
+                                        "steps": ran, "ok": passed}))
         elif passed:
             stdout_console().print("\n[bold green]demo complete[/]: verify caught the "
                                    "changed shard.")

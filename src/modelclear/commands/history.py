@@ -8,6 +8,7 @@ import typer
 
 from ..cli import app
 from ..console import emit_json, stdout_console
+from ..schemas import document
 
 
 @app.command()
@@ -36,8 +37,8 @@ def history(
     if location is not None and any(r.location == location for r in rows):
         rows = [r for r in rows if r.location == location]
     if json_out:
-        emit_json({"schema_version": 1, "registry": url,
-                   "records": [r.to_json() for r in rows]})
+        emit_json(document("history", {"registry": url,
+                                        "records": [r.to_json() for r in rows]}))
         return
     if not rows:
         out.print(f"no records{f' of {model}' if model else ''} in {url}")

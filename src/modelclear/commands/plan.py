@@ -16,6 +16,7 @@ from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError
 from ..release import stat_file
 from ..reports.plan import print_plan
+from ..schemas import document
 from ..sources import open_release
 
 
@@ -94,7 +95,7 @@ def plan(
     )
     report = apply_config(report, cfg)
     if json_out:
-        data = report.to_json()
+        data = document("plan", report.to_json())
         data["weight_files"] = list(headers.files) if headers else []
         emit_json(data)
         return

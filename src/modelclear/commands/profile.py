@@ -14,6 +14,7 @@ from ..analyzers.policy.profile import builtin_text
 from ..cli import app
 from ..console import emit_json, stdout_console
 from ..errors import InputError
+from ..schemas import document
 
 profile_app = typer.Typer(help="Deployment profiles: list, show, init.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
@@ -33,8 +34,8 @@ def list_profiles(
     out = stdout_console()
     profiles = [load_profile(n) for n in builtin_names()]
     if json_out:
-        emit_json({"schema_version": "1.0",
-                   "profiles": [{"name": p.name, "description": p.description} for p in profiles]})
+        emit_json(document("profile", {
+            "profiles": [{"name": p.name, "description": p.description} for p in profiles]}))
         return
     for p in profiles:
         out.print(f"[bold]{p.name:<18}[/] {escape(p.description)}")
@@ -49,9 +50,9 @@ def show(
     out = stdout_console()
     prof = load_profile(name)
     if json_out:
-        emit_json({"schema_version": "1.0", "profile": prof.to_json(),
-                   "derived": {"commercial": prof.is_commercial,
-                               "third_party": prof.third_party}})
+        emit_json(document("profile", {"profile": prof.to_json(),
+                                       "derived": {"commercial": prof.is_commercial,
+                                                   "third_party": prof.third_party}}))
         return
     text = builtin_text(name) if name in builtin_names() and not Path(name).is_file() else (
         Path(name).read_text(encoding="utf-8"))

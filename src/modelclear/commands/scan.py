@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..findings import Severity
 from ..reports.sarif import to_sarif
 from ..reports.scan import print_terminal
+from ..schemas import document
 from ..sources import open_release
 
 
@@ -54,7 +55,7 @@ def scan(
         except OSError as exc:
             raise InputError(sarif, f"cannot write: {exc.strerror or exc}") from None
     if json_out:
-        emit_json(report.to_json())
+        emit_json(document("scan", report.to_json()))
     else:
         print_terminal(report, stdout_console(), quiet=quiet)
     if fail_on is not FailOn.never and report.reaches(Severity(fail_on.value)):

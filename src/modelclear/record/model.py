@@ -24,8 +24,9 @@ from importlib import resources
 from typing import Any
 
 from ..errors import InputError
+from ..schemas import VERSIONS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = VERSIONS["record"]
 CANONICALIZATION = "modelclear-canonical-json-1"
 HASH_KEY = "record_hash"
 

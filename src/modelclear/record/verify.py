@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..findings import Finding, Severity, finding
 from ..progress import SILENT, ProgressSink
 from ..release import Release
+from ..schemas import VERSIONS
 from .builder import MAX_DOCUMENT_BYTES, check_names
 from .model import Record
 
@@ -134,7 +135,7 @@ class DriftReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": 1,
+            "schema_version": VERSIONS["verify"],
             "record_id": self.record_id,
             "record_created_at": self.record_created_at,
             "model_id": self.model_id,

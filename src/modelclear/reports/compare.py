@@ -23,7 +23,8 @@ from ..analyzers.license.model import LicenseMatch, Term
 from ..analyzers.policy import regions
 from ..analyzers.policy.checks import display_phrases, primary_license
 from ..analyzers.policy.model import Status
-from ..pipeline import SCHEMA_VERSION, AuditResult
+from ..pipeline import AuditResult
+from ..schemas import VERSIONS
 from .style import STATUS_ICON, STATUS_STYLE, TONE_STYLE, round_count
 from .templates import render_template
 
@@ -83,7 +84,7 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": VERSIONS["compare"],
             "profile": self.profile,
             "columns": [{"key": k, "title": t} for k, t in COLUMNS if k != "verdict" or
                         self.profile],

@@ -9,15 +9,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..analyzers.license.model import TERM_NAMES, LicenseMatch, LicenseReport
+from ..schemas import VERSIONS
 from .style import term_value
-
-SCHEMA_VERSION = 1
 
 
 def report_json(report: LicenseReport, target: str) -> dict[str, Any]:
     primary = report.primary()
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["license"],
         "target": target,
         "primary": primary.id if primary else None,
         "licenses": [_match_json(m) for m in report.licenses],

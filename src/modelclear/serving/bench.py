@@ -9,13 +9,12 @@ from typing import Any
 
 from ..errors import InputError
 from ..findings import Finding, finding
+from ..schemas import VERSIONS
 from .client import EndpointConfig, OpenAIClient
 from .load import BenchConfig, LevelResult, run_levels, warmup
 from .metrics import LevelSummary
 from .options import now_iso, target_json, tool_version
 from .prompts import PromptSource
-
-SCHEMA_VERSION = 1
 
 DEFINITIONS = {
     "TTFB": "Time from sending the request to the first byte of the response body.",
@@ -107,7 +106,7 @@ def run_bench(
     served, warm, levels = asyncio.run(main())
     found = [f for lv in levels for f in level_findings(lv.summary)]
     doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["bench"],
         "kind": "modelclear.bench",
         "tool_version": tool_version(),
         "created": started,

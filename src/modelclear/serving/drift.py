@@ -23,12 +23,12 @@ import yaml
 
 from ..errors import InputError
 from ..findings import Finding, finding
+from ..schemas import VERSIONS
 from .client import EndpointConfig, OpenAIClient
 from .options import now_iso, target_json, tool_version
 from .probes import clean
 from .prompts import _load_prompt_file
 
-SCHEMA_VERSION = 1
 MAX_BASELINE_BYTES = 256 * 1024 * 1024
 #: Word sequences are truncated to this length before the O(n·m) edit distance.
 MAX_WORDS = 4000
@@ -90,7 +90,7 @@ def record_baseline(ep: EndpointConfig, prompt_set: str, items: Sequence[dict[st
     created = now_iso()
     results, served = asyncio.run(_collect(ep, items, params, on_done))
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["baseline"],
         "kind": "modelclear.baseline",
         "tool_version": tool_version(),
         "created": created,
@@ -114,7 +114,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
         raise InputError(str(path), f"not a JSON baseline ({exc})") from None
     if not isinstance(data, dict) or data.get("kind") != "modelclear.baseline":
         raise InputError(str(path), "not a modelclear baseline (kind != modelclear.baseline)")
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") != VERSIONS["baseline"]:
         raise InputError(str(path), f"unsupported baseline schema_version "
                                     f"{data.get('schema_version')!r}")
     items = data.get("items")
@@ -252,7 +252,7 @@ def run_drift(ep: EndpointConfig, baseline: dict[str, Any], file: str, threshold
     frac = drifted / len(rows)
     failed = frac > max_fraction
     doc = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["drift"],
         "kind": "modelclear.drift",
         "tool_version": tool_version(),
         "created": created,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..findings import Finding, finding
+from ..schemas import VERSIONS
 from .client import Completion, EndpointConfig, OpenAIClient
 from .detectors import (
     COMPLIANCE,
@@ -31,7 +32,6 @@ from .detectors import (
 from .options import now_iso, target_json, tool_version
 from .suites import Probe, Suite
 
-SCHEMA_VERSION = 1
 Z95 = 1.959963984540054
 
 
@@ -343,7 +343,7 @@ def run_probes(
     failing = tuple(c["category"] for c in cats if c["below_threshold"])
     judged = [s for r in results for s in r.samples if s.judge_label is not None]
     doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": VERSIONS["probe-results"],
         "kind": "modelclear.probe-results",
         "tool_version": tool_version(),
         "created": started,

@@ -18,7 +18,7 @@ from ...findings import Finding, finding
 from ...release import Release, ReleaseFile
 from .config import read_architecture, read_config_file
 from .gguf import from_gguf_metadata, gguf_metadata
-from .model import SCHEMA_VERSION, TEXT_CONFIG_KEYS, Architecture, Quantization
+from .model import TEXT_CONFIG_KEYS, Architecture, Quantization
 from .reader import parse_config_text
 
 
@@ -52,7 +52,6 @@ def _with_findings(arch: Architecture, extra: tuple[Finding, ...]) -> Architectu
 
 
 __all__ = [
-    "SCHEMA_VERSION",
     "TEXT_CONFIG_KEYS",
     "Architecture",
     "Quantization",

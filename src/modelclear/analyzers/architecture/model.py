@@ -7,8 +7,6 @@ from typing import Any
 
 from ...findings import Finding
 
-SCHEMA_VERSION = 1
-
 #: Keys under which a wrapper config nests its language model.
 TEXT_CONFIG_KEYS = ("text_config", "language_config", "llm_config", "thinker_config")
 
@@ -168,7 +166,6 @@ class Architecture:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
             "file": self.file,
             "source": self.source,
             "model_type": self.model_type,

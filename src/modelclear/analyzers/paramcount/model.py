@@ -13,8 +13,6 @@ from typing import Any
 
 from ...findings import Finding
 
-SCHEMA_VERSION = 1
-
 #: tensor kinds
 EMBED, LM_HEAD, LINEAR, NORM, BIAS, ROUTER = "embed", "lm_head", "linear", "norm", "bias", "router"
 KINDS = (EMBED, LM_HEAD, LINEAR, NORM, BIAS, ROUTER)
@@ -95,7 +93,6 @@ class ParameterCount:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
             "total": self.total,
             "active": self.active,
             "active_excluding_embedding": self.active_excluding_embedding,

@@ -19,11 +19,11 @@ from ...progress import SILENT, ProgressSink
 from ...release import Release, ReleaseFile
 from .allowlist import allowlist_version
 from .files import Outcome
-from .model import SCHEMA_VERSION, FileReport, SecurityReport, status_for
+from .model import FileReport, SecurityReport, status_for
 from .scanners import MAX_JSON, scan_buffer
 
 __all__ = [
-    "MAX_JSON", "SCHEMA_VERSION", "FileReport", "SecurityReport", "analyze", "analyze_file",
+    "MAX_JSON", "FileReport", "SecurityReport", "analyze", "analyze_file",
 ]
 
 #: bytes read to recognise a file's format (as the inventory does)

@@ -8,7 +8,6 @@ from typing import Any
 from ...findings import Finding, Severity
 
 #: bump when the JSON shape changes (documented in docs/security.md)
-SCHEMA_VERSION = 1
 
 STATUSES = ("clean", "unsafe", "malformed", "unsupported")
 
@@ -77,7 +76,6 @@ class SecurityReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": SCHEMA_VERSION,
             "target": self.target,
             "allowlist_version": self.allowlist_version,
             "summary": self.counts(),

@@ -17,7 +17,7 @@ from .commands import serve_commands
 from .gpus import GPU, find_gpu, gpu_catalog, serving_rules
 from .kvcache import ATTENTION_LAYER_TYPES, KV_DTYPE_BYTES, KVCache, kv_cache
 from .layout import Layout, Overhead, gpu_counts, overhead, usable_bytes
-from .planner import SCHEMA_VERSION, ExpertParallel, Plan, SizingReport, plan, plan_one
+from .planner import ExpertParallel, Plan, SizingReport, plan, plan_one
 from .weights import (
     FP8_BLOCK,
     INT4_GROUP,
@@ -36,7 +36,6 @@ __all__ = [
     "INT4_GROUP",
     "KV_DTYPE_BYTES",
     "PRECISIONS",
-    "SCHEMA_VERSION",
     "ExpertParallel",
     "KVCache",
     "Layout",

@@ -18,7 +18,6 @@ from .kvcache import KVCache, kv_cache
 from .layout import Layout, best_layout, gpu_counts
 from .weights import PRECISIONS, WeightBytes, ggml_precision, weight_bytes
 
-SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class ExpertParallel:
@@ -111,7 +110,6 @@ class SizingReport:
     def to_json(self) -> dict[str, Any]:
         rules = serving_rules()
         return {
-            "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "units": "bytes (GB in text output = 10^9 bytes)",
             "architecture": self.architecture.to_json(),
