@@ -15,6 +15,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from .jsonout import JsonFields
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -37,7 +39,7 @@ class CodeInfo:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(JsonFields):
     """One observation with the evidence a user needs to check it."""
 
     code: str
@@ -54,6 +56,7 @@ class Finding:
         return codes()[self.code].title
 
     def to_json(self) -> dict[str, Any]:
+        """The shape every document uses for a finding: its per-code extras inline."""
         out: dict[str, Any] = {
             "code": self.code,
             "severity": str(self.severity),

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from . import __version__
 from .analyzers.architecture import Architecture
 from .analyzers.card import Card
@@ -34,6 +32,7 @@ from .engine import Engine, RunOptions, Stage, StageOutcome, StageState, apply_c
 from .engine.stages import MAX_LICENSE_TEXT, policy_settings
 from .errors import InputError
 from .findings import Finding
+from .jsonout import jsonable
 from .progress import SILENT, ProgressSink
 from .release import Release, SourceInfo
 from .schemas import VERSIONS
@@ -54,15 +53,6 @@ OPENNESS = (
     "dataset",
 )
 
-
-
-def _to_json(obj: Any) -> Any:
-    """JSON form of an analyzer result: its own ``to_json`` or the pydantic dump."""
-    if obj is None:
-        return None
-    if isinstance(obj, BaseModel):
-        return obj.model_dump(mode="json")
-    return obj.to_json()
 
 
 @dataclass(frozen=True)
@@ -150,14 +140,14 @@ class AuditResult:
             "embedded_components": dict(self.embedded),
             "open": [{"meaning": n, "holds": ok, "why": why} for n, ok, why in
                      self.open_meanings()],
-            "inventory": _to_json(self.inventory),
-            "weights": _to_json(self.weights),
+            "inventory": jsonable(self.inventory),
+            "weights": jsonable(self.weights),
             "card": _card_json(self.card),
-            "license": _to_json(self.license),
-            "security": _to_json(self.security),
-            "architecture": _to_json(self.architecture),
-            "params": _to_json(self.params),
-            "sizing": _to_json(self.sizing),
+            "license": jsonable(self.license),
+            "security": jsonable(self.security),
+            "architecture": jsonable(self.architecture),
+            "params": jsonable(self.params),
+            "sizing": jsonable(self.sizing),
             "profile": self.profile.to_json() if self.profile is not None else None,
             "policy": self.policy.to_json() if self.policy is not None else None,
             "probe_results": self.probe_results,

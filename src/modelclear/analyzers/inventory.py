@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from ..findings import Finding, finding
+from ..jsonout import JsonFields
 from ..parsers.detect import detect_format, extension_format, formats_agree
 from ..parsers.formats import unpickling_names, weight_names
 from ..release import Release, ReleaseFile
@@ -67,16 +68,14 @@ def component_of(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class InventoryFile:
+class InventoryFile(JsonFields):
+    json_omit = frozenset({"extension_format"})
+
     path: str
     component: str
     format: str
     size: int
     extension_format: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "component": self.component, "format": self.format,
-                "size": self.size}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Finding
+from ..jsonout import JsonFields
 from ..parsers.detect import FORMATS
 from ..parsers.formats import REGISTRY, spec
 from ..parsers.shards import ShardIndex, read_index
@@ -26,18 +27,15 @@ PARSED_FORMATS = tuple(f.name for f in REGISTRY if f.header is not None)
 
 
 @dataclass(frozen=True)
-class WeightsFile:
+class WeightsFile(JsonFields):
+    json_names = {"nbytes": "tensor_bytes"}
+
     path: str
     format: str
     tensors: int | None  # None when the format's tensors cannot be listed statically
     nbytes: int | None
     dtypes: dict[str, int]  # dtype → number of elements
     metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "tensors": self.tensors,
-                "tensor_bytes": self.nbytes, "dtypes": dict(self.dtypes),
-                "metadata": self.metadata}
 
 
 @dataclass(frozen=True)

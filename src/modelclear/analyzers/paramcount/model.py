@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from ...findings import Finding
+from ...jsonout import JsonFields
 
 #: tensor kinds
 EMBED, LM_HEAD, LINEAR, NORM, BIAS, ROUTER = "embed", "lm_head", "linear", "norm", "bias", "router"
@@ -74,7 +74,11 @@ class ParamEntry:
 
 
 @dataclass(frozen=True)
-class ParameterCount:
+class ParameterCount(JsonFields):
+    json_omit = frozenset({"entries"})
+    json_names = {"side_tensors": "quantization_side_tensors",
+                  "side_bytes": "quantization_side_bytes"}
+
     total: int
     active: int | None
     mtp: int
@@ -90,19 +94,3 @@ class ParameterCount:
     config_active: int | None = None
     entries: tuple[ParamEntry, ...] = field(default=(), compare=False, hash=False, repr=False)
     findings: tuple[Finding, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "active": self.active,
-            "active_excluding_embedding": self.active_excluding_embedding,
-            "mtp": self.mtp,
-            "by_dtype": dict(self.by_dtype),
-            "method": self.method,
-            "breakdown": dict(self.breakdown),
-            "quantization_side_tensors": self.side_tensors,
-            "quantization_side_bytes": self.side_bytes,
-            "config_total": self.config_total,
-            "config_active": self.config_active,
-            "findings": [f.to_json() for f in self.findings],
-        }

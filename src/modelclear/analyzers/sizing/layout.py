@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ...jsonout import JsonFields
 from ..architecture import Architecture
 from .gpus import GPU, serving_rules
 from .kvcache import KVCache
@@ -13,7 +14,9 @@ from .weights import INT4_GROUP
 
 
 @dataclass(frozen=True)
-class Overhead:
+class Overhead(JsonFields):
+    json_extra = ("total",)
+
     runtime: int
     cuda_graphs: int
     activations: int
@@ -22,11 +25,6 @@ class Overhead:
     @property
     def total(self) -> int:
         return self.runtime + self.cuda_graphs + self.activations + self.logits
-
-    def to_json(self) -> dict[str, int]:
-        return {"runtime": self.runtime, "cuda_graphs": self.cuda_graphs,
-                "activations": self.activations, "logits": self.logits, "total": self.total}
-
 
 def overhead(arch: Architecture, gpu: GPU, tp: int) -> Overhead:
     """Per-GPU runtime memory by the documented rules in data/serving.toml."""
