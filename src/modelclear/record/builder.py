@@ -185,9 +185,7 @@ def license_json(report: LicenseReport) -> dict[str, Any]:
         "primary": primary.id if primary is not None else None,
         "licenses": licenses,
         "declared": report.declared.model_dump(mode="json"),
-        "findings": [
-            f.to_json() if hasattr(f, "to_json") else dict(f) for f in report.findings
-        ],
+        "findings": [f.to_json() for f in report.findings],
     }
 
 

@@ -81,22 +81,31 @@ record_files = Table(
     Column("sha256", String(64), nullable=False, index=True),
 )
 
+def _ddl(statement: str, dialect: str) -> DDL:
+    """DDL run only on ``dialect``, so one schema serves SQLite and PostgreSQL."""
+    # SQLAlchemy 2.x leaves DDL.__init__ unannotated; the statement is a plain string.
+    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
 def _append_only(table: Table) -> None:
     """Attach triggers refusing UPDATE and DELETE on ``table`` when it is created."""
     name = table.name
     for op in ("UPDATE", "DELETE"):
-        event.listen(table, "after_create", DDL(
+        event.listen(table, "after_create", _ddl(
             f"CREATE TRIGGER IF NOT EXISTS {name}_no_{op.lower()} BEFORE {op} ON {name} "
-            "BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END"
-        ).execute_if(dialect="sqlite"))
-    event.listen(table, "after_create", DDL(
+            "BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END",
+            "sqlite",
+        ))
+    event.listen(table, "after_create", _ddl(
         "CREATE OR REPLACE FUNCTION modelclear_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql"
-    ).execute_if(dialect="postgresql"))
-    event.listen(table, "after_create", DDL(
+        "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql",
+        "postgresql",
+    ))
+    event.listen(table, "after_create", _ddl(
         f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
-        "FOR EACH ROW EXECUTE FUNCTION modelclear_append_only()"
-    ).execute_if(dialect="postgresql"))
+        "FOR EACH ROW EXECUTE FUNCTION modelclear_append_only()",
+        "postgresql",
+    ))
 
 
 _append_only(records)
