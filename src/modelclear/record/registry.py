@@ -338,5 +338,5 @@ class Registry:
 
 
 def _short(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
+    orig = exc.orig if isinstance(exc, DBAPIError) else None  # the driver's own message
     return " ".join(str(orig or exc).split())[:300]
