@@ -40,7 +40,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import InputError
@@ -153,7 +153,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:  # the raw sqlite3 driver objects
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module doc)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
@@ -163,7 +163,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -244,7 +244,7 @@ class Registry:
         return record.id
 
     # -- reading --------------------------------------------------------------------
-    def _load(self, conn: Any, row: Any) -> Record:
+    def _load(self, conn: Connection, row: Row[Any]) -> Record:
         origin = f"registry record {row.record_id}"
         record = Record.from_json(row.body, origin)
         stored = conn.execute(
@@ -260,7 +260,7 @@ class Registry:
         return record
 
     @contextmanager
-    def _read(self) -> Iterator[Any]:
+    def _read(self) -> Iterator[Connection]:
         try:
             with self.engine.begin() as conn:
                 yield conn

@@ -51,8 +51,8 @@ class FileChange:
 @dataclass(frozen=True)
 class TermChange:
     term: str
-    old: Any
-    new: Any
+    old: str | int | None  # a term's value, or "<license id> (<match>)" for "license"
+    new: str | int | None
     quote: str | None = None  # the current clause, when the analyzer located it
     line: int | None = None
 
