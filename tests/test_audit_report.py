@@ -269,3 +269,45 @@ def test_open_meanings(result) -> None:
         assert got["open source"] is False  # and no training code or data
     if result.analyzers["license"] == "ok":
         assert got["open license"] is False  # its own, non-OSI license
+
+
+def test_view_sizing_matches_the_json_report(result) -> None:
+    """The headline numbers come from the typed results; they must say what the JSON says."""
+    from modelclear.reports.audit import view
+
+    sizing = view(result)["sizing"]
+    js = json.loads(render(result, "json"))
+    if js["sizing"] is None:
+        pytest.skip("sizing did not run")
+    weights = js["sizing"]["weights_bytes"]
+    assert sizing["weights"] == [(k, weights[k]) for k in ("native", "bf16", "fp8", "int8", "int4")
+                                 if isinstance(weights.get(k), int)]
+    assert sizing["native_format"] == weights["native_format"]
+    assert sizing["kv_per_token"] == js["sizing"]["kv_cache_bytes_per_token"]
+    assert sizing["total_params"] == js["params"]["total"]
+    assert sizing["model_type"] == js["architecture"]["model_type"] == "mixtral"
+    assert sizing["layers"] == 2
+    assert sizing["grid"] and all(len(row) == len(sizing["precisions"])
+                                  for _, row in sizing["grid"])
+
+
+def test_view_lists_security_findings(demo: Path, tmp_path: Path) -> None:
+    import os
+    import pickle
+    import shutil
+
+    from modelclear.reports.audit import view
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    release = tmp_path / "evil"
+    shutil.copytree(demo, release)
+    (release / "evil.pkl").write_bytes(pickle.dumps(Evil()))
+    v = view(run(open_release(str(release))))
+    rows = [r for r in v["security"] if r["file"] == "evil.pkl"]
+    assert rows and all(r["code"].startswith("MC3") for r in rows)
+    assert rows[0]["status"] == "unsafe" and rows[0]["severity"]
+    assert v["security_files"] >= 1
+    assert v["card"]["file"] == "README.md" and v["card"]["base_model"] == []

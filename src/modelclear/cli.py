@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print("aborted")
         return 130
     except typer.TyperException as exc:  # typer's own click: usage errors, bad options
+        # typer (third-party): only its ClickException subclasses have show() and exit_code
         show = getattr(exc, "show", None)
         if show is not None:
             show()

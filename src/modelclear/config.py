@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -61,7 +62,7 @@ class Config(BaseModel):
         return tuple(c for c in codes() if self.ignores(c))
 
 
-def _parse(path: Path, table: dict) -> Config:
+def _parse(path: Path, table: dict[str, Any]) -> Config:
     prefix = "tool.modelclear." if path.name == "pyproject.toml" else ""
     if "file" in table:  # set by the loader, never by the file
         raise InputError(str(path), f"{prefix}file: unknown key")
@@ -78,7 +79,7 @@ def _parse(path: Path, table: dict) -> Config:
     return cfg.model_copy(update={"file": str(path), "profile": profile})
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

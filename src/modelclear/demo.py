@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
-CONFIG = {
+#: written verbatim as config.json, so it has JSON's loose value types
+CONFIG: dict[str, Any] = {
     "architectures": ["MixtralForCausalLM"],
     "model_type": "mixtral",
     "hidden_size": 64,
@@ -111,7 +113,7 @@ Released under the Acme Demo Model License (see LICENSE).
 """
 
 
-def _tensors(cfg: dict) -> dict[str, tuple[int, ...]]:
+def _tensors(cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     h, inter, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
     nh, nkv, hd = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (v, h)}
@@ -134,7 +136,7 @@ def _tensors(cfg: dict) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _tokenizer(vocab_size: int) -> dict:
+def _tokenizer(vocab_size: int) -> dict[str, Any]:
     specials = ["<unk>", "<s>", "</s>", "<|user|>", "<|assistant|>", "<|system|>", "<|end|>"]
     vocab = {tok: i for i, tok in enumerate(specials)}
     for b in range(vocab_size - len(specials)):

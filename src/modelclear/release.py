@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InputError
 
@@ -40,7 +41,7 @@ class ReleaseFile:
         name = self.name.lower()
         return name[name.rfind(".") :] if "." in name else ""
 
-    def _open(self):
+    def _open(self) -> BinaryIO:
         try:
             return open(self.abspath, "rb")
         except OSError as exc:
@@ -83,7 +84,7 @@ class ReleaseFile:
                 self.path, f"not valid UTF-8 at byte {exc.start}: {exc.reason}"
             ) from None
 
-    def open(self):
+    def open(self) -> BinaryIO:
         """A binary file handle, for streaming (hashing, zip reading)."""
         return self._open()
 

@@ -212,7 +212,7 @@ def _configure(value: Any, config: Config) -> Any:
         for fld in dataclasses.fields(value):
             if not fld.init:
                 continue
-            old = getattr(value, fld.name)
+            old = getattr(value, fld.name)  # generic over every stage's dataclass result
             new = _configure_field(fld.name, old, config)
             if new is not old:
                 changes[fld.name] = new
@@ -220,7 +220,7 @@ def _configure(value: Any, config: Config) -> Any:
     if isinstance(value, BaseModel):
         updates = {}
         for name in type(value).model_fields:
-            old = getattr(value, name)
+            old = getattr(value, name)  # generic over every stage's pydantic result
             new = _configure_field(name, old, config)
             if new is not old:
                 updates[name] = new

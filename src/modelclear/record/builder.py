@@ -185,24 +185,19 @@ def license_json(report: LicenseReport) -> dict[str, Any]:
         "primary": primary.id if primary is not None else None,
         "licenses": licenses,
         "declared": report.declared.model_dump(mode="json"),
-        "findings": [
-            f.to_json() if hasattr(f, "to_json") else dict(f) for f in report.findings
-        ],
+        "findings": [f.to_json() for f in report.findings],
     }
 
 
 def _catalog() -> dict[str, Any]:
-    """Which license catalog judged this release: its version (when the catalog declares
-    one), how many entries it had, and a digest of its packaged files — the digest tells
-    two catalogs apart even when nobody bumped a version."""
-    version = None
+    """Which license catalog judged this release: how many entries it had and a digest
+    of its packaged files. The catalog carries no version number, so ``version`` stays
+    null and the digest is what tells two catalogs apart."""
     entries = None
     try:
         from ..analyzers.license.catalog import load_catalog
 
-        catalog = load_catalog()
-        version = getattr(catalog, "version", None)
-        entries = len(catalog.entries)
+        entries = len(load_catalog().entries)
     except Exception:  # noqa: BLE001 - a broken catalog is the license analysis's failure
         pass
     folder = resources.files("modelclear") / "data" / "licenses"
@@ -215,8 +210,7 @@ def _catalog() -> dict[str, Any]:
                 h.update(f"{entry.name}\0{len(data)}\0".encode())
                 h.update(data)
         digest = h.hexdigest()
-    return {"version": str(version) if version is not None else None, "entries": entries,
-            "digest": digest}
+    return {"version": None, "entries": entries, "digest": digest}
 
 
 def _policy(audit: AuditResult,

@@ -6,15 +6,18 @@ How records look in a terminal is :mod:`modelclear.reports.record`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, UsageError
 from .model import Record
 from .registry import MIN_PREFIX, Registry
 from .verify import FAIL_ON
 
+if TYPE_CHECKING:
+    from ..analyzers.policy import Profile
 
-def load_profile(name: str | None) -> Any:
+
+def load_profile(name: str | None) -> Profile | None:
     if name is None:
         return None
     from ..analyzers.policy.profile import load_profile as load

@@ -75,7 +75,8 @@ def seal(data: dict[str, Any]) -> dict[str, Any]:
 def schema() -> dict[str, Any]:
     text = (resources.files("modelclear") / "data" / "schemas" / "record-v1.schema.json"
             ).read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)  # our packaged schema: always an object
+    return loaded
 
 
 @cache
@@ -145,11 +146,11 @@ class Record:
 
     @property
     def model_id(self) -> str | None:
-        return self.data["model"]["id"]
+        return _optional_str(self.data["model"]["id"])
 
     @property
     def revision(self) -> str | None:
-        return self.data["model"]["revision"]
+        return _optional_str(self.data["model"]["revision"])
 
     @property
     def record_hash(self) -> str:
@@ -167,4 +168,10 @@ class Record:
         return canonical_json(self.data)
 
     def to_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self.data))
+        copy: dict[str, Any] = json.loads(json.dumps(self.data))  # a record is a JSON object
+        return copy
+
+
+def _optional_str(value: Any) -> str | None:
+    """The schema allows null for ids a local release lacks; keep that distinct from ""."""
+    return None if value is None else str(value)

@@ -40,7 +40,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from ..errors import InputError
@@ -81,22 +81,31 @@ record_files = Table(
     Column("sha256", String(64), nullable=False, index=True),
 )
 
+def _ddl(statement: str, dialect: str) -> DDL:
+    """DDL run only on ``dialect``, so one schema serves SQLite and PostgreSQL."""
+    # SQLAlchemy 2.x leaves DDL.__init__ unannotated; the statement is a plain string.
+    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
 def _append_only(table: Table) -> None:
     """Attach triggers refusing UPDATE and DELETE on ``table`` when it is created."""
     name = table.name
     for op in ("UPDATE", "DELETE"):
-        event.listen(table, "after_create", DDL(
+        event.listen(table, "after_create", _ddl(
             f"CREATE TRIGGER IF NOT EXISTS {name}_no_{op.lower()} BEFORE {op} ON {name} "
-            "BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END"
-        ).execute_if(dialect="sqlite"))
-    event.listen(table, "after_create", DDL(
+            "BEGIN SELECT RAISE(ABORT, 'modelclear registry is append-only'); END",
+            "sqlite",
+        ))
+    event.listen(table, "after_create", _ddl(
         "CREATE OR REPLACE FUNCTION modelclear_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql"
-    ).execute_if(dialect="postgresql"))
-    event.listen(table, "after_create", DDL(
+        "RAISE EXCEPTION 'modelclear registry is append-only'; END; $$ LANGUAGE plpgsql",
+        "postgresql",
+    ))
+    event.listen(table, "after_create", _ddl(
         f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
-        "FOR EACH ROW EXECUTE FUNCTION modelclear_append_only()"
-    ).execute_if(dialect="postgresql"))
+        "FOR EACH ROW EXECUTE FUNCTION modelclear_append_only()",
+        "postgresql",
+    ))
 
 
 _append_only(records)
@@ -144,7 +153,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:  # the raw sqlite3 driver objects
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module doc)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
@@ -154,7 +163,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
+    def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
@@ -235,7 +244,7 @@ class Registry:
         return record.id
 
     # -- reading --------------------------------------------------------------------
-    def _load(self, conn: Any, row: Any) -> Record:
+    def _load(self, conn: Connection, row: Row[Any]) -> Record:
         origin = f"registry record {row.record_id}"
         record = Record.from_json(row.body, origin)
         stored = conn.execute(
@@ -251,7 +260,7 @@ class Registry:
         return record
 
     @contextmanager
-    def _read(self) -> Iterator[Any]:
+    def _read(self) -> Iterator[Connection]:
         try:
             with self.engine.begin() as conn:
                 yield conn
@@ -329,5 +338,5 @@ class Registry:
 
 
 def _short(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
+    orig = exc.orig if isinstance(exc, DBAPIError) else None  # the driver's own message
     return " ".join(str(orig or exc).split())[:300]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analyzers.inventory import component_of
 from ..config import Config
@@ -24,6 +24,10 @@ from ..release import Release
 from ..schemas import VERSIONS
 from .builder import MAX_DOCUMENT_BYTES, check_names
 from .model import Record
+
+if TYPE_CHECKING:
+    from ..analyzers.card import Card
+    from ..analyzers.license.model import LicenseMatch, LicenseReport
 
 #: The unified diff of one document is cut after this many lines (the texts stay whole
 #: in the record; the diff is for reading).
@@ -48,8 +52,8 @@ class FileChange:
 @dataclass(frozen=True)
 class TermChange:
     term: str
-    old: Any
-    new: Any
+    old: str | int | None  # a term's value, or "<license id> (<match>)" for "license"
+    new: str | int | None
     quote: str | None = None  # the current clause, when the analyzer located it
     line: int | None = None
 
@@ -171,36 +175,34 @@ def _compare_files(record: Record, release: Release, hashes: dict[str, str]) -> 
     out: list[FileChange] = []
     for path in sorted(old.keys() | now.keys()):
         o, n = old.get(path), now.get(path)
-        if o is None:
+        if n is None:
+            if o is not None:  # always: the path came from one of the two sides
+                out.append(FileChange(path, "removed", o["sha256"], None, o["size"], None))
+        elif o is None:
             out.append(FileChange(path, "added", None, hashes[path], None, n.size))
-        elif n is None:
-            out.append(FileChange(path, "removed", o["sha256"], None, o["size"], None))
         elif o["sha256"] != hashes[path]:
             out.append(FileChange(path, "changed", o["sha256"], hashes[path], o["size"], n.size))
     return out
 
 
-def _analyze_text(text: str, path: str) -> Any:
+def _analyze_text(text: str, path: str) -> LicenseReport:
     from ..analyzers.license.analyze import analyze_text
 
     return analyze_text(text, path)
 
 
-def _main_match(report: Any) -> Any:
+def _main_match(report: LicenseReport | None) -> LicenseMatch | None:
     if report is None or not report.licenses:
         return None
     return next((m for m in report.licenses if m.kind != "unknown"), report.licenses[0])
 
 
-def _term_changes(old_text: str, new_text: str, path: str) -> tuple[list[TermChange], bool]:
-    old_rep = _analyze_text(old_text, path)
-    if old_rep is None:
-        return [], False
-    new_rep = _analyze_text(new_text, path)
-    old_m, new_m = _main_match(old_rep), _main_match(new_rep)
+def _term_changes(old_text: str, new_text: str, path: str) -> list[TermChange]:
+    old_m = _main_match(_analyze_text(old_text, path))
+    new_m = _main_match(_analyze_text(new_text, path))
     out: list[TermChange] = []
     if old_m is None and new_m is None:
-        return out, True
+        return out
     if (old_m.id if old_m else None) != (new_m.id if new_m else None) or (
         old_m is not None and new_m is not None and old_m.match != new_m.match
     ):
@@ -224,7 +226,7 @@ def _term_changes(old_text: str, new_text: str, path: str) -> tuple[list[TermCha
                 name, ov[0], nv[0],
                 quote=ev.quote if ev else None, line=ev.line_start if ev else None,
             ))
-    return out, True
+    return out
 
 
 def _compare_documents(record: Record, release: Release,
@@ -263,9 +265,7 @@ def _compare_documents(record: Record, release: Release,
         ))
         note = None
         try:
-            terms, compared = _term_changes(doc["text"], new_text, doc["path"])
-            if not compared:
-                note = "terms not compared: the license analyzer read no terms"
+            terms, compared = _term_changes(doc["text"], new_text, doc["path"]), True
         except Exception as exc:  # noqa: BLE001 - the diff stands without the term analysis
             terms, compared = [], False
             note = f"terms not compared: license analyzer failed ({type(exc).__name__}: {exc})"
@@ -301,6 +301,16 @@ def _added_documents(record: Record, release: Release) -> list[DocumentChange]:
     return out
 
 
+def _card_fields(card: Card) -> dict[str, str | list[str] | None]:
+    """The card values a record keeps, in the record's JSON shapes (lists, not tuples)."""
+    return {
+        "license": card.license,
+        "license_name": card.license_name,
+        "license_link": card.license_link,
+        "base_model": list(card.base_model),
+    }
+
+
 def _compare_card(record: Record, release: Release) -> list[CardChange]:
     old = record.data.get("card")
     if record.data["analyses"]["card"]["status"] not in ("analysed", "absent"):
@@ -312,11 +322,10 @@ def _compare_card(record: Record, release: Release) -> list[CardChange]:
     except InputError as exc:  # an unreadable card is drift to report, not a failed verify
         return [CardChange("card", "readable", f"unreadable: {exc.problem}", None)]
     out: list[CardChange] = []
+    now = _card_fields(card) if card else {}
     for name in CARD_FIELDS:
         ov = old.get(name) if old else None
-        nv: Any = getattr(card, name) if card else None
-        if isinstance(nv, tuple):
-            nv = list(nv)
+        nv = now.get(name)
         if ov in ([], None) and nv in ([], None):
             continue
         if ov != nv:
@@ -384,9 +393,9 @@ def _findings(files: list[FileChange], docs: list[DocumentChange], card: list[Ca
                 "MC184", f"{d.path}: {t.term} was {t.old!r}, now {t.new!r}",
                 file=d.path, line=t.line, quote=t.quote, term=t.term,
             ))
-    for c in card:
-        out.append(finding("MC185", f"card {c.field} was {c.old!r}, now {c.new!r}",
-                           line=c.line, field=c.field))
+    for cc in card:
+        out.append(finding("MC185", f"card {cc.field} was {cc.old!r}, now {cc.new!r}",
+                           line=cc.line, field=cc.field))
     others = [c for c in rev.newer_in_cache if c != rev.current]
     if others:
         moved = [ref for ref, c in rev.refs.items() if c in others]

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
-from ..analyzers.sizing import gpu_catalog
+from ..analyzers.sizing import SizingReport, WeightBytes, gpu_catalog
 from ..errors import InputError
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
@@ -66,14 +66,6 @@ def _sorted_checks(checks: Iterable[Check]) -> list[Check]:
     return sorted(checks, key=lambda c: (c.ignored, -c.status.rank, c.code))
 
 
-def _attr(obj: Any, *names: str) -> Any:
-    for n in names:
-        if obj is None:
-            return None
-        obj = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
-    return obj
-
-
 def _license_rows(result: AuditResult) -> list[dict[str, Any]]:
     rep = result.license
     if rep is None:
@@ -99,17 +91,17 @@ def _license_rows(result: AuditResult) -> list[dict[str, Any]]:
 
 
 def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
-    rows = []
-    for f in list(getattr(result.security, "files", ()) or ()):
-        for fnd in list(getattr(f, "findings", ()) or ()):
+    rows: list[dict[str, Any]] = []
+    for f in result.security.files if result.security is not None else ():
+        for fnd in f.findings:
             rows.append({
-                "file": getattr(f, "path", None),
-                "status": str(getattr(f, "status", "")),
-                "code": getattr(fnd, "code", ""),
-                "severity": str(getattr(fnd, "severity", "")),
-                "message": getattr(fnd, "message", ""),
-                "where": (f"offset {fnd.offset}" if getattr(fnd, "offset", None) is not None
-                          else f"line {fnd.line}" if getattr(fnd, "line", None) else ""),
+                "file": f.path,
+                "status": f.status,
+                "code": fnd.code,
+                "severity": str(fnd.severity),
+                "message": fnd.message,
+                "where": (f"offset {fnd.offset}" if fnd.offset is not None
+                          else f"line {fnd.line}" if fnd.line else ""),
             })
     return rows
 
@@ -117,6 +109,26 @@ def _security_rows(result: AuditResult) -> list[dict[str, Any]]:
 #: Precisions shown in the audit's plan grid (every precision is `modelclear plan`). The
 #: GPUs are the catalog's (``data/gpus.toml``), in its order, that the plan has rows for.
 PLAN_PRECISIONS = ("native", "fp8", "int4")
+#: Weight sizes in the headline, when sized: the checkpoint as stored, then served forms.
+WEIGHT_PRECISIONS = ("native", "bf16", "fp8", "int8", "int4")
+
+
+def _plan_grid(sizing: SizingReport | None) -> dict[str, dict[str, str]]:
+    """GPU key → precision → "N GPUs, up to C seq" (or "does not fit")."""
+    grid: dict[str, dict[str, str]] = {}
+    for p in sizing.plans if sizing is not None else ():
+        if p.precision in PLAN_PRECISIONS:
+            lay = p.layout
+            grid.setdefault(p.gpu.key, {})[p.precision] = (
+                f"{lay.gpus} GPU{'s' if lay.gpus > 1 else ''}, up to {lay.max_concurrency:,} seq"
+                if p.fits else "does not fit"
+            )
+    return grid
+
+
+def _weight_sizes(weights: WeightBytes) -> list[tuple[str, int]]:
+    sizes = {"native": weights.native, **weights.by_precision}
+    return [(k, sizes[k]) for k in WEIGHT_PRECISIONS if k in sizes]
 
 
 def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
@@ -124,30 +136,20 @@ def _sizing_summary(result: AuditResult) -> dict[str, Any] | None:
     arch, params, sizing = result.architecture, result.params, result.sizing
     if arch is None and params is None and sizing is None:
         return None
-    js: dict[str, Any] = sizing.to_json() if sizing is not None else {}
-    pj: dict[str, Any] = params.to_json() if params is not None else {}
-    weights = js.get("weights_bytes") or {}
-    grid: dict[str, dict[str, str]] = {}
-    for p in js.get("plans") or []:
-        if p.get("precision") in PLAN_PRECISIONS:
-            grid.setdefault(p["gpu"], {})[p["precision"]] = (
-                f"{p['gpus']} GPU{'s' if p['gpus'] > 1 else ''}, up to {p['max_concurrency']:,} seq"
-                if p.get("fits") else "does not fit"
-            )
+    grid = _plan_grid(sizing)
     # a precision the sizing analyzer did not plan (fp8 of an fp8 checkpoint is "native")
     shown = [p for p in PLAN_PRECISIONS if any(p in row for row in grid.values())]
     return {
-        "model_type": _attr(arch, "model_type"),
-        "layers": _attr(arch, "num_layers") or _attr(arch, "layers"),
-        "total_params": pj.get("total"),
-        "active_params": pj.get("active"),
-        "method": pj.get("method"),
-        "weights": [(k, weights[k]) for k in ("native", "bf16", "fp8", "int8", "int4")
-                    if isinstance(weights.get(k), int)],
-        "native_format": weights.get("native_format"),
-        "kv_per_token": js.get("kv_cache_bytes_per_token"),
-        "context": js.get("context"),
-        "concurrency": js.get("concurrency"),
+        "model_type": arch.model_type if arch is not None else None,
+        "layers": arch.num_layers if arch is not None else None,
+        "total_params": params.total if params is not None else None,
+        "active_params": params.active if params is not None else None,
+        "method": params.method if params is not None else None,
+        "weights": _weight_sizes(sizing.weights) if sizing is not None else [],
+        "native_format": sizing.weights.native_format if sizing is not None else None,
+        "kv_per_token": sizing.kv.bytes_per_token if sizing is not None else None,
+        "context": sizing.context if sizing is not None else None,
+        "concurrency": sizing.concurrency if sizing is not None else None,
         "grid": [(g, [grid[g].get(p, "—") for p in shown]) for g in gpu_catalog() if g in grid],
         "precisions": shown,
     }
@@ -177,10 +179,10 @@ def view(result: AuditResult) -> dict[str, Any]:
         "embedded": {k: v for k, v in result.embedded.items() if result.inventory is None
                      or k not in result.inventory.components()},
         "card": {
-            "file": getattr(card, "file", None),
-            "license": getattr(card, "license", None),
-            "base_model": list(getattr(card, "base_model", ()) or ()),
-            "pipeline_tag": getattr(card, "pipeline_tag", None),
+            "file": card.file,
+            "license": card.license,
+            "base_model": list(card.base_model),
+            "pipeline_tag": card.pipeline_tag,
         } if card is not None else None,
         "profile": result.profile.name if result.profile else None,
         "profile_description": result.profile.description if result.profile else None,
@@ -192,7 +194,7 @@ def view(result: AuditResult) -> dict[str, Any]:
                   (pol.notes if pol else ())],
         "licenses": _license_rows(result),
         "security": _security_rows(result),
-        "security_files": len(list(getattr(result.security, "files", ()) or ())),
+        "security_files": len(result.security.files) if result.security is not None else 0,
         "sizing": _sizing_summary(result),
         "icons": STATUS_ICON,
     }

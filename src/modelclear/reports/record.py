@@ -5,9 +5,7 @@ Functions return rich renderables; the command decides where they are printed.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -69,7 +67,7 @@ def record_details(record: Record) -> Group:
     files.add_column("sha256")
     for f in d["files"]:
         files.add_row(escape(f["path"]), f["component"] or "—", human_bytes(f["size"]), f["sha256"])
-    parts: list[Any] = [record_summary(record), Text(""), files]
+    parts: list[RenderableType] = [record_summary(record), Text(""), files]
     lic = d.get("license") or {}
     if lic.get("licenses"):
         terms = Table(title="license terms", show_edge=False, header_style="bold")
@@ -89,7 +87,7 @@ def record_details(record: Record) -> Group:
 
 
 def drift_view(report: DriftReport, target: str) -> Group:
-    out: list[Any] = [Text.from_markup(
+    out: list[RenderableType] = [Text.from_markup(
         f"[bold]verify[/] {escape(target)} against record {report.record_id[:12]} "
         f"({report.record_created_at})"
     )]

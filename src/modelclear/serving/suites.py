@@ -104,6 +104,7 @@ def parse_suite(text: str, file: str) -> Suite:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
+        # only yaml's MarkedYAMLError subclasses carry a mark and a problem
         mark = getattr(exc, "problem_mark", None)
         where = f"{file}:{mark.line + 1}" if mark else file
         raise InputError(where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None

@@ -212,6 +212,7 @@ def parse_profile(text: str, file: str) -> Profile:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
+        # only yaml's MarkedYAMLError subclasses carry a mark and a problem
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
