@@ -16,8 +16,8 @@ from modelclear.analyzers.policy import Status, load_profile
 from modelclear.cli import main as _main
 from modelclear.demo import build_demo
 from modelclear.pipeline import run, run_target
-from modelclear.schemas import VERSIONS
 from modelclear.reports.audit import render
+from modelclear.schemas import VERSIONS
 from modelclear.sources import open_release
 
 
