@@ -188,3 +188,57 @@ def test_no_module_over_the_line_limit() -> None:
         if name not in LONG_MODULES_ALLOWED and _lines(path) > MAX_LINES
     }
     assert too_long == {}, f"modules over {MAX_LINES} lines: {too_long}"
+
+
+#: most lines a function body may have
+MAX_FUNCTION_LINES = 80
+#: a comment starting with this, inside the function, says why it must be longer
+LONG_ON_PURPOSE = "# Long on purpose:"
+
+
+def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[int, str, int]]:
+    """(line, name, length) of every function longer than ``limit`` without a reason.
+
+    Length runs from the first body statement, so a signature spread over many lines
+    (a typer command's options) does not count: it is declarative, not logic.
+    """
+    lines = source.splitlines()
+    out: list[tuple[int, str, int]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        start, end = node.body[0].lineno, node.end_lineno or node.lineno
+        length = end - start + 1
+        if length <= limit:
+            continue
+        reasons = (
+            line.strip()[len(LONG_ON_PURPOSE) :].strip()
+            for line in lines[node.lineno - 1 : end]  # a reason may open the body
+            if line.strip().startswith(LONG_ON_PURPOSE)
+        )
+        if not any(reasons):
+            out.append((node.lineno, node.name, length))
+    return out
+
+
+def test_the_length_check_counts_bodies_and_honours_reasons() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(81))
+    signature = "def f(\n" + "    a: int = 0,\n" * 30 + ") -> None:\n"
+    assert long_functions("def f() -> None:\n" + body) == [(1, "f", 81)]
+    assert long_functions(signature + body[: -len("    x80 = 80\n")]) == []
+    assert long_functions("def f() -> None:\n    # Long on purpose: a table\n" + body) == []
+    assert long_functions("def f() -> None:\n    # Long on purpose:\n" + body) != []
+    nested = "def outer() -> None:\n    def inner() -> None:\n" + body.replace("    ", "        ")
+    assert [name for _, name, _ in long_functions(nested)] == ["outer", "inner"]
+
+
+def test_no_function_over_the_line_limit() -> None:
+    too_long = {
+        f"{name}:{line} {func}": length
+        for name, path in _modules().items()
+        for line, func, length in long_functions(path.read_text("utf-8"))
+    }
+    assert too_long == {}, (
+        f"functions over {MAX_FUNCTION_LINES} lines (split them, or say why with a "
+        f"'{LONG_ON_PURPOSE}' comment in the body): {too_long}"
+    )

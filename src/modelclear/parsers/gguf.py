@@ -25,8 +25,9 @@ from typing import Any
 
 from ..findings import Finding, finding
 from ..release import MAX_WHOLE_READ, ReleaseFile
-from .ggml import file_type_name, ggml_type, quantization_name
+from .ggml import file_type_name, quantization_name
 from .gguf_cursor import Cursor
+from .gguf_layout import Info, align, check_ranges, place_tensors
 from .sniff import GGUF_MAGIC, LFS_POINTER, lfs_pointer_error
 from .tensors import HeaderSummary, TensorInfo
 
@@ -268,9 +269,52 @@ def clear_cache() -> None:
 
 
 def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
-    path = cur.file.path
+    """The parse in file order; each phase checks what it reads before the next trusts it."""
+    byteorder, st, version = _preamble(cur, keep, full)
+    n_tensors, n_kv = _counts(st)
+    metadata = _read_metadata(st, n_kv)
+    alignment = _alignment(cur, metadata)
+    infos = _read_tensor_infos(st, n_tensors)
+    data_offset = align(cur.pos, alignment)
+    if data_offset > cur.size and infos:
+        raise cur.fail(f"tensor data section would start at {data_offset}, past the end")
+    tensors, types, ranges, removed_types = place_tensors(cur, infos, data_offset, alignment)
+    ranges.sort()
+    unaccounted = check_ranges(st.findings, cur.file.path, ranges, data_offset, alignment)
+    _metadata_findings(st, metadata, removed_types)
+    data_end = max((r[1] for r in ranges), default=data_offset)
+    if ranges:
+        unaccounted += max(0, cur.size - align(data_end, alignment))
+    if unaccounted:
+        st.findings.append(
+            finding(
+                "MC147",
+                f"{unaccounted} byte(s) of the data section belong to no tensor",
+                file=cur.file.path,
+                offset=data_offset,
+            )
+        )
+    if version == 2:
+        st.findings.append(finding("MC146", "GGUF version 2 file", file=cur.file.path, offset=4))
+    return GGUFFile(
+        file=cur.file.path,
+        version=version,
+        byteorder=byteorder,
+        alignment=alignment,
+        metadata=metadata,
+        tensors=tuple(tensors),
+        tensor_types=types,
+        data_offset=data_offset,
+        data_size=data_end - data_offset,
+        findings=tuple(st.findings),
+        kv_count=n_kv,
+    )
+
+
+def _preamble(cur: Cursor, keep: int, full: frozenset[str]) -> tuple[str, _State, int]:
+    """Magic and version; the version's byte order decides how everything after is read."""
     if cur.size < 4 or cur.take(4, "magic") != GGUF_MAGIC:
-        lfs_pointer_error(path, cur.file.head(len(LFS_POINTER)))
+        lfs_pointer_error(cur.file.path, cur.file.head(len(LFS_POINTER)))
         raise cur.fail("not a GGUF file (missing 'GGUF' magic)")
     (raw_version,) = cur.unpack(struct.Struct("<I"), "version")
     byteorder, e, version = "little", "<", raw_version
@@ -283,13 +327,14 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
     if version not in (2, 3):
         raise cur.fail(f"unsupported GGUF version {version} (expected 2 or 3)")
     st = _State(
-        cur=cur,
-        e=e,
-        u32=struct.Struct(e + "I"),
-        u64=struct.Struct(e + "Q"),
-        keep=keep,
-        full=full,
+        cur=cur, e=e, u32=struct.Struct(e + "I"), u64=struct.Struct(e + "Q"), keep=keep, full=full
     )
+    return byteorder, st, version
+
+
+def _counts(st: _State) -> tuple[int, int]:
+    """Tensor and key/value counts, refused before any list is sized by them."""
+    cur = st.cur
     (n_tensors,) = cur.unpack(st.u64, "tensor count")
     (n_kv,) = cur.unpack(st.u64, "metadata count")
     # Each key/value needs at least 8 (key length) + 4 (type) + 1 (value) bytes
@@ -302,7 +347,11 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
         raise cur.fail(f"declares {n_kv} metadata entries (limit {MAX_KV})")
     if n_tensors > MAX_TENSORS:
         raise cur.fail(f"declares {n_tensors} tensors (limit {MAX_TENSORS})")
+    return n_tensors, n_kv
 
+
+def _read_metadata(st: _State, n_kv: int) -> dict[str, GGUFValue]:
+    cur = st.cur
     metadata: dict[str, GGUFValue] = {}
     for i in range(n_kv):
         at = cur.pos
@@ -315,23 +364,31 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
                     "MC140",
                     f"metadata key {key!r} appears more than once; readers disagree on "
                     "which value wins (we keep the last)",
-                    file=path,
+                    file=cur.file.path,
                     offset=at,
                     quote=key,
                 )
             )
         metadata[key] = value
+    return metadata
 
-    alignment = DEFAULT_ALIGNMENT
-    if "general.alignment" in metadata:
-        av = metadata["general.alignment"]
-        if av.type != "uint32":
-            raise cur.fail(f"general.alignment must be uint32, found {av.type}")
-        alignment = av.value
-        if alignment <= 0 or alignment & (alignment - 1):
-            raise cur.fail(f"general.alignment {alignment} is not a positive power of two")
 
-    infos: list[tuple[str, tuple[int, ...], int, int, int]] = []
+def _alignment(cur: Cursor, metadata: dict[str, GGUFValue]) -> int:
+    """``general.alignment``, which every tensor offset must be a multiple of."""
+    av = metadata.get("general.alignment")
+    if av is None:
+        return DEFAULT_ALIGNMENT
+    if av.type != "uint32":
+        raise cur.fail(f"general.alignment must be uint32, found {av.type}")
+    alignment: int = av.value
+    if alignment <= 0 or alignment & (alignment - 1):
+        raise cur.fail(f"general.alignment {alignment} is not a positive power of two")
+    return alignment
+
+
+def _read_tensor_infos(st: _State, n_tensors: int) -> list[Info]:
+    cur, u32, u64 = st.cur, st.u32, st.u64
+    infos: list[Info] = []
     seen: set[str] = set()
     for i in range(n_tensors):
         at = cur.pos
@@ -339,82 +396,21 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
         if name in seen:
             raise cur.fail(f"tensor {name!r} is defined twice (offset {at})")
         seen.add(name)
-        (n_dims,) = cur.unpack(st.u32, f"dimension count of tensor {name!r}")
+        (n_dims,) = cur.unpack(u32, f"dimension count of tensor {name!r}")
         if n_dims > MAX_DIMS:
             raise cur.fail(f"tensor {name!r} has {n_dims} dimensions (ggml allows {MAX_DIMS})")
-        dims = cur.unpack(struct.Struct(e + "Q" * n_dims), f"shape of tensor {name!r}")
-        (type_id,) = cur.unpack(st.u32, f"type of tensor {name!r}")
-        (rel,) = cur.unpack(st.u64, f"data offset of tensor {name!r}")
+        dims = cur.unpack(struct.Struct(st.e + "Q" * n_dims), f"shape of tensor {name!r}")
+        (type_id,) = cur.unpack(u32, f"type of tensor {name!r}")
+        (rel,) = cur.unpack(u64, f"data offset of tensor {name!r}")
         infos.append((name, tuple(dims), type_id, rel, at))
+    return infos
 
-    data_offset = _align(cur.pos, alignment)
-    if data_offset > cur.size and infos:
-        raise cur.fail(f"tensor data section would start at {data_offset}, past the end")
 
-    tensors: list[TensorInfo] = []
-    types: dict[str, int] = {}
-    ranges: list[tuple[int, int, str]] = []
-    removed_types: dict[str, int] = {}
-    for name, dims, type_id, rel, at in infos:
-        gt = ggml_type(type_id)
-        if gt is None:
-            raise cur.fail(f"tensor {name!r} has unknown ggml type {type_id} (offset {at})")
-        if gt.removed:
-            removed_types[gt.name] = removed_types.get(gt.name, 0) + 1
-        numel = 1
-        for d in dims:
-            if d >= 1 << 62:
-                raise cur.fail(f"tensor {name!r} has an absurd dimension {d}")
-            numel *= d
-        if numel >= 1 << 62:
-            raise cur.fail(f"tensor {name!r} has an absurd element count {numel}")
-        if dims and dims[0] % gt.block_size:
-            raise cur.fail(
-                f"tensor {name!r}: row length {dims[0]} is not a multiple of the "
-                f"{gt.name} block size {gt.block_size}"
-            )
-        nbytes = gt.nbytes(numel)
-        if rel % alignment:
-            raise cur.fail(
-                f"tensor {name!r}: data offset {rel} is not a multiple of the alignment {alignment}"
-            )
-        start = data_offset + rel
-        if start + nbytes > cur.size:
-            raise cur.fail(
-                f"tensor {name!r}: data {start}..{start + nbytes} lies beyond the end of the "
-                f"file ({cur.size} bytes)"
-            )
-        types[name] = type_id
-        ranges.append((start, start + nbytes, name))
-        tensors.append(
-            TensorInfo(
-                name=name,
-                dtype=gt.name,
-                shape=tuple(reversed(dims)),
-                nbytes=nbytes,
-                file=path,
-                offset=start,
-            )
-        )
-    ranges.sort()
-    unaccounted = 0
-    reach, reach_name = data_offset, ""  # furthest end seen so far, and whose
-    for start, end, name in ranges:
-        if start < reach:
-            st.findings.append(
-                finding(
-                    "MC142",
-                    f"data of tensors {reach_name!r} and {name!r} overlap",
-                    file=path,
-                    offset=start,
-                )
-            )
-        elif reach_name:
-            unaccounted += max(0, start - _align(reach, alignment))
-        else:
-            unaccounted += start - data_offset
-        if end > reach or not reach_name:
-            reach, reach_name = max(end, reach), name
+def _metadata_findings(
+    st: _State, metadata: dict[str, GGUFValue], removed_types: dict[str, int]
+) -> None:
+    """Things llama.cpp would trip on or show garbled: removed types, bad UTF-8, file_type."""
+    path = st.cur.file.path
     for tname, n in sorted(removed_types.items()):
         st.findings.append(
             finding(
@@ -442,37 +438,6 @@ def _read(cur: Cursor, keep: int, full: frozenset[str]) -> GGUFFile:
                 offset=ft.offset,
             )
         )
-    data_end = max((r[1] for r in ranges), default=data_offset)
-    if ranges:
-        unaccounted += max(0, cur.size - _align(data_end, alignment))
-    if unaccounted:
-        st.findings.append(
-            finding(
-                "MC147",
-                f"{unaccounted} byte(s) of the data section belong to no tensor",
-                file=path,
-                offset=data_offset,
-            )
-        )
-    if version == 2:
-        st.findings.append(finding("MC146", "GGUF version 2 file", file=path, offset=4))
-    return GGUFFile(
-        file=path,
-        version=version,
-        byteorder=byteorder,
-        alignment=alignment,
-        metadata=metadata,
-        tensors=tuple(tensors),
-        tensor_types=types,
-        data_offset=data_offset,
-        data_size=data_end - data_offset,
-        findings=tuple(st.findings),
-        kv_count=n_kv,
-    )
-
-
-def _align(n: int, a: int) -> int:
-    return n + (-n % a)
 
 
 def _string(st: _State, what: str) -> str:

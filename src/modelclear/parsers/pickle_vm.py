@@ -207,7 +207,7 @@ class _Machine:
         return streams, values, error, trailing
 
     def _stream(self, pos: int) -> tuple[Any, int, int]:  # noqa: C901 - one opcode table
-        # Deliberately one long function (~400 lines): it is the hot loop, run up to
+        # Long on purpose: one function (~400 lines) because it is the hot loop, run up to
         # DEFAULT_MAX_OPS times per file, and keeping stack, memo and position in fast
         # locals of one frame instead of a handler call per opcode is what makes large
         # pickles affordable. Each branch is one opcode, in opcode-table order.

@@ -132,6 +132,49 @@ _LOCK = threading.Lock()
 
 
 def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
+    header, dups = _decode_header(path, n, raw)
+    findings: list[Finding] = []
+    for key in sorted(set(dups)):
+        findings.append(
+            finding(
+                "MC121",
+                f"header key {key!r} appears more than once; the last one is used",
+                file=path,
+                offset=8,
+                quote=key,
+            )
+        )
+    if (8 + n) % 8:
+        findings.append(
+            finding(
+                "MC120",
+                f"data section starts at byte {8 + n}, not a multiple of 8",
+                file=path,
+                offset=8 + n,
+            )
+        )
+    data_size = size - 8 - n
+    base = 8 + n
+    metadata, entries = _entries(path, header, findings)
+    entries.sort()
+    _check_tiling(path, entries, data_size)
+    if not entries:
+        findings.append(finding("MC123", "no tensors in the header", file=path))
+    return SafetensorsFile(
+        file=path,
+        header_size=n,
+        metadata=metadata,
+        tensors=tuple(
+            TensorInfo(name, dtype, shape, end - begin, path, base + begin)
+            for begin, end, name, dtype, shape in entries
+        ),
+        data_size=data_size,
+        findings=tuple(findings),
+    )
+
+
+def _decode_header(path: str, n: int, raw: bytes) -> tuple[dict[str, Any], list[str]]:
+    """The header as a JSON object, and the keys any object in it repeats."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -160,32 +203,18 @@ def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
         or (has_meta and _meta_keys_repeat(text, header["__metadata__"]))
     ):
         header = _parse_json(path, text, dups)
+    return header, dups
 
-    findings: list[Finding] = []
-    for key in sorted(set(dups)):
-        findings.append(
-            finding(
-                "MC121",
-                f"header key {key!r} appears more than once; the last one is used",
-                file=path,
-                offset=8,
-                quote=key,
-            )
-        )
-    if (8 + n) % 8:
-        findings.append(
-            finding(
-                "MC120",
-                f"data section starts at byte {8 + n}, not a multiple of 8",
-                file=path,
-                offset=8 + n,
-            )
-        )
 
+_Entry = tuple[int, int, str, str, tuple[int, ...]]  # begin, end, name, dtype, shape
+
+
+def _entries(
+    path: str, header: dict[str, Any], findings: list[Finding]
+) -> tuple[dict[str, str], list[_Entry]]:
+    """``__metadata__`` and every tensor entry, each checked on its own."""
     metadata: dict[str, str] = {}
-    data_size = size - 8 - n
-    base = 8 + n
-    entries: list[tuple[int, int, str, str, tuple[int, ...]]] = []
+    entries: list[_Entry] = []
     bits_of = DTYPE_BITS.get
     for name, e in header.items():
         if name == "__metadata__":
@@ -210,8 +239,11 @@ def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
                             entries.append((begin, end, name, str(dtype), tuple(shape)))
                             continue
         entries.append(_entry(path, name, e, findings))
+    return metadata, entries
 
-    entries.sort()
+
+def _check_tiling(path: str, entries: list[_Entry], data_size: int) -> None:
+    """Sorted ``entries`` must tile the data section exactly, as the reference loader requires."""
     expected = 0
     prev: str | None = None
     for begin, end, name, _, _ in entries:
@@ -239,19 +271,6 @@ def _parse(path: str, size: int, n: int, raw: bytes) -> SafetensorsFile:
             path,
             f"{data_size - expected} byte(s) after the last tensor are not covered by any tensor",
         )
-    if not entries:
-        findings.append(finding("MC123", "no tensors in the header", file=path))
-    return SafetensorsFile(
-        file=path,
-        header_size=n,
-        metadata=metadata,
-        tensors=tuple(
-            TensorInfo(name, dtype, shape, end - begin, path, base + begin)
-            for begin, end, name, dtype, shape in entries
-        ),
-        data_size=data_size,
-        findings=tuple(findings),
-    )
 
 
 def clear_cache() -> None:
@@ -321,7 +340,7 @@ def _is_int(v: Any) -> bool:
 
 def _entry(
     path: str, name: str, entry: Any, findings: list[Finding]
-) -> tuple[int, int, str, str, tuple[int, ...]]:
+) -> _Entry:
     if not isinstance(entry, dict):
         raise InputError(path, f"tensor {name!r}: entry must be an object, not {_jtype(entry)}")
     missing = _ENTRY_KEYS - entry.keys()

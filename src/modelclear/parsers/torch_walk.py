@@ -220,6 +220,18 @@ def _int_tuple(v: Any) -> tuple[int, ...] | None:
 def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
     target = _target(v)
     args = v.args if isinstance(v.args, tuple) else ()
+    if target in _REBUILD_PARAM or target == _REBUILD_FROM_TYPE:
+        _wrapped_tensor(w, target, args, name)
+        return
+    parsed = _rebuild_args(target, args)
+    if isinstance(parsed, str):
+        _unknown(w, f"{name!r}: {parsed}")
+        return
+    _record_tensor(w, name, parsed)
+
+
+def _wrapped_tensor(w: _Walk, target: str | None, args: tuple[Any, ...], name: str) -> None:
+    """A parameter or tensor subclass: the tensor is the rebuild call it wraps."""
     if target in _REBUILD_PARAM:
         if not args:
             _unknown(w, f"{name!r}: parameter without data")
@@ -230,22 +242,36 @@ def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
             return
         _tensor(w, inner, name)
         return
-    if target == _REBUILD_FROM_TYPE:
-        # (func, new_type, args, state): the tensor is func(*args)
-        if len(args) >= 3 and isinstance(args[0], pm.Global) and isinstance(args[2], tuple):
-            rebuilt = pm.Call(func=args[0], args=args[2])
-            if _target(rebuilt) in _REBUILD_TENSOR | _REBUILD_PARAM:
-                _tensor(w, rebuilt, name)
-                return
-        _unknown(w, f"{name!r}: tensor subclass rebuilt in a non-standard way")
-        return
+    # _rebuild_from_type_v2(func, new_type, args, state): the tensor is func(*args)
+    if len(args) >= 3 and isinstance(args[0], pm.Global) and isinstance(args[2], tuple):
+        rebuilt = pm.Call(func=args[0], args=args[2])
+        if _target(rebuilt) in _REBUILD_TENSOR | _REBUILD_PARAM:
+            _tensor(w, rebuilt, name)
+            return
+    _unknown(w, f"{name!r}: tensor subclass rebuilt in a non-standard way")
+
+
+@dataclass(frozen=True)
+class _Rebuild:
+    """The constant arguments of one ``_rebuild_tensor_v2``/``_v3`` call."""
+
+    key: str
+    location: Any
+    storage_numel: int
+    offset: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    storage_dtype: str
+    dtype: str
+
+
+def _rebuild_args(target: str | None, args: tuple[Any, ...]) -> _Rebuild | str:
+    """The call's arguments, or why they are not plain constants we can read."""
     if len(args) < 4 or not isinstance(args[0], pm.PersistentId):
-        _unknown(w, f"{name!r}: {target} without a storage")
-        return
+        return f"{target} without a storage"
     pid = args[0].value
     if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
-        _unknown(w, f"{name!r}: unrecognised persistent id")
-        return
+        return "unrecognised persistent id"
     storage_type, key, location, snumel = pid[1], pid[2], pid[3], pid[4]
     offset, size, stride = args[1], _int_tuple(args[2]), _int_tuple(args[3])
     sdtype = _storage_dtype(storage_type)
@@ -271,39 +297,44 @@ def _tensor(w: _Walk, v: pm.Call, name: str) -> None:
         or snumel < 0
         or any(d < 0 for d in size)
     ):
-        _unknown(w, f"{name!r}: tensor arguments are not plain constants")
-        return
-    elsize = _BITS[dtype] // 8
-    s_elsize = _BITS[sdtype] // 8
-    data_off, present = w.locate(key)
-    declared = snumel * s_elsize
-    prev = w.storages.get(key)
-    if prev is None:
-        w.storages[key] = Storage(
-            key=key,
-            dtype=sdtype,
-            numel=snumel,
+        return "tensor arguments are not plain constants"
+    return _Rebuild(key, location, snumel, offset, size, stride, sdtype, dtype)
+
+
+def _record_tensor(w: _Walk, name: str, r: _Rebuild) -> None:
+    """Note the tensor, its storage, and how far into the storage it reaches."""
+    elsize = _BITS[r.dtype] // 8
+    s_elsize = _BITS[r.storage_dtype] // 8
+    data_off, present = w.locate(r.key)
+    declared = r.storage_numel * s_elsize
+    if r.key not in w.storages:
+        w.storages[r.key] = Storage(
+            key=r.key,
+            dtype=r.storage_dtype,
+            numel=r.storage_numel,
             nbytes=present,
             offset=data_off,
-            location=location if isinstance(location, str) else None,
+            location=r.location if isinstance(r.location, str) else None,
         )
     numel = 1
-    for d in size:
+    for d in r.size:
         numel *= d
     if numel:
-        extent_elems = offset + 1 + sum((d - 1) * s for d, s in zip(size, stride, strict=True))
+        extent_elems = (
+            r.offset + 1 + sum((d - 1) * s for d, s in zip(r.size, r.stride, strict=True))
+        )
     else:
         extent_elems = 0
     extent = extent_elems * elsize
     info = TensorInfo(
         name=name,
-        dtype=dtype,
-        shape=size,
+        dtype=r.dtype,
+        shape=r.size,
         nbytes=numel * elsize,
         file=w.path,
-        offset=data_off + offset * elsize if data_off >= 0 else -1,
+        offset=data_off + r.offset * elsize if data_off >= 0 else -1,
     )
-    w.tensors.append((info, (key, extent, min(present, declared))))
+    w.tensors.append((info, (r.key, extent, min(present, declared))))
 
 
 def _tensor_findings(

@@ -261,6 +261,56 @@ def read_torch_zip(f: ReleaseFile) -> TorchArchive:
 def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> TorchArchive:
     path = f.path
     findings: list[Finding] = []
+    seen = _first_of_each_name(path, members, findings)
+    pkl = _data_pkl(path, members, seen)
+    prefix = pkl.name[: -len("data.pkl")].rstrip("/")
+    root = f"{prefix}/" if prefix else ""
+    pickles = [pkl.name] + [
+        m.name for m in members if m.name.endswith(".pkl") and m.name != pkl.name
+    ]
+    _layout_findings(path, members, seen, pickles, findings)
+    byteorder = _small_text(f, zf, seen.get(f"{root}byteorder"))
+    version = _small_text(f, zf, seen.get(f"{root}version"))
+    if byteorder == "big":
+        findings.append(finding("MC164", "byteorder record says big-endian", file=path))
+    storage_members = {
+        m.name[len(root) + len("data/") :]: m
+        for m in seen.values()
+        if m.name.startswith(f"{root}data/") and "/" not in m.name[len(root) + 5 :]
+    }
+    tensors: tuple[TensorInfo, ...] = ()
+    storages: dict[str, Storage] = {}
+    known = False
+    if pkl.size > MAX_PICKLE:
+        findings.append(
+            finding(
+                "MC161",
+                f"{pkl.name} is {pkl.size} bytes, too large to simulate",
+                file=path,
+                quote=pkl.name,
+            )
+        )
+    else:
+        tensors, storages, known = _zip_tensors(f, zf, pkl, storage_members, root, findings)
+    return TorchArchive(
+        file=path,
+        format="pytorch-zip",
+        prefix=prefix or None,
+        members=tuple(members),
+        pickles=tuple(pickles),
+        storages=storages,
+        byteorder=byteorder,
+        version=version,
+        tensors=tensors,
+        tensors_known=known,
+        findings=tuple(findings),
+    )
+
+
+def _first_of_each_name(
+    path: str, members: list[ZipMember], findings: list[Finding]
+) -> dict[str, ZipMember]:
+    """Name → first member of that name; a repeated name is a finding (readers differ)."""
     seen: dict[str, ZipMember] = {}
     for m in members:
         if m.name in seen:
@@ -274,8 +324,15 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
                 )
             )
         seen.setdefault(m.name, m)
-    # torch.load takes the archive's folder from its first entry and reads
-    # <folder>/data.pkl; other layouts are accepted only when that is absent.
+    return seen
+
+
+def _data_pkl(path: str, members: list[ZipMember], seen: dict[str, ZipMember]) -> ZipMember:
+    """The pickle torch.load reads.
+
+    torch.load takes the archive's folder from its first entry and reads
+    <folder>/data.pkl; other layouts are accepted only when that is absent.
+    """
     first_dir = members[0].name.split("/", 1)[0] if members and "/" in members[0].name else None
     pkl = seen.get(f"{first_dir}/data.pkl") if first_dir else None
     if pkl is None:
@@ -289,16 +346,22 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
         )
     if pkl is None:
         raise InputError(path, "zip archive has no data.pkl: not a PyTorch checkpoint")
-    prefix = pkl.name[: -len("data.pkl")].rstrip("/")
-    root = f"{prefix}/" if prefix else ""
-    pickles = [pkl.name] + [
-        m.name for m in members if m.name.endswith(".pkl") and m.name != pkl.name
-    ]
+    return pkl
+
+
+def _layout_findings(
+    path: str,
+    members: list[ZipMember],
+    seen: dict[str, ZipMember],
+    pickles: list[str],
+    findings: list[Finding],
+) -> None:
+    """Pickles besides data.pkl and compressed members: neither is what torch.save writes."""
     for extra in pickles[1:]:
         findings.append(
             finding(
                 "MC166",
-                f"pickle member {extra!r} besides {pkl.name!r}",
+                f"pickle member {extra!r} besides {pickles[0]!r}",
                 file=path,
                 offset=seen[extra].header_offset,
                 quote=extra,
@@ -314,31 +377,19 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
                 quote=compressed[0],
             )
         )
-    byteorder = _small_text(f, zf, seen.get(f"{root}byteorder"))
-    version = _small_text(f, zf, seen.get(f"{root}version"))
-    if byteorder == "big":
-        findings.append(finding("MC164", "byteorder record says big-endian", file=path))
 
-    storage_members = {
-        m.name[len(root) + len("data/") :]: m
-        for m in seen.values()
-        if m.name.startswith(f"{root}data/") and "/" not in m.name[len(root) + 5 :]
-    }
+
+def _zip_tensors(
+    f: ReleaseFile,
+    zf: zipfile.ZipFile,
+    pkl: ZipMember,
+    storage_members: dict[str, ZipMember],
+    root: str,
+    findings: list[Finding],
+) -> tuple[tuple[TensorInfo, ...], dict[str, Storage], bool]:
+    """Tensors, storages and whether they are known, from data.pkl run symbolically."""
+    path = f.path
     pickle_offset = pkl.data_offset if pkl.method == zipfile.ZIP_STORED else 0
-    if pkl.size > MAX_PICKLE:
-        findings.append(
-            finding(
-                "MC161",
-                f"{pkl.name} is {pkl.size} bytes, too large to simulate",
-                file=path,
-                quote=pkl.name,
-            )
-        )
-        return TorchArchive(
-            file=path, format="pytorch-zip", prefix=prefix or None, members=tuple(members),
-            pickles=tuple(pickles), storages={}, byteorder=byteorder, version=version,
-            tensors=(), tensors_known=False, findings=tuple(findings),
-        )  # fmt: skip
     data = _read_member(f, zf, pkl, MAX_PICKLE)
     trace = pm.simulate(data, file=path, base_offset=pickle_offset, max_streams=1)
     if trace.error is not None or not trace.value:
@@ -372,19 +423,7 @@ def _read_zip(f: ReleaseFile, members: list[ZipMember], zf: zipfile.ZipFile) -> 
                     offset=storage_members[unused[0]].header_offset,
                 )
             )
-    return TorchArchive(
-        file=path,
-        format="pytorch-zip",
-        prefix=prefix or None,
-        members=tuple(members),
-        pickles=tuple(pickles),
-        storages=storages,
-        byteorder=byteorder,
-        version=version,
-        tensors=tuple(t for t, _ in tensors),
-        tensors_known=known,
-        findings=tuple(findings),
-    )
+    return tuple(t for t, _ in tensors), storages, known
 
 
 def _small_text(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember | None) -> str | None:
@@ -399,25 +438,8 @@ def _small_text(f: ReleaseFile, zf: zipfile.ZipFile, m: ZipMember | None) -> str
 
 def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
     path = f.path
-    # The five pickles sit at the start of a file that is mostly raw storage, so read
-    # a small prefix first and grow it only while the pickles run past it.
-    want = min(f.size, 1 << 20)
-    while True:
-        trace = pm.simulate(f.head(want), file=path, max_streams=5)
-        done = sum(1 for s in trace.streams if s.complete) >= 5
-        if done or want >= min(f.size, MAX_PICKLE):
-            break
-        want = min(want * 8, f.size, MAX_PICKLE)
+    trace = _legacy_pickles(f)
     values = trace.value
-    if not values or values[0] != TORCH_LEGACY_MAGIC:
-        lfs_pointer_error(path, f.head(len(LFS_POINTER)))
-        raise InputError(path, "not a PyTorch checkpoint (no zip archive, no legacy magic number)")
-    if len(trace.streams) < 5 or len(values) < 5:
-        err = trace.error
-        detail = f": {err.message} at offset {err.offset}" if err else ""
-        if f.size > MAX_PICKLE and err is not None:
-            raise InputError(path, f"legacy checkpoint pickles exceed {MAX_PICKLE} bytes{detail}")
-        raise InputError(path, f"legacy checkpoint is truncated or malformed{detail}")
     version = values[1]
     info = values[2] if isinstance(values[2], dict) else {}
     byteorder = "little" if info.get("little_endian", True) else "big"
@@ -429,35 +451,7 @@ def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
     ]
     if byteorder == "big":
         findings.append(finding("MC164", "sys_info says big-endian", file=path))
-
-    # Storage types come from the persistent ids; the raw records after the pickles
-    # need each storage's element size to be walked.
-    elsizes: dict[str, int] = {}
-    for pid in _persistent_ids(values[3], 0):
-        v = pid.value
-        if isinstance(v, tuple) and len(v) >= 3 and isinstance(v[2], str):
-            dt = _storage_dtype(v[1])
-            if dt is not None:
-                elsizes[v[2]] = _BITS[dt] // 8
-    records: dict[str, tuple[int, int]] = {}
-    pos = trace.streams[4].end
-    with f.open() as fh:
-        for key in keys:
-            if pos + 8 > f.size:
-                raise InputError(
-                    path, f"legacy storage {key!r}: record header at {pos} is past the end"
-                )
-            fh.seek(pos)
-            (count,) = struct.unpack("<Q", fh.read(8))
-            size = count * elsizes.get(key, 1)
-            if pos + 8 + size > f.size:
-                raise InputError(
-                    path,
-                    f"legacy storage {key!r}: {size} bytes at {pos + 8} run past the end "
-                    f"of the file ({f.size} bytes)",
-                )
-            records[key] = (pos + 8, size)
-            pos += 8 + size
+    records = _legacy_records(f, values[3], keys, trace.streams[4].end)
 
     def locate(key: str) -> tuple[int, int]:
         rec = records.get(key)
@@ -482,6 +476,66 @@ def read_torch_legacy(f: ReleaseFile) -> TorchArchive:
     )
 
 
+def _legacy_pickles(f: ReleaseFile) -> pm.PickleTrace:
+    """The five leading pickles, run symbolically; the trace has all five values."""
+    path = f.path
+    # The five pickles sit at the start of a file that is mostly raw storage, so read
+    # a small prefix first and grow it only while the pickles run past it.
+    want = min(f.size, 1 << 20)
+    while True:
+        trace = pm.simulate(f.head(want), file=path, max_streams=5)
+        done = sum(1 for s in trace.streams if s.complete) >= 5
+        if done or want >= min(f.size, MAX_PICKLE):
+            break
+        want = min(want * 8, f.size, MAX_PICKLE)
+    values = trace.value
+    if not values or values[0] != TORCH_LEGACY_MAGIC:
+        lfs_pointer_error(path, f.head(len(LFS_POINTER)))
+        raise InputError(path, "not a PyTorch checkpoint (no zip archive, no legacy magic number)")
+    if len(trace.streams) < 5 or len(values) < 5:
+        err = trace.error
+        detail = f": {err.message} at offset {err.offset}" if err else ""
+        if f.size > MAX_PICKLE and err is not None:
+            raise InputError(path, f"legacy checkpoint pickles exceed {MAX_PICKLE} bytes{detail}")
+        raise InputError(path, f"legacy checkpoint is truncated or malformed{detail}")
+    return trace
+
+
+def _legacy_records(
+    f: ReleaseFile, graph: Any, keys: list[str] | tuple[str, ...], pos: int
+) -> dict[str, tuple[int, int]]:
+    """Storage key → (offset, size) of its raw record, walked from ``pos`` in key order.
+
+    Storage types come from the persistent ids in the object ``graph``; the records
+    need each storage's element size to be walked.
+    """
+    path = f.path
+    elsizes: dict[str, int] = {}
+    for pid in _persistent_ids(graph, 0):
+        v = pid.value
+        if isinstance(v, tuple) and len(v) >= 3 and isinstance(v[2], str):
+            dt = _storage_dtype(v[1])
+            if dt is not None:
+                elsizes[v[2]] = _BITS[dt] // 8
+    records: dict[str, tuple[int, int]] = {}
+    with f.open() as fh:
+        for key in keys:
+            if pos + 8 > f.size:
+                raise InputError(
+                    path, f"legacy storage {key!r}: record header at {pos} is past the end"
+                )
+            fh.seek(pos)
+            (count,) = struct.unpack("<Q", fh.read(8))
+            size = count * elsizes.get(key, 1)
+            if pos + 8 + size > f.size:
+                raise InputError(
+                    path,
+                    f"legacy storage {key!r}: {size} bytes at {pos + 8} run past the end "
+                    f"of the file ({f.size} bytes)",
+                )
+            records[key] = (pos + 8, size)
+            pos += 8 + size
+    return records
 
 
 def summarize(f: ReleaseFile) -> HeaderSummary:

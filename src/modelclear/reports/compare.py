@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..analyzers.license.model import LicenseMatch, Term
+from ..analyzers.license.model import LicenseMatch, LicenseReport, Term
 from ..analyzers.policy import regions
 from ..analyzers.policy.checks import display_phrases, primary_license
 from ..analyzers.policy.model import Status
@@ -156,6 +156,8 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
             if key != "verdict":
                 cells[key] = Cell(why, None, "bad" if rep is not None else "caution", None)
     else:
+        assert rep is not None  # the primary license came from it
+        # Cells in column order: clause numbers are handed out in the order asked for.
         t = lic.terms
         cells["license"] = Cell(
             f"{lic.title}" + ("" if lic.match == "exact" else f" ({lic.match} match)"),
@@ -163,97 +165,115 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
             b.note(lic.file, f"{lic.id}, {lic.match} match, lines {lic.line_start}-"
                    f"{lic.line_end}"),
         )
-        # commercial use
-        cu, mau = _v(t.get("commercial_use")), t.get("mau_threshold")
-        reg = _v(t.get("requires_registration_or_approval"))
-        if cu == "yes":
-            text, tone = "Yes", "good"
-        elif cu == "no":
-            text, tone = "No (non-commercial only)", "bad"
-        elif cu == "conditional":
-            if isinstance(_v(mau), int):
-                text = f"Yes, up to {round_count(_v(mau))} MAU"
-            elif reg == "for_commercial":
-                text = "Yes, after registration"
-            else:
-                text = "Conditional"
-            tone = "caution"
-        else:
-            text, tone = (str(cu).capitalize() if cu else "Not stated"), "caution"
-        cells["commercial"] = Cell(text, cu, tone, b.clause(t.get("commercial_use"), lic))
-        # scale
-        other = t.get("other_scale_threshold")
-        if isinstance(_v(mau), int):
-            then = {"above_threshold": "then a separate license at the licensor's discretion"}.get(
-                reg or "", "then other terms")
-            cells["scale"] = Cell(f"{round_count(_v(mau))} MAU; {then}", _v(mau), "caution",
-                                  b.clause(mau, lic))
-        elif other is not None and _v(other) not in (None, "no", "none"):
-            cells["scale"] = Cell(str(other.value), other.value, "caution", b.clause(other, lic))
-        elif reg == "for_commercial":
-            cells["scale"] = Cell("None; registration required for commercial use", None,
-                                  "caution", b.clause(t.get("requires_registration_or_approval"),
-                                                      lic))
-        else:
-            cells["scale"] = Cell("None", None, "good", b.clause(mau, lic))
-        # fine-tuning
+        cells["commercial"] = _commercial_cell(lic, b)
+        cells["scale"] = _scale_cell(lic, b)
         ft = _v(t.get("fine_tuning_allowed"))
         cells["fine_tuning"] = Cell(
             {"yes": "Yes", "no": "No"}.get(ft, str(ft).capitalize() if ft else "Not stated"), ft,
             {"yes": "good", "no": "bad"}.get(ft, "caution"),
             b.clause(t.get("fine_tuning_allowed"), lic))
-        # outputs
-        ou = _v(t.get("use_outputs_to_train_other_models"))
-        ou_text = {"allowed": "Allowed", "prohibited": "Prohibited", "restricted": "Restricted",
-                   "unmentioned": "Not restricted"}.get(ou, str(ou).capitalize() if ou else
-                                                         "Not restricted")
-        if ou == "allowed" and _naming(t.get("derivative_naming_requirement")):
-            ou_text = "Allowed, with naming and attribution duties"
-        cells["outputs"] = Cell(ou_text, ou, {"allowed": "good", "unmentioned": "good",
-                                              None: "good", "prohibited": "bad"}.get(ou, "caution"),
-                                b.clause(t.get("use_outputs_to_train_other_models"), lic))
-        # attribution
-        at = t.get("attribution_required")
-        parts = [f"Display “{p}”" for p in display_phrases(at)]
-        name = _naming(t.get("derivative_naming_requirement"))
-        if name:
-            parts.append(f"derivative names start “{name}”")
-        if _v(at) == "yes" and not parts:
-            parts.append("Keep copyright and license notices")
-        text = "; ".join(parts) if parts else "None"
-        cells["attribution"] = Cell(text, _v(at), "caution" if len(parts) > 1 or name else
-                                    "good", b.clause(at, lic))
-        # territory
-        assert rep is not None  # the primary license came from it
-        terr_terms = [(m, m.terms.get("territory_restriction")) for m in rep.licenses]
-        terr_terms = [(m, x) for m, x in terr_terms if _v(x) not in (None, "no", "none")]
-        if terr_terms:
-            m, x = terr_terms[0]
-            ter = regions.read_territory(str(x.value or ""), x.evidence.quote if x.evidence else "")
-            text = ("Excludes " + ", ".join(sorted(ter.excluded)) if ter.excluded else
-                    str(x.value))
-            cells["territory"] = Cell(text, x.value, "bad", b.clause(x, m))
-        else:
-            cells["territory"] = Cell("None", None, "good",
-                                      b.clause(t.get("territory_restriction"), lic))
+        cells["outputs"] = _outputs_cell(lic, b)
+        cells["attribution"] = _attribution_cell(lic, b)
+        cells["territory"] = _territory_cell(rep, lic, b)
     if with_verdict:
-        pol = result.policy
-        if pol is None:
-            cells["verdict"] = Cell("—", None, "none", None)
-        else:
-            worst = [c for c in pol.counted() if c.status is pol.verdict]
-            if pol.verdict is Status.CLEAR:
-                text = "CLEAR"
-            else:
-                text = f"{pol.verdict.value}: " + "; ".join(
-                    dict.fromkeys(c.title.lower() for c in worst))
-            ev = next((e for c in worst for e in c.evidence if e.file), None)
-            n = None
-            if ev is not None and pol.verdict is not Status.CLEAR:
-                n = b.note(ev.file, ev.note or "") if ev.quote is None and ev.line is None else \
-                    _clause_from_ref(b, ev)
-            cells["verdict"] = Cell(text, pol.verdict.value, _TONE[pol.verdict], n)
+        cells["verdict"] = _verdict_cell(result, b)
     return Row(target, lic.id if lic else None, cells)
+
+
+def _commercial_cell(lic: LicenseMatch, b: _Builder) -> Cell:
+    t = lic.terms
+    cu, mau = _v(t.get("commercial_use")), t.get("mau_threshold")
+    reg = _v(t.get("requires_registration_or_approval"))
+    if cu == "yes":
+        text, tone = "Yes", "good"
+    elif cu == "no":
+        text, tone = "No (non-commercial only)", "bad"
+    elif cu == "conditional":
+        if isinstance(_v(mau), int):
+            text = f"Yes, up to {round_count(_v(mau))} MAU"
+        elif reg == "for_commercial":
+            text = "Yes, after registration"
+        else:
+            text = "Conditional"
+        tone = "caution"
+    else:
+        text, tone = (str(cu).capitalize() if cu else "Not stated"), "caution"
+    return Cell(text, cu, tone, b.clause(t.get("commercial_use"), lic))
+
+
+def _scale_cell(lic: LicenseMatch, b: _Builder) -> Cell:
+    t = lic.terms
+    mau, other = t.get("mau_threshold"), t.get("other_scale_threshold")
+    reg = _v(t.get("requires_registration_or_approval"))
+    if isinstance(_v(mau), int):
+        then = {"above_threshold": "then a separate license at the licensor's discretion"}.get(
+            reg or "", "then other terms")
+        return Cell(f"{round_count(_v(mau))} MAU; {then}", _v(mau), "caution", b.clause(mau, lic))
+    if other is not None and _v(other) not in (None, "no", "none"):
+        return Cell(str(other.value), other.value, "caution", b.clause(other, lic))
+    if reg == "for_commercial":
+        return Cell("None; registration required for commercial use", None, "caution",
+                    b.clause(t.get("requires_registration_or_approval"), lic))
+    return Cell("None", None, "good", b.clause(mau, lic))
+
+
+def _outputs_cell(lic: LicenseMatch, b: _Builder) -> Cell:
+    t = lic.terms
+    ou = _v(t.get("use_outputs_to_train_other_models"))
+    ou_text = {"allowed": "Allowed", "prohibited": "Prohibited", "restricted": "Restricted",
+               "unmentioned": "Not restricted"}.get(ou, str(ou).capitalize() if ou else
+                                                     "Not restricted")
+    if ou == "allowed" and _naming(t.get("derivative_naming_requirement")):
+        ou_text = "Allowed, with naming and attribution duties"
+    return Cell(ou_text, ou, {"allowed": "good", "unmentioned": "good",
+                              None: "good", "prohibited": "bad"}.get(ou, "caution"),
+                b.clause(t.get("use_outputs_to_train_other_models"), lic))
+
+
+def _attribution_cell(lic: LicenseMatch, b: _Builder) -> Cell:
+    t = lic.terms
+    at = t.get("attribution_required")
+    parts = [f"Display “{p}”" for p in display_phrases(at)]
+    name = _naming(t.get("derivative_naming_requirement"))
+    if name:
+        parts.append(f"derivative names start “{name}”")
+    if _v(at) == "yes" and not parts:
+        parts.append("Keep copyright and license notices")
+    text = "; ".join(parts) if parts else "None"
+    return Cell(text, _v(at), "caution" if len(parts) > 1 or name else "good", b.clause(at, lic))
+
+
+def _territory_cell(rep: LicenseReport, lic: LicenseMatch, b: _Builder) -> Cell:
+    """Any license of the release restricting territory counts, not only the primary one."""
+    terr_terms = [
+        (m, x) for m in rep.licenses
+        if (x := m.terms.get("territory_restriction")) is not None
+        and _v(x) not in (None, "no", "none")
+    ]
+    if not terr_terms:
+        return Cell("None", None, "good", b.clause(lic.terms.get("territory_restriction"), lic))
+    m, x = terr_terms[0]
+    ter = regions.read_territory(str(x.value or ""), x.evidence.quote if x.evidence else "")
+    text = "Excludes " + ", ".join(sorted(ter.excluded)) if ter.excluded else str(x.value)
+    return Cell(text, x.value, "bad", b.clause(x, m))
+
+
+def _verdict_cell(result: AuditResult, b: _Builder) -> Cell:
+    pol = result.policy
+    if pol is None:
+        return Cell("—", None, "none", None)
+    worst = [c for c in pol.counted() if c.status is pol.verdict]
+    if pol.verdict is Status.CLEAR:
+        text = "CLEAR"
+    else:
+        text = f"{pol.verdict.value}: " + "; ".join(
+            dict.fromkeys(c.title.lower() for c in worst))
+    ev = next((e for c in worst for e in c.evidence if e.file), None)
+    n = None
+    if ev is not None and pol.verdict is not Status.CLEAR:
+        n = b.note(ev.file, ev.note or "") if ev.quote is None and ev.line is None else \
+            _clause_from_ref(b, ev)
+    return Cell(text, pol.verdict.value, _TONE[pol.verdict], n)
 
 
 def _clause_from_ref(b: _Builder, e: Any) -> int:

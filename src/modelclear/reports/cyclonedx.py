@@ -173,14 +173,7 @@ def _licenses(record: Record) -> list[Any]:
 
 def build_bom(record: Record) -> Any:
     """The BOM as library objects (everything but ``modelCard``)."""
-    from cyclonedx.model import (
-        ExternalReference,
-        ExternalReferenceType,
-        HashAlgorithm,
-        HashType,
-        Property,
-        XsUri,
-    )
+    from cyclonedx.model import HashAlgorithm, HashType
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.model.tool import ToolRepository
@@ -191,6 +184,40 @@ def build_bom(record: Record) -> Any:
     files = data["files"]
     model_id = model["id"] or model["location"].rstrip("/").rsplit("/", 1)[-1]
     group, _, name = model_id.rpartition("/")
+    purl = None
+    if group and model["revision"]:
+        purl = PackageURL(type="huggingface", namespace=group, name=name,
+                          version=model["revision"])
+    main = Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=name,
+        group=group or None,
+        version=model["revision"] or None,
+        bom_ref="model",
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=manifest_digest(files))],
+        licenses=_licenses(record),
+        external_references=_external_refs(record),
+        purl=purl,
+        properties=_model_properties(record),
+        components=_file_components(files),
+    )
+    tools = ToolRepository(components=[Component(
+        type=ComponentType.APPLICATION, name="modelclear", version=data["tool"]["version"],
+    )])
+    return Bom(
+        serial_number=uuid.UUID(hex=record.id),
+        metadata=BomMetaData(
+            tools=tools, timestamp=datetime.fromisoformat(record.created_at),
+        ),
+        components=[main],
+    )
+
+
+def _file_components(files: list[dict[str, Any]]) -> list[Any]:
+    """One FILE component per release file, with its sha256 and size."""
+    from cyclonedx.model import HashAlgorithm, HashType, Property
+    from cyclonedx.model.component import Component, ComponentType
+
     children = []
     for f in files:
         props = [Property(name="modelclear:component", value=f["component"])] \
@@ -200,6 +227,14 @@ def build_bom(record: Record) -> Any:
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=f["sha256"])],
             properties=props + [Property(name="modelclear:size", value=str(f["size"]))],
         ))
+    return children
+
+
+def _external_refs(record: Record) -> list[Any]:
+    """The model card, a linked license and every license document, each where it lives."""
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+
+    data = record.data
     refs = []
     card = data.get("card")
     if card:
@@ -213,10 +248,15 @@ def build_bom(record: Record) -> Any:
             type=ExternalReferenceType.LICENSE, url=XsUri(_file_url(record, d["path"])),
             comment=f"{d['kind']} file, sha256 {d['sha256']}",
         ))
-    purl = None
-    if group and model["revision"]:
-        purl = PackageURL(type="huggingface", namespace=group, name=name,
-                          version=model["revision"])
+    return refs
+
+
+def _model_properties(record: Record) -> list[Any]:
+    """What ties the BOM to its record: ids, source, refs, verdict and reviewer."""
+    from cyclonedx.model import Property
+
+    data = record.data
+    model = data["model"]
     props = [
         Property(name="modelclear:record-id", value=record.id),
         Property(name="modelclear:record-sha256", value=record.record_hash),
@@ -231,29 +271,7 @@ def build_bom(record: Record) -> Any:
         props.append(Property(name="modelclear:verdict", value=str(policy["overall"])))
     if data.get("reviewer"):
         props.append(Property(name="modelclear:reviewer", value=data["reviewer"]))
-    main = Component(
-        type=ComponentType.MACHINE_LEARNING_MODEL,
-        name=name,
-        group=group or None,
-        version=model["revision"] or None,
-        bom_ref="model",
-        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=manifest_digest(files))],
-        licenses=_licenses(record),
-        external_references=refs,
-        purl=purl,
-        properties=props,
-        components=children,
-    )
-    tools = ToolRepository(components=[Component(
-        type=ComponentType.APPLICATION, name="modelclear", version=data["tool"]["version"],
-    )])
-    return Bom(
-        serial_number=uuid.UUID(hex=record.id),
-        metadata=BomMetaData(
-            tools=tools, timestamp=datetime.fromisoformat(record.created_at),
-        ),
-        components=[main],
-    )
+    return props
 
 
 def model_card(record: Record) -> dict[str, Any]:

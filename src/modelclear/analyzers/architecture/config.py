@@ -162,7 +162,7 @@ def read_architecture(
 
     ``text`` (the raw file) only adds line numbers as evidence.
     """
-    # Long only because the Architecture(...) call names each of its ~45 fields once;
+    # Long on purpose: the Architecture(...) call names each of its ~45 fields once;
     # the reading itself is in the helpers above.
     if not isinstance(config, dict):
         raise InputError(file, f"must hold a JSON object, not a {type(config).__name__}")

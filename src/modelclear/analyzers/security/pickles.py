@@ -26,6 +26,7 @@ from ...parsers.pickle_machine import (
     ComputedGlobal,
     Ext,
     Global,
+    GlobalRef,
     Items,
     PickleTrace,
     simulate,
@@ -247,112 +248,149 @@ def scan_trace(
     torchscript: bool = False,
 ) -> PickleScan:
     acc = _Acc()
-    where = f" in {member}" if member else ""
-    extra: dict[str, Any] = {"member": member} if member else {}
+    ctx = _Ctx(file, f" in {member}" if member else "", {"member": member} if member else {})
     unsafe_before_error = False
     for g in trace.globals:
-        if g.module is None:
-            if isinstance(g.computed, Ext):
-                _emit(
-                    acc,
-                    "MC307",
-                    f"ext:{g.computed.code}",
-                    f"{g.opcode} code {g.computed.code}{where} imports an unknown callable "
-                    "from the copyreg extension registry",
-                    file=file,
-                    offset=g.offset,
-                    callable=f"<ext {g.computed.code}>",
-                    **extra,
-                )
-            else:
-                comp = g.computed
-                parts = []
-                if isinstance(comp, ComputedGlobal):
-                    for part in (comp.module, comp.name):
-                        parts.append(part if isinstance(part, str) else _describe(part))
-                _emit(
-                    acc,
-                    "MC306",
-                    f"computed:{g.offset}",
-                    f"STACK_GLOBAL{where} imports a global whose name is computed at load time "
-                    f"({' . '.join(parts) or 'unknown'})",
-                    file=file,
-                    offset=g.offset,
-                    callable=None,
-                    **extra,
-                )
+        if _judge_global(acc, ctx, g, torchscript):
             unsafe_before_error = True
-            continue
-        dotted = f"{g.module}.{g.name}"
-        acc.imports.append(dotted)
-        v = judge(g.module, g.name or "", torchscript=torchscript)
-        if v.status == "allowed":
-            continue
-        if v.status == "review":
-            _emit(
-                acc,
-                "MC312",
-                v.target,
-                f"imports {v.target}{where}: a library class torch.load(weights_only=True) "
-                "refuses; loading needs full unpickling",
-                file=file,
-                offset=g.offset,
-                callable=v.target,
-                **extra,
-            )
-            continue
+    if _judge_calls(acc, ctx, trace, depth, torchscript):
         unsafe_before_error = True
-        written = f" (written as {g.written_as[0]}.{g.written_as[1]})" if g.written_as else ""
-        if v.via and v.target != _aliased(dotted):
-            _emit(
-                acc,
-                "MC308",
-                v.target,
-                f"{g.opcode} {dotted}{where} walks an attribute path to {v.target}, which "
-                f"{v.what} ({v.grade})",
-                file=file,
-                offset=g.offset,
-                callable=v.target,
-                severity=_sev(v.severity or "critical"),
-                grade=v.grade,
-                **extra,
-            )
-            continue
+    malformed = _stream_errors(acc, ctx, trace, unsafe_before_error, expected_streams)
+    return PickleScan(tuple(acc.findings), trace, malformed, tuple(dict.fromkeys(acc.imports)))
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Where findings of one scan point: the file, `` in <member>`` and its extra field."""
+
+    file: str
+    where: str
+    extra: dict[str, Any]
+
+
+def _judge_global(acc: _Acc, ctx: _Ctx, g: GlobalRef, torchscript: bool) -> bool:
+    """Findings for one import; True when a loader would import something unsafe."""
+    file, where, extra = ctx.file, ctx.where, ctx.extra
+    if g.module is None:
+        _unnamed_global(acc, ctx, g)
+        return True
+    dotted = f"{g.module}.{g.name}"
+    acc.imports.append(dotted)
+    v = judge(g.module, g.name or "", torchscript=torchscript)
+    if v.status == "allowed":
+        return False
+    if v.status == "review":
         _emit(
             acc,
-            GRADE_CODES[v.grade or "unknown"],
+            "MC312",
             v.target,
-            f"{g.opcode} imports {v.target}{written}{where}, which {v.what}",
+            f"imports {v.target}{where}: a library class torch.load(weights_only=True) "
+            "refuses; loading needs full unpickling",
             file=file,
             offset=g.offset,
             callable=v.target,
+            **extra,
+        )
+        return False
+    written = f" (written as {g.written_as[0]}.{g.written_as[1]})" if g.written_as else ""
+    if v.via and v.target != _aliased(dotted):
+        _emit(
+            acc,
+            "MC308",
+            v.target,
+            f"{g.opcode} {dotted}{where} walks an attribute path to {v.target}, which "
+            f"{v.what} ({v.grade})",
+            file=file,
+            offset=g.offset,
+            callable=v.target,
+            severity=_sev(v.severity or "critical"),
             grade=v.grade,
             **extra,
         )
+        return True
+    _emit(
+        acc,
+        GRADE_CODES[v.grade or "unknown"],
+        v.target,
+        f"{g.opcode} imports {v.target}{written}{where}, which {v.what}",
+        file=file,
+        offset=g.offset,
+        callable=v.target,
+        grade=v.grade,
+        **extra,
+    )
+    return True
+
+
+def _unnamed_global(acc: _Acc, ctx: _Ctx, g: GlobalRef) -> None:
+    """An import whose name is not in the stream: an extension code or a computed name."""
+    if isinstance(g.computed, Ext):
+        _emit(
+            acc,
+            "MC307",
+            f"ext:{g.computed.code}",
+            f"{g.opcode} code {g.computed.code}{ctx.where} imports an unknown callable "
+            "from the copyreg extension registry",
+            file=ctx.file,
+            offset=g.offset,
+            callable=f"<ext {g.computed.code}>",
+            **ctx.extra,
+        )
+        return
+    comp = g.computed
+    parts = []
+    if isinstance(comp, ComputedGlobal):
+        for part in (comp.module, comp.name):
+            parts.append(part if isinstance(part, str) else _describe(part))
+    _emit(
+        acc,
+        "MC306",
+        f"computed:{g.offset}",
+        f"STACK_GLOBAL{ctx.where} imports a global whose name is computed at load time "
+        f"({' . '.join(parts) or 'unknown'})",
+        file=ctx.file,
+        offset=g.offset,
+        callable=None,
+        **ctx.extra,
+    )
+
+
+def _judge_calls(
+    acc: _Acc, ctx: _Ctx, trace: PickleTrace, depth: int, torchscript: bool
+) -> bool:
+    """Findings for the calls a load makes; True when one of them is unsafe."""
+    unsafe = False
     for c in trace.calls:
         if c.kind == "call":
             if not isinstance(c.func, Global):
-                _call_of_value(acc, c, file, where, extra)
-                unsafe_before_error = True
+                _call_of_value(acc, c, ctx.file, ctx.where, ctx.extra)
+                unsafe = True
             name = c.target
             if name and alias(_norm(name)) in _NESTED_LOADERS:
-                _nested(acc, c, file, where, extra, depth)
+                _nested(acc, c, ctx.file, ctx.where, ctx.extra, depth)
         elif c.kind in ("build", "method") and isinstance(_base(c.func), Global):
             base = _base(c.func)
             v = judge(base.module, base.name, torchscript=torchscript)
             if v.status != "allowed":
-                unsafe_before_error = True
+                unsafe = True
                 _emit(
                     acc,
                     "MC315",
                     f"{c.target}",
-                    f"{c.opcode}{where} calls {c.method} on the imported object "
+                    f"{c.opcode}{ctx.where} calls {c.method} on the imported object "
                     f"{_dotted(base)} itself, changing shared interpreter state",
-                    file=file,
+                    file=ctx.file,
                     offset=c.offset,
                     callable=c.target,
-                    **extra,
+                    **ctx.extra,
                 )
+    return unsafe
+
+
+def _stream_errors(
+    acc: _Acc, ctx: _Ctx, trace: PickleTrace, unsafe_before_error: bool, expected_streams: int
+) -> str | None:
+    """A broken stream (a finding once unsafe code ran, else ``malformed``) and extra streams."""
     malformed = None
     if trace.error is not None:
         ran = [c for c in trace.calls if c.kind == "call"]
@@ -360,29 +398,29 @@ def scan_trace(
             acc.findings.append(
                 finding(
                     "MC309",
-                    f"pickle stream{where} breaks at offset {trace.error.offset} "
+                    f"pickle stream{ctx.where} breaks at offset {trace.error.offset} "
                     f"({trace.error.message}) after {len(ran)} call(s) a loader has already "
                     "executed",
-                    file=file,
+                    file=ctx.file,
                     offset=trace.error.offset,
                     callable=_callable_name(ran[0]),
-                    **extra,
+                    **ctx.extra,
                 )
             )
         else:
-            malformed = f"pickle{where} at offset {trace.error.offset}: {trace.error.message}"
+            malformed = f"pickle{ctx.where} at offset {trace.error.offset}: {trace.error.message}"
     if len(trace.streams) > expected_streams:
         acc.findings.append(
             finding(
                 "MC313",
-                f"{len(trace.streams)} pickle streams{where} (expected {expected_streams}); "
+                f"{len(trace.streams)} pickle streams{ctx.where} (expected {expected_streams}); "
                 "every stream was scanned",
-                file=file,
+                file=ctx.file,
                 offset=trace.streams[expected_streams].start,
-                **extra,
+                **ctx.extra,
             )
         )
-    return PickleScan(tuple(acc.findings), trace, malformed, tuple(dict.fromkeys(acc.imports)))
+    return malformed
 
 
 def _aliased(dotted: str) -> str:

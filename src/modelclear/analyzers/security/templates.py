@@ -119,118 +119,146 @@ def _walk(
     line_base: int,
     offset: int | None,
 ) -> list[Finding]:
-    lines = source.splitlines()
-    out: list[Finding] = []
-    seen: set[tuple[str, str]] = set()
-    r = _rules()
-    # names assigned with {% set %} whose value is an obfuscated constant string
-    hidden: dict[str, str] = {}
-    for a in tree.find_all(nodes.Assign):
-        if isinstance(a.target, nodes.Name) and _is_built(a.node):
-            v = _const_str(a.node)
-            if v is not None:
-                hidden[a.target.name] = v
+    rv = _Review(tree, source.splitlines(), file, label, line_base, offset)
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Call)):
+        if isinstance(node, nodes.Getattr):
+            if node.attr.startswith("_"):
+                rv.emit(
+                    "MC350", node.attr, f"accesses attribute {node.attr}", node, callable=node.attr
+                )
+        elif isinstance(node, nodes.Getitem):
+            rv.getitem(node)
+        elif isinstance(node, nodes.Filter):
+            rv.filter(node)
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            rv.method_call(node, node.node)
+    rv.names(tree)
+    return rv.out
 
-    def emit(code: str, key: str, msg: str, node: nodes.Node, **kw: Any) -> None:
-        if (code, key) in seen:
+
+class _Review:
+    """Findings for one template, deduplicated per (code, name), each with its line quoted."""
+
+    def __init__(
+        self,
+        tree: nodes.Template,
+        lines: list[str],
+        file: str,
+        label: str,
+        line_base: int,
+        offset: int | None,
+    ) -> None:
+        self.lines, self.file, self.label = lines, file, label
+        self.line_base, self.offset = line_base, offset
+        self.out: list[Finding] = []
+        self.seen: set[tuple[str, str]] = set()
+        self.rules = _rules()
+        # names assigned with {% set %} whose value is an obfuscated constant string
+        self.hidden: dict[str, str] = {}
+        for a in tree.find_all(nodes.Assign):
+            if isinstance(a.target, nodes.Name) and _is_built(a.node):
+                v = _const_str(a.node)
+                if v is not None:
+                    self.hidden[a.target.name] = v
+
+    def emit(self, code: str, key: str, msg: str, node: nodes.Node, **kw: Any) -> None:
+        if (code, key) in self.seen:
             return
-        seen.add((code, key))
+        self.seen.add((code, key))
         ln = getattr(node, "lineno", None)
+        lines = self.lines
         quote = lines[ln - 1].strip()[:200] if ln and ln - 1 < len(lines) else None
-        out.append(
+        self.out.append(
             finding(
                 code,
-                f"{label}: {msg}",
-                file=file,
-                line=_line(ln, line_base),
-                offset=offset,
+                f"{self.label}: {msg}",
+                file=self.file,
+                line=_line(ln, self.line_base),
+                offset=self.offset,
                 quote=quote,
                 **kw,
             )
         )
 
-    def name_value(n: nodes.Node) -> str | None:
+    def name_value(self, n: nodes.Node) -> str | None:
+        """A constant string, or the one a ``{% set %}`` name was given."""
         v = _const_str(n)
-        if v is None and isinstance(n, nodes.Name) and n.name in hidden:
-            return hidden[n.name]
+        if v is None and isinstance(n, nodes.Name) and n.name in self.hidden:
+            return self.hidden[n.name]
         return v
 
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Call)):
-        if isinstance(node, nodes.Getattr):
-            if node.attr.startswith("_"):
-                emit(
-                    "MC350", node.attr, f"accesses attribute {node.attr}", node, callable=node.attr
-                )
-        elif isinstance(node, nodes.Getitem):
-            key = name_value(node.arg)
-            if key is None:
-                continue
-            if key.startswith("_"):
-                emit("MC350", key, f"accesses item {key!r}", node, callable=key)
-            elif _is_built(node.arg) or isinstance(node.arg, nodes.Name):
-                emit(
+    def getitem(self, node: nodes.Getitem) -> None:
+        key = self.name_value(node.arg)
+        if key is None:
+            return
+        if key.startswith("_"):
+            self.emit("MC350", key, f"accesses item {key!r}", node, callable=key)
+        elif _is_built(node.arg) or isinstance(node.arg, nodes.Name):
+            self.emit(
+                "MC351", key, f"looks up {key!r} through a name built from strings", node,
+                callable=key,
+            )
+
+    def filter(self, node: nodes.Filter) -> None:
+        if node.name == "attr" and node.args:
+            v = self.name_value(node.args[0])
+            if v is not None and v.startswith("_"):
+                self.emit("MC350", v, f"reads attribute {v} through |attr", node, callable=v)
+            else:
+                self.emit(
                     "MC351",
-                    key,
-                    f"looks up {key!r} through a name built from strings",
+                    f"attr:{v}",
+                    f"reads attribute {v or '(computed)'} through "
+                    "|attr, hiding the name from review",
                     node,
-                    callable=key,
+                    callable=v,
                 )
-        elif isinstance(node, nodes.Filter):
-            if node.name == "attr" and node.args:
-                v = name_value(node.args[0])
-                if v is not None and v.startswith("_"):
-                    emit("MC350", v, f"reads attribute {v} through |attr", node, callable=v)
-                else:
-                    emit(
-                        "MC351",
-                        f"attr:{v}",
-                        f"reads attribute {v or '(computed)'} through "
-                        "|attr, hiding the name from review",
-                        node,
-                        callable=v,
-                    )
-            elif node.name in ("format",) and isinstance(node.node, nodes.Const):
-                fmt = str(node.node.value)
-                if "__" in fmt:
-                    emit("MC350", fmt, f"format string {fmt[:60]!r} reaches dunder names", node)
-            elif node.name == "map":
-                for kw in node.kwargs:
-                    v = name_value(kw.value)
-                    if kw.key == "attribute" and v and v.startswith("_"):
-                        emit("MC350", v, f"maps attribute {v}", node, callable=v)
-        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
-            meth = node.node.attr
-            if meth == "format" and isinstance(node.node.node, nodes.Const):
-                fmt = str(node.node.node.value)
-                # "{0.__class__}" / "{m[key]}": str.format walks attributes and items
-                if any(("." in fld or "[" in fld) for fld in _FIELD.findall(fmt)):
-                    emit("MC350", fmt, f"str.format template {fmt[:60]!r} walks attributes", node)
+        elif node.name in ("format",) and isinstance(node.node, nodes.Const):
+            fmt = str(node.node.value)
+            if "__" in fmt:
+                self.emit("MC350", fmt, f"format string {fmt[:60]!r} reaches dunder names", node)
+        elif node.name == "map":
+            for kw in node.kwargs:
+                v = self.name_value(kw.value)
+                if kw.key == "attribute" and v and v.startswith("_"):
+                    self.emit("MC350", v, f"maps attribute {v}", node, callable=v)
+
+    def method_call(self, node: nodes.Call, target: nodes.Getattr) -> None:
+        meth = target.attr
+        if meth == "format" and isinstance(target.node, nodes.Const):
+            fmt = str(target.node.value)
+            # "{0.__class__}" / "{m[key]}": str.format walks attributes and items
+            if any(("." in fld or "[" in fld) for fld in _FIELD.findall(fmt)):
+                self.emit("MC350", fmt, f"str.format template {fmt[:60]!r} walks attributes", node)
+            return
+        if not meth.startswith("_") and meth not in self.rules.methods:
+            self.emit("MC354", meth, f"calls method {meth}()", node, callable=meth)
+
+    def names(self, tree: nodes.Template) -> None:
+        """Names the template reads but neither binds nor gets from a chat renderer."""
+        declared = _declared(tree)
+        r = self.rules
+        for n in tree.find_all(nodes.Name):
+            if n.ctx != "load" or n.name in declared or n.name in r.chat_names:
                 continue
-            if not meth.startswith("_") and meth not in r.methods:
-                emit("MC354", meth, f"calls method {meth}()", node, callable=meth)
-    declared = _declared(tree)
-    for n in tree.find_all(nodes.Name):
-        if n.ctx != "load" or n.name in declared or n.name in r.chat_names:
-            continue
-        if n.name in r.pivot_names:
-            emit(
-                "MC352",
-                n.name,
-                f"uses {n.name}, an object chat templates do not need and "
-                "a known route to Python internals",
-                n,
-                severity=Severity.MEDIUM,
-                callable=n.name,
-            )
-        else:
-            emit(
-                "MC352",
-                n.name,
-                f"uses the name {n.name}, which chat renderers do not provide",
-                n,
-                callable=n.name,
-            )
-    return out
+            if n.name in r.pivot_names:
+                self.emit(
+                    "MC352",
+                    n.name,
+                    f"uses {n.name}, an object chat templates do not need and "
+                    "a known route to Python internals",
+                    n,
+                    severity=Severity.MEDIUM,
+                    callable=n.name,
+                )
+            else:
+                self.emit(
+                    "MC352",
+                    n.name,
+                    f"uses the name {n.name}, which chat renderers do not provide",
+                    n,
+                    callable=n.name,
+                )
 
 
 def _declared(tree: nodes.Template) -> set[str]:
