@@ -26,9 +26,10 @@ import statistics
 import sys
 from pathlib import Path
 
+from modelclear.serving.html import render_bench
+
 from modelclear.serving.bench import run_bench, samples_for_html
 from modelclear.serving.client import EndpointConfig, OpenAIClient
-from modelclear.serving.html import render_bench
 from modelclear.serving.load import BenchConfig
 from modelclear.serving.metrics import request_metrics
 from modelclear.serving.prompts import PromptSource
