@@ -26,7 +26,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from modelclear.serving.html import render_bench
+from modelclear.reports.bench_html import render_bench
 
 from modelclear.serving.bench import run_bench, samples_for_html
 from modelclear.serving.client import EndpointConfig, OpenAIClient

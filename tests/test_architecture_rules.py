@@ -242,3 +242,18 @@ def test_no_function_over_the_line_limit() -> None:
         f"functions over {MAX_FUNCTION_LINES} lines (split them, or say why with a "
         f"'{LONG_ON_PURPOSE}' comment in the body): {too_long}"
     )
+
+
+def test_a_command_imports_only_the_analyzers_its_stages_use() -> None:
+    """``inspect`` must not pay for the license catalog, the security scanner or the
+    policy at start-up: the engine imports each analyzer when its stage runs."""
+    import subprocess
+    import sys
+
+    code = ("import sys, modelclear.commands.inspect; "
+            "print(','.join(sorted(m for m in sys.modules if m.startswith('modelclear.'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip().split(",")
+    for heavy in ("modelclear.analyzers.license.catalog", "modelclear.analyzers.security",
+                  "modelclear.analyzers.policy", "modelclear.analyzers.sizing"):
+        assert heavy not in loaded, heavy

@@ -196,14 +196,14 @@ def test_probe_results_in_probe_command_format() -> None:
 
 @pytest.mark.parametrize("missing", ["license", "security", "sizing", "card", "inventory"])
 def test_each_analyzer_can_fail_alone(demo: Path, monkeypatch, missing: str) -> None:
-    import modelclear.engine.stages as stages
+    import modelclear.analyzers.license.analyze as license_analyze
+    from modelclear.analyzers import architecture, card, inventory, security
 
     def boom(*a, **k):
         raise RuntimeError(f"{missing} broke")
 
-    module = {"license": stages.license_mod, "security": stages.security_mod,
-              "sizing": stages.architecture_mod, "card": stages.card_mod,
-              "inventory": stages.inventory_mod}[missing]
+    module = {"license": license_analyze, "security": security,
+              "sizing": architecture, "card": card, "inventory": inventory}[missing]
     monkeypatch.setattr(module, "analyze", boom)
     res = run(open_release(str(demo)), load_profile("regulated-onprem"))
     name = "architecture" if missing == "sizing" else missing

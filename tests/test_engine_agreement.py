@@ -85,13 +85,15 @@ def test_configuration_applies_to_every_command(
 
 def test_each_stage_runs_once_per_engine(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real = st.card_mod.analyze
+    from modelclear.analyzers import card
+
+    real = card.analyze
 
     def counting(release):  # type: ignore[no-untyped-def]
         calls.append("card")
         return real(release)
 
-    monkeypatch.setattr(st.card_mod, "analyze", counting)
+    monkeypatch.setattr(card, "analyze", counting)
     from modelclear.analyzers.policy import load_profile
     from modelclear.record.builder import build
 
@@ -113,7 +115,9 @@ def test_a_failed_dependency_skips_with_its_reason(
     def broken(release):  # type: ignore[no-untyped-def]
         raise RuntimeError("config reader bug")
 
-    monkeypatch.setattr(st.architecture_mod, "analyze", broken)
+    from modelclear.analyzers import architecture
+
+    monkeypatch.setattr(architecture, "analyze", broken)
     engine = Engine(open_release(str(demo)), RunOptions())
     assert engine.get(st.SIZING) is None
     sizing = engine.outcome(st.SIZING)

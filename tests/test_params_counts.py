@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 from modelclear.analyzers import params
 from modelclear.analyzers.architecture import analyze as arch_analyze
 from modelclear.analyzers.architecture import read_architecture
-from modelclear.analyzers.params import count_from_config, count_from_tensors, weight_headers
+from modelclear.analyzers.paramcount import count_from_config, count_from_tensors
+from modelclear.analyzers.params import weight_headers
 from modelclear.parsers.tensors import TensorInfo
 from modelclear.sources import open_release
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelclear.analyzers.architecture import read_architecture
-from modelclear.analyzers.params import ParamEntry
+from modelclear.analyzers.paramcount import ParamEntry
 from modelclear.analyzers.sizing import (
     find_gpu,
     gpu_catalog,
@@ -486,7 +486,7 @@ def test_mxfp4_checkpoint_keeps_unconverted_modules_16_bit():
 
 
 def count_from(a) -> int:
-    from modelclear.analyzers.params import count_from_config
+    from modelclear.analyzers.paramcount import count_from_config
 
     return count_from_config(a).total
 

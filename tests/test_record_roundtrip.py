@@ -148,7 +148,8 @@ def test_retrieved_at_given_and_invalid(release_dir: Path) -> None:
 
 def test_missing_and_failing_analyzers_never_crash(release_dir: Path, monkeypatch) -> None:
     """Each section is optional: a broken pipeline or license analyzer leaves it null."""
-    import modelclear.engine.stages as stages
+    import modelclear.analyzers.license.analyze as license_analyze
+    from modelclear.analyzers import security
     from modelclear.record import builder
 
     def scan(*args, **kwargs):
@@ -157,8 +158,8 @@ def test_missing_and_failing_analyzers_never_crash(release_dir: Path, monkeypatc
     def analyze(release, **kwargs):
         raise ValueError("license engine bug")
 
-    monkeypatch.setattr(stages.security_mod, "analyze", scan)
-    monkeypatch.setattr(stages.license_mod, "analyze", analyze)
+    monkeypatch.setattr(security, "analyze", scan)
+    monkeypatch.setattr(license_analyze, "analyze", analyze)
     rec = builder.build(
         __import__("modelclear.sources", fromlist=["open_release"]).open_release(
             str(release_dir)),
@@ -259,7 +260,7 @@ def test_registry_on_a_file_that_is_not_a_database(isolated: Path) -> None:
 
 def test_license_found_under_an_unusual_name_is_kept(release_dir: Path, monkeypatch) -> None:
     """A file the license analyzer identified is a document even if its name says nothing."""
-    import modelclear.engine.stages as stages
+    import modelclear.analyzers.license.analyze as license_analyze
     from modelclear.analyzers.license.model import LicenseMatch, LicenseReport
 
     (release_dir / "terms.txt").write_text("Permission is hereby granted, free of charge\n")
@@ -269,7 +270,7 @@ def test_license_found_under_an_unusual_name_is_kept(release_dir: Path, monkeypa
         LicenseMatch(id="MIT", title="MIT License", kind="license", match="partial",
                      confidence=0.5, file="README.md"),
     ))
-    monkeypatch.setattr(stages.license_mod, "analyze", fake)
+    monkeypatch.setattr(license_analyze, "analyze", fake)
     rec = build_record(release_dir)
     docs = {d["path"]: d["kind"] for d in rec.data["documents"]}
     assert docs == {"LICENSE": "license", "terms.txt": "license"}  # not the model card

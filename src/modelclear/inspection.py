@@ -12,7 +12,7 @@ from typing import Any
 from .analyzers.architecture import Architecture
 from .analyzers.card import Card
 from .analyzers.inventory import Inventory
-from .analyzers.params import ParameterCount
+from .analyzers.paramcount import ParameterCount
 from .analyzers.weights import Weights
 from .config import Config
 from .engine import Engine, RunOptions, StageState, stages

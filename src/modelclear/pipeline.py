@@ -21,7 +21,7 @@ from .analyzers.card import Card
 from .analyzers.inventory import Inventory
 from .analyzers.license import analyze as lic_mod
 from .analyzers.license.model import LicenseReport
-from .analyzers.params import ParameterCount
+from .analyzers.paramcount import ParameterCount
 from .analyzers.policy import PolicyInputs, PolicyResult, Profile, evaluate
 from .analyzers.policy.model import Status
 from .analyzers.security.model import SecurityReport

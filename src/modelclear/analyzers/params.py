@@ -25,26 +25,7 @@ from ..findings import Finding, finding
 from ..parsers.tensors import TensorInfo
 from ..release import Release
 from .architecture import Architecture
-from .paramcount import (
-    BIAS,
-    DTYPE_BYTES,
-    EMBED,
-    KINDS,
-    LINEAR,
-    LM_HEAD,
-    NORM,
-    ROUTER,
-    TORCH_DTYPES,
-    ParamEntry,
-    ParameterCount,
-    count_from_config,
-    count_from_tensors,
-    dtype_name,
-    entries_from_config,
-    entries_from_tensors,
-    is_mtp,
-    is_side_tensor,
-)
+from .paramcount import ParameterCount, count_from_config, count_from_tensors
 
 # ---- reading the release's weight headers ----------------------------------------------------
 
@@ -212,27 +193,4 @@ def _replace(
     )
 
 
-__all__ = [
-    "AGREEMENT",
-    "BIAS",
-    "DTYPE_BYTES",
-    "EMBED",
-    "KINDS",
-    "LINEAR",
-    "LM_HEAD",
-    "NORM",
-    "ROUTER",
-    "TORCH_DTYPES",
-    "ParamEntry",
-    "ParameterCount",
-    "WeightHeaders",
-    "analyze",
-    "count_from_config",
-    "count_from_tensors",
-    "dtype_name",
-    "entries_from_config",
-    "entries_from_tensors",
-    "is_mtp",
-    "is_side_tensor",
-    "weight_headers",
-]
+__all__ = ["AGREEMENT", "WeightHeaders", "analyze", "weight_headers"]

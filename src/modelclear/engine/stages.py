@@ -2,38 +2,33 @@
 
 Commands do not sequence analyzers; they ask the engine for the stages whose results
 they show (:data:`INSPECT`, :data:`AUDIT`) and the engine runs what those need, once.
-Analyzer modules are referenced through their module (``inventory.analyze``), not
-bound at import, so a test can replace one analyzer and see the isolation work.
+Each stage imports its analyzer when it runs (``inventory.analyze`` through the
+module, not bound at import): a command loads only the analyzers its stages use —
+``inspect`` never imports the license catalog or the policy — and a test can replace
+one analyzer and see the isolation work.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..analyzers import architecture as architecture_mod
-from ..analyzers import card as card_mod
-from ..analyzers import inventory as inventory_mod
-from ..analyzers import params as params_mod
-from ..analyzers import security as security_mod
-from ..analyzers import sizing as sizing_mod
-from ..analyzers import weights as weights_mod
-from ..analyzers.architecture import Architecture
-from ..analyzers.card import Card
-from ..analyzers.inventory import Inventory
-from ..analyzers.license import analyze as license_mod
-from ..analyzers.license.model import LicenseReport
-from ..analyzers.params import ParameterCount, WeightHeaders
-from ..analyzers.policy.model import PolicyResult
-from ..analyzers.security.model import SecurityReport
-from ..analyzers.sizing import SizingReport
-from ..analyzers.weights import Weights
 from ..config import Config
 from ..errors import InputError
 from ..findings import Finding, finding
-from ..hashing import hash_files
-from ..sources.hfcache import open_cached
 from .core import Engine, Stage, StageState, Unavailable
+
+if TYPE_CHECKING:
+    from ..analyzers.architecture import Architecture
+    from ..analyzers.card import Card
+    from ..analyzers.inventory import Inventory
+    from ..analyzers.license.model import LicenseReport
+    from ..analyzers.paramcount import ParameterCount
+    from ..analyzers.params import WeightHeaders
+    from ..analyzers.policy.model import PolicyResult
+    from ..analyzers.security.model import SecurityReport
+    from ..analyzers.sizing import SizingReport
+    from ..analyzers.weights import Weights
 
 #: Small JSON files the remote-code and embedded-component checks read.
 CONFIG_FILES = ("config.json", "tokenizer_config.json")
@@ -52,42 +47,74 @@ class HasFindings(Protocol):
 
 
 def _inventory(e: Engine) -> Inventory:
-    return inventory_mod.analyze(e.release)
+    from ..analyzers import inventory
+
+    return inventory.analyze(e.release)
 
 
 INVENTORY: Stage[Inventory] = Stage("inventory", (), _inventory)
 
 
 def _weights(e: Engine) -> Weights:
-    return weights_mod.analyze(e.release, e.need(INVENTORY))
+    from ..analyzers import weights
+
+    return weights.analyze(e.release, e.need(INVENTORY))
 
 
 WEIGHTS: Stage[Weights] = Stage("weights", (INVENTORY,), _weights)
-CARD: Stage[Card] = Stage("card", (), lambda e: card_mod.analyze(e.release),
+def _card(e: Engine) -> Card | None:
+    from ..analyzers import card
+
+    return card.analyze(e.release)
+
+
+CARD: Stage[Card] = Stage("card", (), _card,
                           empty="no model card")
-LICENSE: Stage[LicenseReport] = Stage(
-    "license", (CARD,),
-    lambda e: license_mod.analyze(e.release, card=_card_or_none(e), open_base=open_cached))
+def _license(e: Engine) -> LicenseReport:
+    from ..analyzers.license import analyze as license
+    from ..sources.hfcache import open_cached
+
+    return license.analyze(e.release, card=_card_or_none(e), open_base=open_cached)
+
+
+def _security(e: Engine) -> SecurityReport:
+    from ..analyzers import security
+
+    return security.analyze(e.release, e.progress)
+
+
+def _architecture(e: Engine) -> Architecture | None:
+    from ..analyzers import architecture
+
+    return architecture.analyze(e.release)
+
+
+def _headers(e: Engine) -> WeightHeaders | None:
+    from ..analyzers import params
+
+    return params.weight_headers(e.release)
 
 
 def _card_or_none(e: Engine) -> Card | None:
     return e.optional(CARD)
-SECURITY: Stage[SecurityReport] = Stage(
-    "security", (), lambda e: security_mod.analyze(e.release, e.progress))
-ARCHITECTURE: Stage[Architecture] = Stage(
-    "architecture", (), lambda e: architecture_mod.analyze(e.release),
-    empty="no config.json or GGUF metadata")
-HEADERS: Stage[WeightHeaders] = Stage(
-    "weight headers", (), lambda e: params_mod.weight_headers(e.release),
-    empty="no weight headers")
+
+
+LICENSE: Stage[LicenseReport] = Stage("license", (CARD,), _license)
+SECURITY: Stage[SecurityReport] = Stage("security", (), _security)
+ARCHITECTURE: Stage[Architecture] = Stage("architecture", (), _architecture,
+                                          empty="no config.json or GGUF metadata")
+HEADERS: Stage[WeightHeaders] = Stage("weight headers", (), _headers,
+                                      empty="no weight headers")
 
 
 def _params(e: Engine) -> ParameterCount | None:
     """Counts from the headers when there are weights (the bytes decide), else the
     config formula; both when both exist, so a disagreement is a finding."""
+    from ..analyzers import params
+
     headers = e.optional(HEADERS)
-    return params_mod.analyze(e.release, e.optional(ARCHITECTURE),
-                              headers.tensors if headers is not None else ())
+    return params.analyze(e.release, e.optional(ARCHITECTURE),
+                          headers.tensors if headers is not None else ())
 
 
 PARAMS: Stage[ParameterCount] = Stage("params", (HEADERS, ARCHITECTURE), _params,
@@ -99,7 +126,9 @@ def _sizing(e: Engine) -> SizingReport:
     if not arch.complete:
         raise Unavailable("config lacks " + ", ".join(arch.missing()))
     headers = e.optional(HEADERS)
-    return sizing_mod.plan(
+    from ..analyzers import sizing
+
+    return sizing.plan(
         arch, params=e.optional(PARAMS),
         tensors=headers.tensors if headers is not None else None,
         model=e.release.source.model_id or e.release.root.name,
@@ -186,6 +215,8 @@ EMBEDDED: Stage[dict[str, str]] = Stage("embedded", (CONFIGS,), _embedded)
 
 
 def _hashes(e: Engine) -> dict[str, str]:
+    from ..hashing import hash_files
+
     return hash_files(e.release.files, e.progress)
 
 
