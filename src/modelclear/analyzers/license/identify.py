@@ -273,7 +273,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
         key=lambda r: (rank[r.match], r.confidence, r.coverage_catalog + r.coverage_file),
         reverse=True,
     )
-    best = candidates[0]
+    best = _widest_close(candidates)
     if best.match != "exact" and len(candidates) > 1:
         runner = next((c for c in candidates[1:] if c.fp.license_id != best.fp.license_id), None)
         if (
@@ -287,6 +287,27 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
             # two versions fit equally well: say so through a low confidence
             best = Region(**{**best.__dict__, "confidence": round(min(best.confidence, 0.45), 3)})
     f.claimed[best.first_word : max(best.first_word, best.last_word - K + 1) + 1] = True
+    return best
+
+
+def _widest_close(ranked: list[Region]) -> Region:
+    """The best candidate, unless a close copy of a longer known text contains it.
+
+    A license built on another (Kimi K2's modified MIT = MIT + one paragraph) holds
+    the other verbatim: one edited word in the added paragraph must not leave the
+    verbatim part as an exact MIT and the rest as a fragment — the longer text, as
+    a modified copy, explains the whole document.
+    """
+    best = ranked[0]
+    for r in ranked[1:]:
+        if (
+            r.match == "modified"
+            and min(r.coverage_catalog, r.coverage_file) >= 0.9
+            and r.first_word <= best.first_word
+            and r.last_word >= best.last_word
+            and (r.last_word - r.first_word) - (best.last_word - best.first_word) >= 20
+        ):
+            return r
     return best
 
 

@@ -49,6 +49,20 @@ class Term(Frozen):
     source: Literal["catalog", "extracted", "none"] = "none"
 
 
+class TermDifference(Frozen):
+    """A term the file states differently from the catalog's version of its license.
+
+    The file's value is the one reported (``LicenseMatch.terms``); this keeps the
+    catalog's for the MC213 finding and for ``verify``.
+    """
+
+    term: str
+    catalog: str | int | None
+    file: str | int | None
+    why: str
+    evidence: Evidence | None = None
+
+
 class Incorporated(Frozen):
     """A document the license pulls in by reference (e.g. an acceptable-use policy)."""
 
@@ -75,6 +89,8 @@ class LicenseMatch(Frozen):
     diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
     changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
+    #: terms whose facts (numbers, places, names) in the file differ from the catalog's
+    term_differences: tuple[TermDifference, ...] = ()
     #: no text in the release: named by the card only (terms from the catalog, no evidence)
     from_declaration: bool = False
 

@@ -1,11 +1,12 @@
 """Reading one license text: identify its documents, then its terms with evidence.
 
-For a catalog match the terms are the catalog's (checked against the corpus by
-hand) but each one's evidence is found again in the analysed file, so a user can
-always read the clause in *their* copy. Where the file departs from the catalog
-version (``modified``/``partial``) or matches nothing (``unknown``), the terms
-are read from the text itself by the extractor, because a catalog summary of a
-clause the file changed would be a confident wrong answer.
+The text decides (design.md). A catalog match tells us what each clause means and
+where to find it, but every reported value must be one the analysed file states:
+catalog terms are kept only when their clause is located in the file and their
+facts (numbers, places, names) are the file's (``reconcile``); otherwise, and
+wherever the file departs from the catalog version (``modified``/``partial``) or
+matches nothing (``unknown``), the extractor's reading of the file is reported,
+and a fact that differs from the catalog's is recorded for an MC213 finding.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 from .catalog import Catalog, Entry, load_catalog
 from .extract import extract_terms
 from .identify import UNKNOWN_ID, identify
-from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term
+from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term, TermDifference
 from .normalize import Words, lines_of, words
+from .reconcile import Known, Why, difference, quantities_of, shown
 from .segment import segment
 
 # ---------------------------------------------------------------- evidence location
@@ -118,24 +120,26 @@ def _catalog_terms(
     return out, changed
 
 
-def _terms_for(
-    m: LicenseMatch, entry: Entry | None, text: str, loc: _Locator, use_catalog: bool
-) -> LicenseMatch:
-    lines = (m.line_start, m.line_end)
-    if entry is None or not use_catalog or m.match == "unknown":
-        terms = _extract(text, m.file, lines)
-        return m.model_copy(update={"terms": terms})
-    new_lines: set[int] = set()
-    for quote in m.diff:
-        ev = loc.find(quote, *loc.word_range(*lines))
-        if ev is not None:
-            new_lines.update(range(ev.line_start, ev.line_end + 1))
-    terms, changed = _catalog_terms(entry, m, loc, new_lines)
-    if m.match == "exact" and m.confidence >= 1.0:
-        return m.model_copy(update={"terms": terms})
-    # the file departs from the catalog text: read it, and trust the text where they differ
-    extracted = _extract(text, m.file, lines)
+def _merge_departed(
+    m: LicenseMatch,
+    entry: Entry,
+    terms: dict[str, Term],
+    changed: list[str],
+    extracted: dict[str, Term],
+    new_lines: set[int],
+) -> set[str]:
+    """The file departs from the catalog text: read it, and trust the text where they differ.
+
+    Updates ``terms`` in place; returns the names of the terms whose clause changed.
+    """
     changed_set = set(changed)
+
+    def in_new(t: Term) -> bool:
+        ev = t.evidence
+        return ev is not None and any(
+            line in new_lines for line in range(ev.line_start, ev.line_end + 1)
+        )
+
     for name in TERM_NAMES:
         ex = extracted.get(name, Term())
         ct = entry.terms.get(name)
@@ -145,25 +149,11 @@ def _terms_for(
                 terms[name] = ex
             continue
         if name in changed_set:
-            if ex.evidence is not None and (
-                m.match == "modified"
-                and any(
-                    line in new_lines
-                    for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
-                )
-                or terms[name].evidence is None
-                and m.match != "exact"
+            if (m.match == "modified" and in_new(ex)) or (
+                ex.evidence is not None and terms[name].evidence is None and m.match != "exact"
             ):
                 terms[name] = ex
-        elif (
-            m.match == "modified"
-            and ex.evidence is not None
-            and ex.value != ct.value
-            and any(
-                line in new_lines
-                for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
-            )
-        ):
+        elif m.match == "modified" and ex.value != ct.value and in_new(ex):
             # a new sentence states this term differently: a changed clause
             changed_set.add(name)
             terms[name] = ex
@@ -176,9 +166,100 @@ def _terms_for(
             ex = extracted.get(name, Term())
             if terms[name].evidence is None and ex.evidence is not None:
                 terms[name] = ex
-    return m.model_copy(
-        update={"terms": terms, "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set)}
+    return changed_set
+
+
+_SILENT = (None, "no", "unmentioned")
+
+
+def _reconcile(
+    entry: Entry, terms: dict[str, Term], extracted: dict[str, Term], known: Known, loc: _Locator
+) -> list[TermDifference]:
+    """Let the file decide every catalog term (module ``reconcile``); updates ``terms``.
+
+    A catalog value whose clause is not in the file, or whose facts the file does
+    not state, gives way to the extractor's reading of the file. A term the file
+    already decided (an edited clause) is still compared, so the difference shows.
+    """
+    out: list[TermDifference] = []
+    for name in TERM_NAMES:
+        ct = entry.terms.get(name)
+        if ct is None:
+            continue
+        t, ex = terms[name], extracted.get(name, Term())
+        catalog = ct.as_term()
+        if t.source == "catalog" and t.evidence is None:
+            if t.value in _SILENT and ex.value == t.value:
+                terms[name] = ex  # the same silence, read from the file
+                continue
+            if t.value in _SILENT:
+                continue
+            terms[name] = ex  # a catalog value standing in for a clause the file lacks
+            if shown(ex) != shown(catalog):
+                why: Why | None = Why("the catalog's clause is not in the file")
+            else:
+                continue
+        else:
+            why = difference(name, catalog, ex if t.source == "catalog" else t, known)
+            if why is None:
+                continue
+            if t.source == "catalog":
+                terms[name] = ex
+        final = terms[name]
+        ev = loc.find(why.at, *known.words) if why and why.at else None
+        out.append(
+            TermDifference(
+                term=name,
+                catalog=shown(catalog),
+                file=shown(final),
+                why=why.reason if why else "",
+                evidence=ev or final.evidence,
+            )
+        )
+    return out
+
+
+def _known(m: LicenseMatch, loc: _Locator, cat: Catalog) -> Known:
+    """The document's words and numbers, and the known text's vocabulary."""
+    lo, hi = loc.word_range(m.line_start, m.line_end)
+    doc_words = frozenset(loc.ws.words[lo : hi + 1])
+    body = loc.text[loc.ws.starts[lo] : loc.ws.ends[hi]] if loc.ws.words else ""
+    vocab: frozenset[int] = frozenset().union(
+        *(fp.vocab for fp in cat.fingerprints if fp.license_id == m.id)
     )
+    return Known(doc_words, quantities_of(body), vocab, (lo, hi))
+
+
+def _terms_for(
+    m: LicenseMatch, cat: Catalog, text: str, loc: _Locator, use_catalog: bool
+) -> LicenseMatch:
+    lines = (m.line_start, m.line_end)
+    entry = cat.get(m.id)
+    if entry is None or not use_catalog or m.match == "unknown":
+        terms = _extract(text, m.file, lines)
+        return m.model_copy(update={"terms": terms})
+    new_lines: set[int] = set()
+    for quote in m.diff:
+        ev = loc.find(quote, *loc.word_range(*lines))
+        if ev is not None:
+            new_lines.update(range(ev.line_start, ev.line_end + 1))
+    terms, changed = _catalog_terms(entry, m, loc, new_lines)
+    extracted = _extract(text, m.file, lines)
+    changed_set: set[str] = set()
+    if not (m.match == "exact" and m.confidence >= 1.0):
+        changed_set = _merge_departed(m, entry, terms, changed, extracted, new_lines)
+    diffs = _reconcile(entry, terms, extracted, _known(m, loc, cat), loc)
+    changed_set.update(d.term for d in diffs)
+    update: dict[str, object] = {
+        "terms": terms,
+        "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set),
+        "term_differences": tuple(diffs),
+    }
+    if diffs and m.match == "exact":
+        # a clause states other facts than the known text: not that text, whatever
+        # the identifier took for a misspelling
+        update.update(match="modified", confidence=min(m.confidence, 0.8))
+    return m.model_copy(update=update)
 
 
 def analyze_text(
@@ -196,7 +277,7 @@ def analyze_text(
         found = identify(text, file, cat)
     else:
         found = _segments_unknown(text, file)
-    out = [_terms_for(m, cat.get(m.id), text, loc, use_catalog) for m in found]
+    out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
     return LicenseReport(licenses=tuple(out))
 
 
