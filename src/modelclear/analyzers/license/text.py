@@ -171,6 +171,35 @@ def _merge_departed(
 
 _SILENT = (None, "no", "unmentioned")
 
+#: how permissive a value is, per go/no-go term (higher = more permissive)
+_PERMISSIVE: dict[str, dict[object, int]] = {
+    "commercial_use": {"no": 0, "unclear": 0, "conditional": 1, "yes": 2},
+    "fine_tuning_allowed": {"no": 0, "unclear": 0, "conditional": 1, "yes": 2},
+    "use_outputs_to_train_other_models": {
+        "prohibited": 0, "unclear": 0, "restricted": 1, "unmentioned": 2, "allowed": 2,
+    },
+}
+#: restrictions the catalog may not record but a clause of the file states
+_RESTRICTIONS = ("territory_restriction", "competing_service_restriction")
+
+
+def _stricter(name: str, catalog: Term, file: Term) -> Term | None:
+    """The file's reading when it restricts more than the catalog's (restrictions beat
+    grants), quoting the catalog's clause beside it; else None."""
+    if file.evidence is None:
+        return None
+    rank = _PERMISSIVE.get(name)
+    if rank is not None:
+        if rank.get(file.value, 2) >= rank.get(catalog.value, 0):
+            return None
+    elif not (name in _RESTRICTIONS and catalog.value is None and file.value is not None):
+        return None
+    if catalog.evidence is not None:
+        also = f"the license also says: \u201c{catalog.evidence.quote}\u201d"
+        detail = f"{file.detail}; {also}" if file.detail else also
+        return file.model_copy(update={"detail": detail})
+    return file
+
 
 def _reconcile(
     entry: Entry, terms: dict[str, Term], extracted: dict[str, Term], known: Known, loc: _Locator
@@ -188,6 +217,10 @@ def _reconcile(
             continue
         t, ex = terms[name], extracted.get(name, Term())
         catalog = ct.as_term()
+        if t.source == "catalog" and (strict := _stricter(name, t, ex)) is not None:
+            # the same text read more strictly: no difference from the known version
+            terms[name] = strict
+            continue
         if t.source == "catalog" and t.evidence is None:
             if t.value in _SILENT and ex.value == t.value:
                 terms[name] = ex  # the same silence, read from the file
