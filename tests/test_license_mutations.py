@@ -192,3 +192,30 @@ def test_unmutated_corpus_has_no_difference(shared: Path) -> None:
             assert all(
                 t.evidence is not None or t.source != "catalog" for t in m.terms.values()
             ), doc_id
+
+
+def test_a_template_reissued_under_another_name_is_not_claimed(shared: Path) -> None:
+    """Identity is exact or not claimed: the ChatGLM-6B research template with another
+    licensor's name is that licensor's license; ChatGLM-6B is only the closest hint."""
+    doc = _labels()["chatglm-6b-license-2023-03"]
+    text = (CORPUS / doc["file"]).read_text("utf-8").replace("ChatGLM-6B", "Zephyr-7B")
+    report = analyze_text(text, doc["file"])
+    (m,) = report.licenses
+    assert m.match == "unknown" and m.confidence == 0.0
+    assert m.id == "LicenseRef-modelclear-unknown"
+    assert m.closest is not None and "ChatGLM-6B" in m.closest and "Zephyr" in m.closest
+    assert all(t.source != "catalog" for t in m.terms.values())
+    assert m.terms["commercial_use"].value == "no"
+
+
+def test_a_partial_match_is_never_primary_and_brings_no_stored_terms(shared: Path) -> None:
+    doc = _labels()["llama-2-community-license"]
+    text = (CORPUS / doc["file"]).read_text("utf-8")
+    half = "\n".join(text.splitlines()[: len(text.splitlines()) // 3])
+    report = analyze_text(half, doc["file"])
+    partial = [m for m in report.licenses if m.match == "partial"]
+    for m in partial:
+        assert all(t.source != "catalog" for t in m.terms.values())
+        assert m.closest is not None
+    prim = report.primary()
+    assert prim is None or prim.match != "partial"

@@ -43,6 +43,8 @@ MAX_TYPO_SHARE = 0.03
 #: most license documents looked for in one file (a NOTICE file may list dozens)
 MAX_DOCUMENTS = 48
 UNKNOWN_ID = "LicenseRef-modelclear-unknown"
+#: a modified match's confidence stays below "confident" (0.9)
+MAX_MODIFIED_CONFIDENCE = 0.89
 _LICENSEY = re.compile(
     r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
     r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*)\b"
@@ -224,7 +226,10 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
             fp, wa, wb, "exact", round(conf, 3), cov_c, cov_f, new_sents, missing, novel_words
         )
     if cov_c >= 0.6 and cov_f >= 0.6:
-        conf = 0.5 + 0.45 * min(cov_c, cov_f)
+        # an edited text is not the known version: the id names its closest relative,
+        # which on the development set is often another publisher's re-issue of a
+        # template, so a modified match never claims 0.9 or more (docs/license.md)
+        conf = min(MAX_MODIFIED_CONFIDENCE, 0.5 + 0.45 * min(cov_c, cov_f))
         return Region(fp, wa, wb, "modified", round(conf, 3), cov_c, cov_f, new_sents, missing, 0)
     # a shared boilerplate paragraph (a warranty disclaimer) is not "part of" a license
     if cov_f >= 0.8 and cov_c >= 0.1 and (wb - wa + 1) >= 30:

@@ -91,6 +91,9 @@ class LicenseMatch(Frozen):
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
     #: terms whose facts (numbers, places, names) in the file differ from the catalog's
     term_differences: tuple[TermDifference, ...] = ()
+    #: for a text that is not a known license but close to one: the nearest known
+    #: license and what differs (a hint, never the identification)
+    closest: str | None = None
     #: no text in the release: named by the card only (terms from the catalog, no evidence)
     from_declaration: bool = False
 
@@ -118,7 +121,13 @@ class LicenseReport(Frozen):
         (DeepSeek: LICENSE-CODE MIT + LICENSE-MODEL); the model license is the one
         that binds the weights, so file names and what the card declares decide.
         """
-        licenses = [m for m in self.licenses if m.kind == "license"]
+        # a partial match is a fragment of a known text, never the license that governs
+        # (a license named by the card alone, with no text, stays: it is the declaration)
+        licenses = [
+            m
+            for m in self.licenses
+            if m.kind == "license" and (m.match != "partial" or m.from_declaration)
+        ]
         if not licenses:
             return None
         declared = set(self.declared.resolved_ids)

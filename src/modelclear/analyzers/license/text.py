@@ -11,13 +11,16 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 
 from __future__ import annotations
 
+import re
+
 from .catalog import Catalog, Entry, load_catalog
 from .extract import extract_terms
+from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
 from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term, TermDifference
 from .normalize import Words, lines_of, words
 from .reconcile import Known, Why, difference, quantities_of, shown
-from .segment import segment
+from .segment import segment, title_of
 
 # ---------------------------------------------------------------- evidence location
 
@@ -263,6 +266,68 @@ def _known(m: LicenseMatch, loc: _Locator, cat: Catalog) -> Known:
     return Known(doc_words, quantities_of(body), vocab, (lo, hi))
 
 
+_COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.IGNORECASE)
+#: lines at the head of a document where it names itself (title, licensor, software)
+_HEAD_LINES = 12
+
+
+def _own_names(m: LicenseMatch, loc: _Locator, known: Known) -> list[str]:
+    """Names the document gives itself that the known text never uses.
+
+    A research template re-issued by another publisher ("The aiXcoder Model License",
+    "the YaYi Model Team") is that publisher's license, not a modified copy of the
+    template's first user, whatever the word overlap.
+    """
+    if m.match != "modified" or not known.vocab:
+        return []
+    head = "\n".join(
+        line
+        for line in lines_of(loc.text)[m.line_start - 1 : m.line_start - 1 + _HEAD_LINES]
+        if not _COPYRIGHT.search(line)  # filled-in copyright lines are not the known text
+    )
+    out: list[str] = []
+    for raw in re.findall(r"[^\W_]*[A-Z][^\W_]*", head):
+        for w in words(raw).words:
+            if len(w) >= 3 and not w.isdigit() and word_hash(w) not in known.vocab:
+                out.append(raw)
+    return list(dict.fromkeys(out))
+
+
+def _not_claimed(
+    m: LicenseMatch, entry: Entry, extracted: dict[str, Term], renamed: list[str], text: str
+) -> LicenseMatch:
+    """A partial or renamed match: the id is not claimed and no stored term is used.
+
+    The known license is only a hint (``closest``); every term is the file's own.
+    """
+    if renamed:
+        hint = f"{entry.title} ({entry.id}); the file names {', '.join(renamed[:5])} instead"
+        return m.model_copy(
+            update={
+                "id": UNKNOWN_ID,
+                "title": _doc_title(m, text) or "Unrecognised license text",
+                "match": "unknown",
+                "confidence": 0.0,
+                "closest": hint,
+                "publisher": None,
+                "publisher_country": None,
+                "osi_approved": False,
+                "incorporates": (),
+                "terms": extracted,
+            }
+        )
+    hint = f"{entry.title} ({entry.id}); only part of its text is in the file"
+    return m.model_copy(update={"terms": extracted, "closest": hint})
+
+
+def _doc_title(m: LicenseMatch, text: str) -> str | None:
+    """The document's own title: its first line when that reads as a title."""
+    for line in lines_of(text)[m.line_start - 1 : m.line_end]:
+        if line.strip():
+            return title_of(line)
+    return None
+
+
 def _terms_for(
     m: LicenseMatch, cat: Catalog, text: str, loc: _Locator, use_catalog: bool
 ) -> LicenseMatch:
@@ -276,12 +341,16 @@ def _terms_for(
         ev = loc.find(quote, *loc.word_range(*lines))
         if ev is not None:
             new_lines.update(range(ev.line_start, ev.line_end + 1))
-    terms, changed = _catalog_terms(entry, m, loc, new_lines)
     extracted = _extract(text, m.file, lines)
+    known = _known(m, loc, cat)
+    renamed = _own_names(m, loc, known)
+    if m.match == "partial" or renamed:
+        return _not_claimed(m, entry, extracted, renamed, text)
+    terms, changed = _catalog_terms(entry, m, loc, new_lines)
     changed_set: set[str] = set()
     if not (m.match == "exact" and m.confidence >= 1.0):
         changed_set = _merge_departed(m, entry, terms, changed, extracted, new_lines)
-    diffs = _reconcile(entry, terms, extracted, _known(m, loc, cat), loc)
+    diffs = _reconcile(entry, terms, extracted, known, loc)
     changed_set.update(d.term for d in diffs)
     update: dict[str, object] = {
         "terms": terms,
