@@ -541,10 +541,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     r = run(args.corpus, with_scancode=not args.no_scancode)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import license_dev  # the development set's halves, side by side
+
+    r["dev"] = license_dev.run()
     if args.json:
         print(json.dumps(r, indent=2, default=str))
     else:
         print(report(r))
+        print(license_dev.report(r["dev"]))
     return 0
 
 

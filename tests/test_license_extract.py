@@ -467,7 +467,8 @@ UNSEEN = {
         {
             "commercial_use": "no",
             "fine_tuning_allowed": "yes",
-            "use_outputs_to_train_other_models": "unmentioned",
+            # issue 12: a non-commercial (non-production) only grant limits outputs too
+            "use_outputs_to_train_other_models": "restricted",
         },
         ("governing_law",),
     ),

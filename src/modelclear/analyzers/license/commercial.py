@@ -102,18 +102,25 @@ class _Routes:
     general: re.Match[str] | None  # any use needs approval
 
 
-def _routes(doc: Doc) -> _Routes:
-    pt = patterns()
-    # a non-commercial limit counts when it narrows a grant or a use, not when it
-    # narrows one option among others (e.g. one way of passing on source code)
-    nc = next(
+def noncommercial_hit(doc: Doc) -> re.Match[str] | None:
+    """The first clause that narrows a grant or a use to non-commercial purposes.
+
+    A non-commercial limit counts when it narrows a grant or a use, not when it
+    narrows one option among others (e.g. one way of passing on source code).
+    """
+    return next(
         (
             m
-            for m in all_hits(doc, pt.list("commercial", "noncommercial_only"))
+            for m in all_hits(doc, patterns().list("commercial", "noncommercial_only"))
             if _GRANT_OR_USE.search(doc.sentence_text(m.start()))
         ),
         None,
     )
+
+
+def _routes(doc: Doc) -> _Routes:
+    pt = patterns()
+    nc = noncommercial_hit(doc)
     commercial_words = pt.list("commercial", "commercial_word")
     register = pt.list("commercial", "registration_route")
     request = pt.list("commercial", "request_license")

@@ -57,8 +57,35 @@ def _base_license(base: str, cat: Catalog, open_base: OpenBase | None) -> tuple[
     return None, ""
 
 
+def _term_differences(m: LicenseMatch) -> list[Finding]:
+    """MC213: a term whose facts in the file differ from the known version's."""
+    out: list[Finding] = []
+    for d in m.term_differences:
+        ev = d.evidence
+        out.append(
+            finding(
+                "MC213",
+                f"{m.file}: {d.term} reads {d.file!r} in the file, the known {m.title} says "
+                f"{d.catalog!r} ({d.why}); the file's value is reported",
+                file=ev.file if ev is not None else m.file,
+                line=ev.line_start if ev is not None else m.line_start,
+                quote=ev.quote if ev is not None else None,
+                license_id=m.id,
+                term=d.term,
+                catalog_value=d.catalog,
+                file_value=d.file,
+            )
+        )
+    return out
+
+
 def document_findings(m: LicenseMatch) -> list[Finding]:
     """Findings about one license document on its own: edited, partial or unknown text."""
+    return _document_kind_findings(m) + _term_differences(m)
+
+
+def _document_kind_findings(m: LicenseMatch) -> list[Finding]:
+    """MC206/207/208: the document is an edited, partial or unrecognised text."""
     if m.match == "modified":
         changed = ", ".join(m.changed_terms) or "no term we track"
         return [

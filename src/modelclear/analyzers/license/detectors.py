@@ -46,25 +46,41 @@ _PERMISSIVE = re.compile(
 )
 
 
-def outputs(doc: Doc) -> Term:
+def outputs(doc: Doc, noncommercial: re.Match[str] | None = None) -> Term:
+    """Training other models on outputs. Restrictions beat grants: an express permission
+    counts only when no clause limits the outputs, and a non-commercial-only grant or a
+    bar on competing models limits them too (fail closed)."""
     pt = patterns()
     m = first_hit(doc, pt.list("outputs", "prohibited"))
     if m:
         return term("prohibited", hit_evidence(doc, m))
     neg_word = pt.compile(r"\b<NEG>\b(?!-)")
+    allowed: Term | None = None
     for m in all_hits(doc, pt.list("outputs", "allowed")):
         sp = doc.sentence_at(m.start())
         if neg_word.search(doc.norm[sp.start : m.end()]):
             continue
-        return term("allowed", hit_evidence(doc, m), detail=_condition_of(doc, m))
-    m = first_hit(doc, pt.list("outputs", "restricted"))
-    if m:
+        allowed = term("allowed", hit_evidence(doc, m), detail=_condition_of(doc, m))
+        break
+    r = first_hit(doc, pt.list("outputs", "restricted"))
+    if r and allowed is None:
         return term(
             "restricted",
-            hit_evidence(doc, m),
+            hit_evidence(doc, r),
             detail="models trained on its outputs count as derivatives bound by its restrictions",
         )
-    return term("unmentioned")
+    limit = noncommercial or first_hit(doc, pt.list("competition", "patterns"))
+    if limit is not None:
+        why = "non-commercial use only" if limit is noncommercial else "no competing products"
+        also = ""
+        if allowed is not None and allowed.evidence is not None:
+            also = f"; the license also says: \u201c{allowed.evidence.quote}\u201d"
+        return term(
+            "restricted",
+            hit_evidence(doc, limit),
+            detail=f"the license limits all use to {why}, outputs included{also}",
+        )
+    return allowed or term("unmentioned")
 
 
 def _condition_of(doc: Doc, m: re.Match[str]) -> str | None:
@@ -161,6 +177,13 @@ def territory(doc: Doc) -> Term:
         else:
             value = f"only in: {', '.join(names)}"
         return term(value, hit_evidence(doc, m))
+    sanction = first_hit(doc, pt.list("territory", "sanctions"))
+    if sanction:
+        return term(
+            "sanctions: export-control and trade-sanctions laws limit destinations and users",
+            hit_evidence(doc, sanction),
+            detail="sanctions",
+        )
     return term(None)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from .commercial import commercial, thresholds
+from .commercial import commercial, noncommercial_hit, thresholds
 from .detectors import (
     attribution,
     aup,
@@ -69,7 +69,9 @@ def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) ->
     terms: dict[str, Term] = {}
     terms.update(commercial(doc, grant, policy, thresholds(doc)))
     terms["fine_tuning_allowed"] = fine_tuning(doc, grant, policy)
-    terms["use_outputs_to_train_other_models"] = outputs(doc)
+    terms["use_outputs_to_train_other_models"] = (
+        term("unmentioned") if policy else outputs(doc, noncommercial_hit(doc))
+    )
     terms["attribution_required"] = attribution(doc, policy)
     terms["derivative_naming_requirement"] = naming(doc)
     terms["acceptable_use_policy"] = aup(doc, policy)

@@ -49,6 +49,20 @@ class Term(Frozen):
     source: Literal["catalog", "extracted", "none"] = "none"
 
 
+class TermDifference(Frozen):
+    """A term the file states differently from the catalog's version of its license.
+
+    The file's value is the one reported (``LicenseMatch.terms``); this keeps the
+    catalog's for the MC213 finding and for ``verify``.
+    """
+
+    term: str
+    catalog: str | int | None
+    file: str | int | None
+    why: str
+    evidence: Evidence | None = None
+
+
 class Incorporated(Frozen):
     """A document the license pulls in by reference (e.g. an acceptable-use policy)."""
 
@@ -75,6 +89,11 @@ class LicenseMatch(Frozen):
     diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
     changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
+    #: terms whose facts (numbers, places, names) in the file differ from the catalog's
+    term_differences: tuple[TermDifference, ...] = ()
+    #: for a text that is not a known license but close to one: the nearest known
+    #: license and what differs (a hint, never the identification)
+    closest: str | None = None
     #: no text in the release: named by the card only (terms from the catalog, no evidence)
     from_declaration: bool = False
 
@@ -102,7 +121,13 @@ class LicenseReport(Frozen):
         (DeepSeek: LICENSE-CODE MIT + LICENSE-MODEL); the model license is the one
         that binds the weights, so file names and what the card declares decide.
         """
-        licenses = [m for m in self.licenses if m.kind == "license"]
+        # a partial match is a fragment of a known text, never the license that governs
+        # (a license named by the card alone, with no text, stays: it is the declaration)
+        licenses = [
+            m
+            for m in self.licenses
+            if m.kind == "license" and (m.match != "partial" or m.from_declaration)
+        ]
         if not licenses:
             return None
         declared = set(self.declared.resolved_ids)

@@ -50,7 +50,7 @@ class Segment:
     text: str
 
 
-def _title_of(line: str) -> str | None:
+def title_of(line: str) -> str | None:
     bare = _MARKUP.sub("", line.replace("*", "")).strip()
     if not bare or len(bare) > 100 or not _TITLE_WORDS.search(bare):
         return None
@@ -110,7 +110,7 @@ def segment(text: str, min_lines: int = 4) -> list[Segment]:
             after_break = True
             after_rule = True
             continue
-        title = _title_of(line) if after_break else None
+        title = title_of(line) if after_break else None
         if not starts:
             starts.append((i, title))
             current_lines = 1

@@ -1,21 +1,26 @@
 """Reading one license text: identify its documents, then its terms with evidence.
 
-For a catalog match the terms are the catalog's (checked against the corpus by
-hand) but each one's evidence is found again in the analysed file, so a user can
-always read the clause in *their* copy. Where the file departs from the catalog
-version (``modified``/``partial``) or matches nothing (``unknown``), the terms
-are read from the text itself by the extractor, because a catalog summary of a
-clause the file changed would be a confident wrong answer.
+The text decides (design.md). A catalog match tells us what each clause means and
+where to find it, but every reported value must be one the analysed file states:
+catalog terms are kept only when their clause is located in the file and their
+facts (numbers, places, names) are the file's (``reconcile``); otherwise, and
+wherever the file departs from the catalog version (``modified``/``partial``) or
+matches nothing (``unknown``), the extractor's reading of the file is reported,
+and a fact that differs from the catalog's is recorded for an MC213 finding.
 """
 
 from __future__ import annotations
 
+import re
+
 from .catalog import Catalog, Entry, load_catalog
 from .extract import extract_terms
+from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
-from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term
+from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term, TermDifference
 from .normalize import Words, lines_of, words
-from .segment import segment
+from .reconcile import Known, Why, difference, quantities_of, shown
+from .segment import segment, title_of
 
 # ---------------------------------------------------------------- evidence location
 
@@ -118,24 +123,26 @@ def _catalog_terms(
     return out, changed
 
 
-def _terms_for(
-    m: LicenseMatch, entry: Entry | None, text: str, loc: _Locator, use_catalog: bool
-) -> LicenseMatch:
-    lines = (m.line_start, m.line_end)
-    if entry is None or not use_catalog or m.match == "unknown":
-        terms = _extract(text, m.file, lines)
-        return m.model_copy(update={"terms": terms})
-    new_lines: set[int] = set()
-    for quote in m.diff:
-        ev = loc.find(quote, *loc.word_range(*lines))
-        if ev is not None:
-            new_lines.update(range(ev.line_start, ev.line_end + 1))
-    terms, changed = _catalog_terms(entry, m, loc, new_lines)
-    if m.match == "exact" and m.confidence >= 1.0:
-        return m.model_copy(update={"terms": terms})
-    # the file departs from the catalog text: read it, and trust the text where they differ
-    extracted = _extract(text, m.file, lines)
+def _merge_departed(
+    m: LicenseMatch,
+    entry: Entry,
+    terms: dict[str, Term],
+    changed: list[str],
+    extracted: dict[str, Term],
+    new_lines: set[int],
+) -> set[str]:
+    """The file departs from the catalog text: read it, and trust the text where they differ.
+
+    Updates ``terms`` in place; returns the names of the terms whose clause changed.
+    """
     changed_set = set(changed)
+
+    def in_new(t: Term) -> bool:
+        ev = t.evidence
+        return ev is not None and any(
+            line in new_lines for line in range(ev.line_start, ev.line_end + 1)
+        )
+
     for name in TERM_NAMES:
         ex = extracted.get(name, Term())
         ct = entry.terms.get(name)
@@ -145,25 +152,11 @@ def _terms_for(
                 terms[name] = ex
             continue
         if name in changed_set:
-            if ex.evidence is not None and (
-                m.match == "modified"
-                and any(
-                    line in new_lines
-                    for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
-                )
-                or terms[name].evidence is None
-                and m.match != "exact"
+            if (m.match == "modified" and in_new(ex)) or (
+                ex.evidence is not None and terms[name].evidence is None and m.match != "exact"
             ):
                 terms[name] = ex
-        elif (
-            m.match == "modified"
-            and ex.evidence is not None
-            and ex.value != ct.value
-            and any(
-                line in new_lines
-                for line in range(ex.evidence.line_start, ex.evidence.line_end + 1)
-            )
-        ):
+        elif m.match == "modified" and ex.value != ct.value and in_new(ex):
             # a new sentence states this term differently: a changed clause
             changed_set.add(name)
             terms[name] = ex
@@ -176,9 +169,199 @@ def _terms_for(
             ex = extracted.get(name, Term())
             if terms[name].evidence is None and ex.evidence is not None:
                 terms[name] = ex
-    return m.model_copy(
-        update={"terms": terms, "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set)}
+    return changed_set
+
+
+_SILENT = (None, "no", "unmentioned")
+
+#: how permissive a value is, per go/no-go term (higher = more permissive)
+_PERMISSIVE: dict[str, dict[object, int]] = {
+    "commercial_use": {"no": 0, "unclear": 0, "conditional": 1, "yes": 2},
+    "fine_tuning_allowed": {"no": 0, "unclear": 0, "conditional": 1, "yes": 2},
+    "use_outputs_to_train_other_models": {
+        "prohibited": 0, "unclear": 0, "restricted": 1, "unmentioned": 2, "allowed": 2,
+    },
+}
+#: restrictions the catalog may not record but a clause of the file states
+_RESTRICTIONS = ("territory_restriction", "competing_service_restriction")
+
+
+def _stricter(name: str, catalog: Term, file: Term) -> Term | None:
+    """The file's reading when it restricts more than the catalog's (restrictions beat
+    grants), quoting the catalog's clause beside it; else None."""
+    if file.evidence is None:
+        return None
+    rank = _PERMISSIVE.get(name)
+    if rank is not None:
+        if rank.get(file.value, 2) >= rank.get(catalog.value, 0):
+            return None
+    elif not (name in _RESTRICTIONS and catalog.value is None and file.value is not None):
+        return None
+    if catalog.evidence is not None:
+        also = f"the license also says: \u201c{catalog.evidence.quote}\u201d"
+        detail = f"{file.detail}; {also}" if file.detail else also
+        return file.model_copy(update={"detail": detail})
+    return file
+
+
+def _reconcile(
+    entry: Entry, terms: dict[str, Term], extracted: dict[str, Term], known: Known, loc: _Locator
+) -> list[TermDifference]:
+    """Let the file decide every catalog term (module ``reconcile``); updates ``terms``.
+
+    A catalog value whose clause is not in the file, or whose facts the file does
+    not state, gives way to the extractor's reading of the file. A term the file
+    already decided (an edited clause) is still compared, so the difference shows.
+    """
+    out: list[TermDifference] = []
+    for name in TERM_NAMES:
+        ct = entry.terms.get(name)
+        if ct is None:
+            continue
+        t, ex = terms[name], extracted.get(name, Term())
+        catalog = ct.as_term()
+        if t.source == "catalog" and (strict := _stricter(name, t, ex)) is not None:
+            # the same text read more strictly: no difference from the known version
+            terms[name] = strict
+            continue
+        if t.source == "catalog" and t.evidence is None:
+            if t.value in _SILENT and ex.value == t.value:
+                terms[name] = ex  # the same silence, read from the file
+                continue
+            if t.value in _SILENT:
+                continue
+            terms[name] = ex  # a catalog value standing in for a clause the file lacks
+            if shown(ex) != shown(catalog):
+                why: Why | None = Why("the catalog's clause is not in the file")
+            else:
+                continue
+        else:
+            why = difference(name, catalog, ex if t.source == "catalog" else t, known)
+            if why is None:
+                continue
+            if t.source == "catalog":
+                terms[name] = ex
+        final = terms[name]
+        ev = loc.find(why.at, *known.words) if why and why.at else None
+        out.append(
+            TermDifference(
+                term=name,
+                catalog=shown(catalog),
+                file=shown(final),
+                why=why.reason if why else "",
+                evidence=ev or final.evidence,
+            )
+        )
+    return out
+
+
+def _known(m: LicenseMatch, loc: _Locator, cat: Catalog) -> Known:
+    """The document's words and numbers, and the known text's vocabulary."""
+    lo, hi = loc.word_range(m.line_start, m.line_end)
+    doc_words = frozenset(loc.ws.words[lo : hi + 1])
+    body = loc.text[loc.ws.starts[lo] : loc.ws.ends[hi]] if loc.ws.words else ""
+    vocab: frozenset[int] = frozenset().union(
+        *(fp.vocab for fp in cat.fingerprints if fp.license_id == m.id)
     )
+    return Known(doc_words, quantities_of(body), vocab, (lo, hi))
+
+
+_COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.IGNORECASE)
+#: lines at the head of a document where it names itself (title, licensor, software)
+_HEAD_LINES = 12
+
+
+def _own_names(m: LicenseMatch, loc: _Locator, known: Known) -> list[str]:
+    """Names the document gives itself that the known text never uses.
+
+    A research template re-issued by another publisher ("The aiXcoder Model License",
+    "the YaYi Model Team") is that publisher's license, not a modified copy of the
+    template's first user, whatever the word overlap.
+    """
+    if m.match != "modified" or not known.vocab:
+        return []
+    head = "\n".join(
+        line
+        for line in lines_of(loc.text)[m.line_start - 1 : m.line_start - 1 + _HEAD_LINES]
+        if not _COPYRIGHT.search(line)  # filled-in copyright lines are not the known text
+    )
+    out: list[str] = []
+    for raw in re.findall(r"[^\W_]*[A-Z][^\W_]*", head):
+        for w in words(raw).words:
+            if len(w) >= 3 and not w.isdigit() and word_hash(w) not in known.vocab:
+                out.append(raw)
+    return list(dict.fromkeys(out))
+
+
+def _not_claimed(
+    m: LicenseMatch, entry: Entry, extracted: dict[str, Term], renamed: list[str], text: str
+) -> LicenseMatch:
+    """A partial or renamed match: the id is not claimed and no stored term is used.
+
+    The known license is only a hint (``closest``); every term is the file's own.
+    """
+    if renamed:
+        hint = f"{entry.title} ({entry.id}); the file names {', '.join(renamed[:5])} instead"
+        return m.model_copy(
+            update={
+                "id": UNKNOWN_ID,
+                "title": _doc_title(m, text) or "Unrecognised license text",
+                "match": "unknown",
+                "confidence": 0.0,
+                "closest": hint,
+                "publisher": None,
+                "publisher_country": None,
+                "osi_approved": False,
+                "incorporates": (),
+                "terms": extracted,
+            }
+        )
+    hint = f"{entry.title} ({entry.id}); only part of its text is in the file"
+    return m.model_copy(update={"terms": extracted, "closest": hint})
+
+
+def _doc_title(m: LicenseMatch, text: str) -> str | None:
+    """The document's own title: its first line when that reads as a title."""
+    for line in lines_of(text)[m.line_start - 1 : m.line_end]:
+        if line.strip():
+            return title_of(line)
+    return None
+
+
+def _terms_for(
+    m: LicenseMatch, cat: Catalog, text: str, loc: _Locator, use_catalog: bool
+) -> LicenseMatch:
+    lines = (m.line_start, m.line_end)
+    entry = cat.get(m.id)
+    if entry is None or not use_catalog or m.match == "unknown":
+        terms = _extract(text, m.file, lines)
+        return m.model_copy(update={"terms": terms})
+    new_lines: set[int] = set()
+    for quote in m.diff:
+        ev = loc.find(quote, *loc.word_range(*lines))
+        if ev is not None:
+            new_lines.update(range(ev.line_start, ev.line_end + 1))
+    extracted = _extract(text, m.file, lines)
+    known = _known(m, loc, cat)
+    renamed = _own_names(m, loc, known)
+    if m.match == "partial" or renamed:
+        return _not_claimed(m, entry, extracted, renamed, text)
+    terms, changed = _catalog_terms(entry, m, loc, new_lines)
+    changed_set: set[str] = set()
+    if not (m.match == "exact" and m.confidence >= 1.0):
+        changed_set = _merge_departed(m, entry, terms, changed, extracted, new_lines)
+    diffs = _reconcile(entry, terms, extracted, known, loc)
+    changed_set.update(d.term for d in diffs)
+    update: dict[str, object] = {
+        "terms": terms,
+        "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set),
+        "term_differences": tuple(diffs),
+    }
+    if diffs and m.match == "exact":
+        # a clause states other facts than the known text: not that text, whatever
+        # the identifier took for a misspelling
+        update.update(match="modified", confidence=min(m.confidence, 0.8))
+    return m.model_copy(update=update)
 
 
 def analyze_text(
@@ -196,7 +379,7 @@ def analyze_text(
         found = identify(text, file, cat)
     else:
         found = _segments_unknown(text, file)
-    out = [_terms_for(m, cat.get(m.id), text, loc, use_catalog) for m in found]
+    out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
     return LicenseReport(licenses=tuple(out))
 
 

@@ -36,7 +36,34 @@ def territory(ctx: CheckContext, out: Report) -> None:
         _one_restriction(ctx, m, t, out)
 
 
+#: destinations under comprehensive U.S./EU/UN sanctions programmes (ISO codes); a license's
+#: export-control clause bites there, elsewhere it is a duty to screen users and uses
+_SANCTIONED = frozenset({"CU", "IR", "KP", "SY", "RU", "BY"})
+
+
+def _sanctions(ctx: CheckContext, m: LicenseMatch, t: Term, out: Report) -> bool:
+    """An export-control / sanctions clause: REVIEW where it may bite, else an obligation."""
+    if t.detail != "sanctions":
+        return False
+    mine = ctx.profile.all_regions()
+    evidence = ev(t, m)
+    hit = [r for r in mine if regions.expand(r) & _SANCTIONED or "*" in regions.expand(r)]
+    if not mine or hit:
+        where = ", ".join(regions.display(r) for r in hit) or "regions the profile does not name"
+        out.add(Status.REVIEW, f"{m.title} binds you to export-control and sanctions laws; the "
+                f"profile serves {where}: check destinations and end users", evidence)
+    else:
+        out.add(Status.CLEAR, f"{m.title} binds you to export-control and sanctions laws; the "
+                f"profile's regions ({', '.join(mine)}) include no comprehensively sanctioned "
+                "country", evidence)
+    out.oblige("Comply with export-control and sanctions laws (screen destinations and end "
+               "users)", True, "the license's trade-compliance clause", evidence)
+    return True
+
+
 def _one_restriction(ctx: CheckContext, m: LicenseMatch, t: Term, out: Report) -> None:
+    if _sanctions(ctx, m, t, out):
+        return
     mine = ctx.profile.all_regions()
     evidence = ev(t, m)
     ter = regions.read_territory(str(t.value or ""), t.detail or "",
