@@ -27,7 +27,6 @@ import sys
 from pathlib import Path
 
 from modelclear.reports.bench_html import render_bench
-
 from modelclear.serving.bench import run_bench, samples_for_html
 from modelclear.serving.client import EndpointConfig, OpenAIClient
 from modelclear.serving.load import BenchConfig

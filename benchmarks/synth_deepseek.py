@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import struct
-import sys
 from math import ceil
 from pathlib import Path
 
@@ -124,5 +123,9 @@ def write(out_dir: Path, cfg: dict = CONFIG, shards: int = SHARDS) -> Path:
 
 
 if __name__ == "__main__":
-    d = write(Path(sys.argv[1]))
-    print(f"wrote {d}")
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write a DeepSeek-V3-shaped release of sparse "
+                                 "safetensors shards (headers real, data holes).")
+    ap.add_argument("folder", type=Path, help="where to write it (created)")
+    print(f"wrote {write(ap.parse_args().folder)}")
