@@ -177,10 +177,7 @@ def license_json(report: LicenseReport) -> dict[str, Any]:
         item = m.model_dump(mode="json")
         item["spdx"] = not m.id.startswith("LicenseRef-")
         licenses.append(item)
-    try:
-        primary = report.primary()
-    except Exception:  # noqa: BLE001 - an unfinished primary() must not stop a record
-        primary = None
+    primary = report.primary()
     return {
         "primary": primary.id if primary is not None else None,
         "licenses": licenses,
