@@ -40,6 +40,7 @@ MODELCLEAR = str(Path(sys.executable).parent / "modelclear")
 
 OUTCOME = {
     "unsafe": "flagged",
+    "warning": "warning",  # worst finding medium: passes the default gate, so not "flagged"
     "malformed": "error",
     "unsupported": "unsupported",
     "clean": "clean",

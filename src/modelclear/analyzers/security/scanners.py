@@ -70,7 +70,9 @@ def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
     if f.size > MAX_JSON:
         return Outcome(kind="other")
     data = f.read_bytes(MAX_JSON)
-    if not any(k in data for k in (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"')):
+    # a JSON escape (\u005f) can spell any key: then the bytes prove nothing, parse it
+    keys = (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"', b"\\u")
+    if not any(k in data for k in keys):
         return Outcome(kind="other")
     text = data.decode("utf-8-sig", "replace")
     try:
