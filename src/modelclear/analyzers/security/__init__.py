@@ -94,7 +94,8 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
 
 
 #: report kinds of containers: a lenient reader may still load what we could not parse
-_CONTAINER_KINDS = ("zip", "7z", "gzip", "tar", "npz", "torch-zip", "torch-legacy", "joblib")
+_CONTAINER_KINDS = ("zip", "7z", "gzip", "tar", "npz", "torch-zip", "torch-legacy", "joblib",
+                    "keras")
 
 
 def _loader_runs_partial(f: ReleaseFile, fmt: FormatSpec | None, out: Outcome) -> bool:
@@ -113,7 +114,7 @@ def _loader_runs_partial(f: ReleaseFile, fmt: FormatSpec | None, out: Outcome) -
                for s in (fmt, claimed))
 
 
-_CONTAINER_FORMATS = frozenset({"zip", "7z", "gzip", "tar", "npz", "pytorch-zip"})
+_CONTAINER_FORMATS = frozenset({"zip", "7z", "gzip", "tar", "npz", "pytorch-zip", "keras"})
 
 
 def _dispatch(f: ReleaseFile, release: Release | None) -> tuple[Outcome, FormatSpec | None]:
@@ -136,6 +137,8 @@ def _dispatch(f: ReleaseFile, release: Release | None) -> tuple[Outcome, FormatS
     chosen = spec(detect_format(head, f.name))
     if claimed is not None and (chosen.name in _WEAK or chosen.text):
         chosen = claimed
+    elif claimed is not None and claimed.name == "keras" and chosen.name == "zip":
+        chosen = claimed  # a .keras zip is read for its config.json, whatever else it holds
     if chosen.scanner is None:
         return _unsupported(f, chosen), chosen
     return chosen.scanner(f, release), chosen
