@@ -55,12 +55,15 @@ def judge_config(obj: Any, *, file: str, where: str, member: str | None = None) 
         cfg = node.get("config") if isinstance(node.get("config"), dict) else {}
         name = cfg.get("name") if isinstance(cfg, dict) else None
         label = f"{cls}" + (f" {name!r}" if isinstance(name, str) else "")
-        if cls in _CODE_CLASSES or node.get("function_type") == "lambda":
+        # Keras 2 keeps "function_type" inside the Lambda's config: the layer is reported
+        if cls in _CODE_CLASSES or (cls is not None and node.get("function_type") == "lambda"):
             what = f"{module}.{cfg}" if cls == "function" and isinstance(module, str) else label
             out.append(finding(
                 "MC317", f"{where}: {what[:160]} — load_model runs Python code from the config",
                 file=file, quote=json.dumps(node)[:200], callable=f"keras.{cls}", **extra,
             ))
+        elif cls is None:
+            continue  # a plain config dict (Keras 2 keeps a Lambda's "module" in there)
         elif isinstance(module, str) and not module.startswith(_KERAS_MODULES):
             sev = Severity.CRITICAL if module.split(".")[0] in ("builtins", "os", "subprocess",
                                                                 "posix", "nt") else None
@@ -123,22 +126,32 @@ def _superblock_ok(buf: Any) -> bool:
     return width in (2, 4, 8)
 
 
+def _decode_at(buf: Any, start: int) -> Any:
+    """The JSON value starting at ``start``, reading a growing window (never past MAX_CONFIG)."""
+    for window in (1 << 16, 1 << 20, MAX_CONFIG):
+        chunk = bytes(buf[start:start + window])
+        try:
+            return json.JSONDecoder().raw_decode(chunk.decode("utf-8", "replace"))[0]
+        except (ValueError, RecursionError):
+            if start + window >= len(buf):
+                return None
+    return None
+
+
 def _hdf5(buf: Any, path: str) -> Outcome:
     out = Outcome(kind="keras")
     if not _superblock_ok(buf):
         out.malformed.append("HDF5 superblock is not valid (truncated or corrupt)")
         return out
-    configs, failed = [], 0
+    configs: list[tuple[int, Any]] = []
+    failed = 0
     for m in _CONFIG_START.finditer(buf):
-        chunk = bytes(buf[m.start(): m.start() + MAX_CONFIG])
-        try:
-            obj, _end = json.JSONDecoder().raw_decode(chunk.decode("utf-8", "replace"))
-        except (ValueError, RecursionError):
-            failed += 1
-            continue
+        obj = _decode_at(buf, m.start())
         if isinstance(obj, dict):
             configs.append((m.start(), obj))
-        if len(configs) + failed > 64:
+        else:
+            failed += 1
+        if len(configs) + failed > 256:
             break
     named = buf.find(b"model_config") >= 0
     if named and not configs:
@@ -148,7 +161,11 @@ def _hdf5(buf: Any, path: str) -> Outcome:
             "read; the layers load_model would build were not examined", file=path,
         ))
         return out
-    for off, obj in configs:
+    seen: set[tuple[str, str | None]] = set()
+    for off, obj in configs:  # nested layer objects are found again on their own: once each
         for fd in judge_config(obj, file=path, where=f"HDF5 attribute JSON at {off}"):
-            out.findings.append(fd)
+            if (fd.code, fd.quote) not in seen:
+                seen.add((fd.code, fd.quote))
+                fd.extra["offset_hint"] = off
+                out.findings.append(fd)
     return out
