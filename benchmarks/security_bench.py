@@ -40,6 +40,7 @@ MODELCLEAR = str(Path(sys.executable).parent / "modelclear")
 
 OUTCOME = {
     "unsafe": "flagged",
+    "warning": "warning",  # worst finding medium: passes the default gate, so not "flagged"
     "malformed": "error",
     "unsupported": "unsupported",
     "clean": "clean",
@@ -140,6 +141,33 @@ def rates(per_file: dict[str, dict], labels: dict[str, dict]) -> dict[str, Any]:
             for p, lab in labels.items()
             if lab["kind"] == "benign" and per_file.get(p, {}).get("outcome") == "flagged"
         ),
+    }
+
+
+def corpus2(out: Path) -> dict[str, Any]:
+    """Our own second corpus (benchmarks/security_corpus2.py): modelclear's score on it.
+
+    "gated" = the default ``--fail-on high`` gate stops the file (unsafe, or unsupported /
+    malformed with a high finding): for a file we cannot read, that is the right outcome.
+    """
+    gen = Path(__file__).with_name("security_corpus2.py")
+    subprocess.run([sys.executable, str(gen), str(out)], check=True, capture_output=True)
+    labels = json.loads((out / "labels.json").read_text())
+    release = open_release(str(out))
+    rows: dict[str, tuple[str, bool]] = {}
+    for f in release.files:
+        if f.path in labels:
+            r = analyze_file(f, release)
+            rows[f.path] = (r.status, any(x.severity.rank >= 3 for x in r.findings))
+    mal = [p for p, lab in labels.items() if lab["malicious"]]
+    ben = [p for p, lab in labels.items() if not lab["malicious"]]
+    return {
+        "malicious": len(mal), "benign": len(ben),
+        "unsafe": sum(rows[p][0] == "unsafe" for p in mal),
+        "gated": sum(rows[p][1] for p in mal),
+        "clean_malicious": sorted(p for p in mal if rows[p][0] == "clean"),
+        "missed": sorted(p for p in mal if not rows[p][1]),
+        "false_alarms": sorted(p for p in ben if rows[p][1] or rows[p][0] != "clean"),
     }
 
 
@@ -264,6 +292,18 @@ def main() -> int:
             if r["false_positives"]:
                 print(f"{name} false positives: {', '.join(r['false_positives'])}")
         results["corpus"] = {k: v[0] | {"dir_run_s": v[1]} for k, v in table.items()}
+        c2 = corpus2(Path(d) / "corpus2")
+        print(
+            f"\nsecond corpus (benchmarks/security_corpus2.py, {c2['malicious']} malicious, "
+            f"{c2['benign']} benign): modelclear stops {c2['gated']}/{c2['malicious']} malicious "
+            f"at the default gate ({c2['unsafe']} unsafe, the rest unsupported/malformed high); "
+            f"clean: {len(c2['clean_malicious'])}; benign not clean: "
+            f"{len(c2['false_alarms'])}/{c2['benign']}"
+        )
+        for key in ("missed", "false_alarms"):
+            if c2[key]:
+                print(f"  {key}: {', '.join(c2[key])}")
+        results["corpus2"] = c2
     if not args.skip_throughput:
         t = throughput(args.size_mb, args.peers_bin)
         mb = t["bytes"] / 1e6

@@ -728,8 +728,10 @@ def test_hostile_templates(tmp_path: Path, template: str, code: str) -> None:
     out = scan(tmp_path, files)
     for r in out.values():
         assert code in codes(r), (r.path, r.findings)
-        if code in ("MC350", "MC351", "MC352"):
+        if code in ("MC350", "MC351"):
             assert r.status == "unsafe"
+        elif code == "MC352":  # medium: below the default gate, named for what it is
+            assert r.status == "warning"
 
 
 def test_gguf_chat_template(tmp_path: Path) -> None:
@@ -826,9 +828,9 @@ def test_ordinary_tokenizer_code_is_not_unsafe(tmp_path: Path) -> None:
     assert r.status == "clean", r.findings
     assert {"MC337", "MC335"} <= codes(r)
     assert all(str(f.severity) == "low" for f in r.findings)
-    # the same write at module level runs on import: unsafe
+    # the same write at module level runs on import: medium, so a warning
     r = one(tmp_path / "b", "tokenization_y.py", b"open('/etc/x', 'w').write('x')\n")
-    assert r.status == "unsafe" and {"MC337", "MC339"} <= codes(r)
+    assert r.status == "warning" and {"MC337", "MC339"} <= codes(r)
 
 
 BENIGN_TEMPLATES = [

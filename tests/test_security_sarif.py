@@ -107,12 +107,17 @@ def test_scan_exit_codes_clean_and_input_error(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "1 clean" in out
     assert _run(["scan", str(tmp_path / "missing")]) == 2
-    # a malformed file is a medium finding: it fails only a stricter gate
+    # a malformed file of a pickle-loading format fails closed: high, the default gate stops it
     (d / "bad.pt").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert _run(["scan", str(d), "-q"]) == 1
+    assert _run(["scan", str(d), "-q", "--fail-on", "critical"]) == 0
+    # a malformed safetensors header is rejected by its loader before anything runs: medium
+    (d / "bad.pt").unlink()
+    (d / "bad.safetensors").write_bytes(b"\x05\x00\x00")
     assert _run(["scan", str(d), "-q"]) == 0
     assert _run(["scan", str(d), "-q", "--fail-on", "medium"]) == 1
     out = capsys.readouterr().out
-    assert "bad.pt" in out and "ok.pkl" not in out
+    assert "bad.safetensors" in out and "ok.pkl" not in out
 
 
 def test_terminal_output_names_evidence(release_dir: Path, capsys) -> None:

@@ -125,6 +125,12 @@ def _scan_python(f: ReleaseFile, release: Release | None) -> Outcome:
     return scan_python(f, release)
 
 
+def _scan_keras(f: ReleaseFile, release: Release | None) -> Outcome:
+    from ..analyzers.security.keras import scan_keras
+
+    return scan_keras(f, release)
+
+
 def _scan_template(f: ReleaseFile, release: Release | None) -> Outcome:
     from ..analyzers.security.scanners import scan_template
 
@@ -146,7 +152,7 @@ REGISTRY: tuple[FormatSpec, ...] = (
                component="weights", scanner=_scan_buffer, report_kind="npy"),
     FormatSpec("keras", (".h5", ".hdf5", ".keras"),
                lambda h: s.is_hdf5(h.data) or h.zip_kind == "keras",
-               component="weights", agrees=frozenset({"zip"})),
+               component="weights", agrees=frozenset({"zip"}), scanner=_scan_keras),
     FormatSpec("pytorch-zip", sniff=lambda h: h.zip_kind == "pytorch-zip", unpickles=True,
                component="weights", header=_torch_headers, scanner=_scan_buffer,
                report_kind="torch-zip"),

@@ -54,7 +54,8 @@ def print_terminal(report: SecurityReport, console: Console, *, quiet: bool = Fa
     c = report.counts()
     console.print(
         f"\n{len(report.files)} file(s): [green]{c['clean']} clean[/], "
-        f"[red]{c['unsafe']} unsafe[/], [yellow]{c['malformed']} malformed[/], "
+        f"[yellow]{c['warning']} warning[/], [red]{c['unsafe']} unsafe[/], "
+        f"[yellow]{c['malformed']} malformed[/], "
         f"[magenta]{c['unsupported']} unsupported[/]  (allowlist {report.allowlist_version})",
         highlight=False,
     )

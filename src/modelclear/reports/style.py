@@ -24,8 +24,8 @@ SEVERITY_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "red
 STATUS_STYLE = {"CLEAR": "green", "REVIEW": "yellow", "BLOCKED": "bold red"}
 STATUS_ICON = {"CLEAR": "✔", "REVIEW": "⚠", "BLOCKED": "✖"}
 #: what the security scan concluded about a file
-FILE_STATUS_STYLE = {"clean": "green", "unsafe": "bold red", "malformed": "yellow",
-                     "unsupported": "magenta"}
+FILE_STATUS_STYLE = {"clean": "green", "warning": "yellow", "unsafe": "bold red",
+                     "malformed": "yellow", "unsupported": "magenta"}
 #: comparison cells: the text carries the meaning, colour only helps the eye
 TONE_STYLE = {"good": "green", "caution": "yellow", "bad": "red", "none": ""}
 

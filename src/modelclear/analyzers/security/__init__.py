@@ -2,7 +2,7 @@
 
 Nothing in the release is executed: pickles run on a symbolic machine, Python files are
 parsed with ``ast``, templates with jinja2's parser, archives with our own readers. Every
-file gets a status — clean, unsafe, malformed or unsupported — and what could not be
+file gets a status — clean, warning, unsafe, malformed or unsupported — and what could not be
 opened is said so, never reported as clean.
 
 ``analyze(release) -> SecurityReport`` is the entry point; ``audit``/``check`` consume the
@@ -12,9 +12,10 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 from __future__ import annotations
 
 from ...errors import InputError
-from ...findings import finding
+from ...findings import Severity, finding
 from ...parsers.detect import detect_format
 from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
+from ...parsers.sniff import LFS_POINTER
 from ...progress import SILENT, ProgressSink
 from ...release import Release, ReleaseFile
 from .allowlist import allowlist_version
@@ -29,7 +30,7 @@ __all__ = [
 #: bytes read to recognise a file's format (as the inventory does)
 SNIFF_BYTES = 64 * 1024
 #: contents that say too little to overrule what the name claims
-_WEAK = frozenset({"empty", "lfs-pointer", "binary"})
+_WEAK = frozenset({"empty", "binary"})
 
 
 def analyze(release: Release, progress: ProgressSink = SILENT) -> SecurityReport:
@@ -48,8 +49,9 @@ def analyze(release: Release, progress: ProgressSink = SILENT) -> SecurityReport
 
 def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
     """One file's report; input problems become findings, never exceptions."""
+    fmt: FormatSpec | None = None
     try:
-        out = _dispatch(f, release)
+        out, fmt = _dispatch(f, release)
     except InputError as exc:
         out = Outcome(kind="other")
         out.malformed.append(exc.problem)
@@ -68,8 +70,11 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
             )
         )
     findings = list(out.findings)
+    severe = _loader_runs_partial(f, fmt, out)
     for msg in dict.fromkeys(out.malformed):
-        findings.append(finding("MC107", msg, file=f.path))
+        findings.append(finding(
+            "MC107", msg, file=f.path, severity=Severity.HIGH if severe else None,
+        ))
     if out.pickle and not any(x.code == "MC311" for x in findings):
         findings.insert(
             0, finding("MC311", f"{f.path} is loaded with pickle ({out.kind})", file=f.path)
@@ -88,26 +93,66 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
     )
 
 
-def _dispatch(f: ReleaseFile, release: Release | None) -> Outcome:
+#: report kinds of containers: a lenient reader may still load what we could not parse
+_CONTAINER_KINDS = ("zip", "7z", "gzip", "tar", "npz", "torch-zip", "torch-legacy", "joblib",
+                    "keras")
+
+
+def _loader_runs_partial(f: ReleaseFile, fmt: FormatSpec | None, out: Outcome) -> bool:
+    """Could a loader run part of a file we could not parse? Then malformed is high.
+
+    Pickle loaders execute opcodes as they read, and stream/zip readers hand them what
+    they could decode, so a pickle-loading format (by content, by name, or because a
+    pickle was found inside) or a container we failed to parse fails closed: MC107 high.
+    Formats whose loaders validate before use (safetensors, GGUF, NPY headers, JSON)
+    keep MC107 at medium: a loader rejects them before running anything.
+    """
+    if out.pickle or out.kind.split("+")[0] in _CONTAINER_KINDS:
+        return True
+    claimed = spec_for_name(f.name)
+    return any(s is not None and (s.unpickles or s.name in _CONTAINER_FORMATS)
+               for s in (fmt, claimed))
+
+
+_CONTAINER_FORMATS = frozenset({"zip", "7z", "gzip", "tar", "npz", "pytorch-zip", "keras"})
+
+
+def _dispatch(f: ReleaseFile, release: Release | None) -> tuple[Outcome, FormatSpec | None]:
     """Pick the scanner from the format registry: content first, the name when it must.
 
     Text formats go by name (a ``.json`` is reviewed as a config whatever it holds), as
     detection itself does. Otherwise the content decides, except that content which says
-    little (empty, an LFS pointer, unrecognised bytes, text) leaves the choice to the
-    format the name claims, so a broken ``.safetensors`` gets its parser's precise error.
-    A format no scanner reads is ``unsupported``: what could not be examined is never
+    little (empty, unrecognised bytes, text) leaves the choice to the format the name
+    claims, so a broken ``.safetensors`` gets its parser's precise error. A Git LFS
+    pointer stands in for a file that is not there, whatever its name (MC106 high). A
+    format no scanner reads is ``unsupported``: what could not be examined is never
     reported clean.
     """
+    head = f.head(SNIFF_BYTES)
     claimed = spec_for_name(f.name)
+    if head.startswith(LFS_POINTER):
+        return _lfs_pointer(f, head), claimed
     if claimed is not None and claimed.text and claimed.scanner is not None:
-        return claimed.scanner(f, release)
-    chosen = spec(detect_format(f.head(SNIFF_BYTES), f.name))
+        return claimed.scanner(f, release), claimed
+    chosen = spec(detect_format(head, f.name))
     if claimed is not None and (chosen.name in _WEAK or chosen.text):
         chosen = claimed
+    elif claimed is not None and claimed.name == "keras" and chosen.name == "zip":
+        chosen = claimed  # a .keras zip is read for its config.json, whatever else it holds
     if chosen.scanner is None:
-        return _unsupported(f, chosen)
-    return chosen.scanner(f, release)
+        return _unsupported(f, chosen), chosen
+    return chosen.scanner(f, release), chosen
 
+
+def _lfs_pointer(f: ReleaseFile, head: bytes) -> Outcome:
+    out = Outcome(kind="lfs-pointer")
+    out.unsupported.append("Git LFS pointer: the file's content is not in the release")
+    out.findings.append(finding(
+        "MC106", "a Git LFS pointer stands where the file should be: the download is "
+        "incomplete and its content was not examined", file=f.path, offset=0,
+        quote=head[:80].decode("ascii", "replace"),
+    ))
+    return out
 
 def _unsupported(f: ReleaseFile, fmt: FormatSpec) -> Outcome:
     """Still look for pickles and archive members, then say the format was not read."""

@@ -8,18 +8,16 @@ packed (up to :data:`~.outcome.MAX_DEPTH` levels).
 from __future__ import annotations
 
 import io
-import mmap
 import re
 import tarfile
-import zlib
 from typing import Any
 
 from ...findings import finding
 from ...parsers.formats import report_kind
-from ...parsers.sniff import GZIP_MAGIC, NPY_MAGIC, SEVENZ
+from ...parsers.sniff import NPY_MAGIC, SEVENZ
 from .arrays import scan_npy_member
+from .compressed import compression_of
 from .outcome import (
-    MAX_DEPTH,
     MAX_PICKLE_BYTES,
     MAX_UNPACKED,
     PROBE,
@@ -30,7 +28,7 @@ from .outcome import (
     scan_pickle_buffer,
     too_big,
 )
-from .ziparchive import Member, ZipArchive, ZipError, crc_ok, is_zip, open_zip
+from .ziparchive import Member, ZipArchive, ZipError, ZipTooBig, crc_ok, is_zip, open_zip
 
 _STORAGE = re.compile(r"(^|/)(\.data/|data/)[^/]*$")
 TORCH_ZIP = report_kind("pytorch-zip")
@@ -107,20 +105,20 @@ def _zip_member(
         # complete stream counts
         candidate = not _STORAGE.search(m.name) and probe_pickle(za.head(m, PROBE), strict=True)
     if not candidate:
-        if depth < MAX_DEPTH and (is_zip(head) or head.startswith((SEVENZ, GZIP_MAGIC))):
-            try:
-                data = za.read(m, MAX_UNPACKED)
-            except ZipError as exc:
-                out.malformed.append(str(exc))
+        if out.kind == TORCH_ZIP and _STORAGE.search(m.name):
+            return  # tensor bytes: torch copies them into a storage, never unpacks them
+        nested = is_zip(head) or head.startswith(SEVENZ) or is_tar(za.head(m, 512))
+        if nested or compression_of(head, loose=lname.endswith(_PICKLE_NAMES)):
+            # past MAX_DEPTH the dispatcher says "not examined" (unsupported), never skips
+            data = _read_member(out, za, m, path, MAX_UNPACKED)
+            if data is None:
                 return
-            sub = _examine(data, path=path, name=m.name, depth=depth + 1)
+            sub = _examine(data, path=path, name=m.name, depth=depth + 1, archived=True)
             _tag(sub, m.name)
             out.add(sub)
         return
-    try:
-        data = za.read(m, MAX_PICKLE_BYTES)
-    except ZipError as exc:
-        out.malformed.append(str(exc))
+    data = _read_member(out, za, m, path, MAX_PICKLE_BYTES)
+    if data is None:
         return
     if not crc_ok(data, m):
         out.findings.append(
@@ -151,6 +149,24 @@ def _zip_member(
         torchscript=torchscript,
     )
     out.add(sub)
+
+
+#: member names whose loader is a pickle loader (weak compression signatures count there)
+_PICKLE_NAMES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".bin", ".ckpt", ".sav")
+
+
+def _read_member(out: Outcome, za: ZipArchive, m: Member, path: str, limit: int) -> Any:
+    """A member's bytes, or None after saying why they were not read (fails closed)."""
+    try:
+        return za.read(m, limit)
+    except ZipTooBig as exc:
+        out.unsupported.append(str(exc))
+        out.findings.append(finding(
+            "MC341", f"{exc}; not examined", file=path, offset=m.header_offset, member=m.name,
+        ))
+    except ZipError as exc:
+        out.malformed.append(str(exc))
+    return None
 
 
 def _tag(sub: Outcome, member: str) -> None:
@@ -227,32 +243,6 @@ def _sevenz_read(z: Any) -> dict[str, bytes]:
         return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def scan_gzip(buf: Any, path: str, depth: int) -> Outcome:
-    out = Outcome(kind="gzip")
-    d = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    try:
-        data = d.decompress(
-            memoryview(buf) if isinstance(buf, mmap.mmap) else buf, MAX_UNPACKED + 1
-        )
-    except zlib.error as exc:
-        out.malformed.append(f"gzip stream: {exc}")
-        return out
-    if len(data) > MAX_UNPACKED:
-        out.unsupported.append("gzip content over the size limit")
-        out.findings.append(
-            finding("MC341", f"gzip content is over {MAX_UNPACKED} bytes; not examined", file=path)
-        )
-        return out
-    out.findings.append(
-        finding("MC323", "gzip-compressed content; decompressed and scanned", file=path)
-    )
-    sub = _examine(data, path=path, name="(gunzipped)", depth=depth + 1, archived=True)
-    out.add(sub)
-    if sub.kind != "other":
-        out.kind = f"gzip+{sub.kind}"
-    return out
-
-
 def scan_tar(buf: Any, path: str, depth: int) -> Outcome:
     out = Outcome(kind="tar")
     try:
@@ -272,6 +262,10 @@ def scan_tar(buf: Any, path: str, depth: int) -> Outcome:
                     continue
                 if m.size > MAX_UNPACKED:
                     out.unsupported.append(f"tar member {m.name} too large")
+                    out.findings.append(finding(
+                        "MC341", f"tar member {m.name} is {m.size} bytes, over the "
+                        f"{MAX_UNPACKED}-byte limit; not examined", file=path, member=m.name,
+                    ))
                     continue
                 fh = t.extractfile(m)
                 if fh is None:
@@ -281,8 +275,8 @@ def scan_tar(buf: Any, path: str, depth: int) -> Outcome:
                 sub = _examine(data, path=path, name=m.name, depth=depth + 1, archived=True)
                 _tag(sub, m.name)
                 out.add(sub)
-    except tarfile.TarError as exc:
-        out.malformed.append(f"tar archive: {exc}")
+    except (tarfile.TarError, ValueError, OSError, EOFError) as exc:
+        out.malformed.append(f"tar archive: {exc or type(exc).__name__} (truncated or corrupt)")
     return out
 
 

@@ -18,7 +18,8 @@ from ...parsers.formats import report_kind, spec, unpickling_suffixes
 from ...parsers.pickle_machine import simulate
 from ...parsers.sniff import GZIP_MAGIC, NPY_MAGIC, SEVENZ, TORCH_LEGACY_MAGIC
 from .arrays import scan_npy
-from .containers import is_tar, scan_7z, scan_gzip, scan_tar, scan_zip
+from .compressed import compression_of, scan_compressed
+from .containers import is_tar, scan_7z, scan_tar, scan_zip
 from .outcome import (
     MAX_DEPTH,
     MAX_PICKLE_BYTES,
@@ -122,8 +123,9 @@ def examine_buffer(
         return scan_npy(buf, path)
     if head.startswith(SEVENZ):
         return scan_7z(buf, path, depth)
-    if head.startswith(GZIP_MAGIC):
-        return scan_gzip(buf, path, depth)
+    packed = compression_of(head, loose=archived or suffix in PICKLE_SUFFIXES)
+    if packed is not None:
+        return scan_compressed(buf, path, depth, packed)
     if is_tar(buf):
         return scan_tar(buf, path, depth)
     if looks_like_pickle(head):

@@ -9,7 +9,7 @@ from ...findings import Finding, Severity
 
 #: bump when the JSON shape changes (documented in docs/security.md)
 
-STATUSES = ("clean", "unsafe", "malformed", "unsupported")
+STATUSES = ("clean", "warning", "unsafe", "malformed", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class FileReport:
     path: str
     kind: str  # pickle | torch-zip | torch-legacy | npy | npz | joblib | zip | 7z | tar | gzip |
     #            python | chat-template | config | safetensors | gguf | other
-    status: str  # clean | unsafe | malformed | unsupported
+    status: str  # clean | warning | unsafe | malformed | unsupported
     findings: tuple[Finding, ...] = ()
     #: every global the file's pickles import (allowed ones included), for review
     imports: tuple[str, ...] = ()
@@ -84,15 +84,27 @@ class SecurityReport:
 
 
 def status_for(findings: tuple[Finding, ...], malformed: bool, unsupported: bool) -> str:
-    """unsafe beats everything: a broken file that ran code first is unsafe, not malformed."""
-    if any(f.severity.rank >= Severity.MEDIUM.rank and f.code not in _NOT_UNSAFE for f in findings):
+    """One story for status, severity and exit code (docs/security.md, "Statuses").
+
+    ``unsafe``: a danger finding of high severity or above (a broken file that ran code
+    first is unsafe, not malformed). ``unsupported`` / ``malformed``: not every byte a
+    loader would interpret was read; the finding that says so carries its own severity
+    (high whenever a loader could still run the unread part). ``warning``: the worst
+    danger is medium, below the default ``--fail-on high`` gate. ``clean``: examined,
+    nothing at medium or above.
+    """
+    danger = [f.severity.rank for f in findings if f.code not in _NOT_UNSAFE]
+    worst = max(danger, default=-1)
+    if worst >= Severity.HIGH.rank:
         return "unsafe"
     if unsupported:
         return "unsupported"
     if malformed:
         return "malformed"
+    if worst >= Severity.MEDIUM.rank:
+        return "warning"
     return "clean"
 
 
 #: findings that describe the file rather than a danger in it
-_NOT_UNSAFE = frozenset({"MC107", "MC341", "MC342", "MC353"})
+_NOT_UNSAFE = frozenset({"MC106", "MC107", "MC341", "MC342", "MC353"})

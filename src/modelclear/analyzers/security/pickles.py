@@ -409,6 +409,10 @@ def _stream_errors(
             )
         else:
             malformed = f"pickle{ctx.where} at offset {trace.error.offset}: {trace.error.message}"
+    elif expected_streams > 1 and len(trace.streams) < expected_streams:
+        # legacy torch files hold five streams; fewer means the file stops early
+        malformed = (f"{len(trace.streams)} of the {expected_streams} pickle streams{ctx.where} "
+                     "the loader reads (truncated)")
     if len(trace.streams) > expected_streams:
         acc.findings.append(
             finding(

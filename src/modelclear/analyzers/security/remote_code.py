@@ -66,26 +66,75 @@ def _rules() -> _Rules:
 
 
 def auto_map_refs(config: dict[str, Any]) -> list[tuple[str, str]]:
-    """(auto class, reference) pairs from ``auto_map`` and ``custom_pipelines``.
+    """(auto class, reference) pairs from ``auto_map`` and ``custom_pipelines``, at any depth.
 
     Both name code that ``trust_remote_code=True`` imports: ``auto_map`` values are a
     reference or a list of them (tokenizers: [slow, fast]); ``custom_pipelines`` entries
-    hold an ``impl`` reference.
+    hold an ``impl`` reference. Composite configs nest sub-configs (``text_config``,
+    ``vision_config``, processor configs) that transformers reads with their own
+    ``auto_map``, so the whole tree is walked (bounded), and the key path is reported.
     """
     out: list[tuple[str, str]] = []
-    am = config.get("auto_map")
-    if isinstance(am, dict):
-        for key, val in am.items():
-            vals = val if isinstance(val, list | tuple) else [val]
-            for v in vals:
-                if isinstance(v, str) and v:
-                    out.append((str(key), v))
-    cp = config.get("custom_pipelines")
+    todo: list[tuple[str, Any]] = [("", config)]
+    seen = 0
+    while todo and seen < 1_000_000:
+        prefix, node = todo.pop()
+        seen += 1
+        if isinstance(node, list):
+            todo.extend((f"{prefix}[{i}]", v) for i, v in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        where = f"{prefix}." if prefix else ""
+        out += [(where + k, v) for k, v in _refs_here(node)]
+        todo.extend((f"{where}{k}", v) for k, v in node.items()
+                    if k not in ("auto_map", "custom_pipelines"))
+    return out
+
+
+def _refs_here(node: dict[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    am = node.get("auto_map")
+    items = (am.items() if isinstance(am, dict)
+             else enumerate(am) if isinstance(am, list) else ())
+    for key, val in items:
+        vals = val if isinstance(val, list | tuple) else [val]
+        for v in vals:
+            if isinstance(v, str) and v:
+                out.append((str(key), v))
+    cp = node.get("custom_pipelines")
     if isinstance(cp, dict):
         for task, spec in cp.items():
             impl = spec.get("impl") if isinstance(spec, dict) else None
             if isinstance(impl, str) and impl:
                 out.append((f"pipeline {task}", impl))
+    return out
+
+
+#: libraries a diffusers pipeline index may name without custom code
+_PIPELINE_LIBRARIES = frozenset({"diffusers", "transformers", "onnxruntime", "peft",
+                                 "sentence_transformers", "open_clip", None})
+
+
+def review_model_index(index: dict[str, Any], *, file: str, text: str) -> list[Finding]:
+    """diffusers ``model_index.json``: components or pipelines that load custom code."""
+    out: list[Finding] = []
+    for key, val in index.items():
+        ref = None
+        if key == "custom_pipeline" and isinstance(val, str):
+            ref = val
+        elif key == "_class_name" and isinstance(val, list) and val:
+            ref = ".".join(str(v) for v in val)
+        elif (not key.startswith("_") and isinstance(val, list) and len(val) == 2
+              and isinstance(val[1], str) and val[0] not in _PIPELINE_LIBRARIES):
+            ref = f"{val[0]}.{val[1]}"
+        if ref is None:
+            continue
+        out.append(finding(
+            "MC340", f"pipeline index {key} → {ref}: diffusers imports and runs this code "
+            "(custom component or pipeline)", file=file, line=_line_of(text, f'"{key}"'),
+            quote=ref[:200], callable=ref,
+        ))
     return out
 
 

@@ -17,7 +17,7 @@ from ...parsers.gguf import read_gguf
 from ...parsers.safetensors import read_safetensors
 from ...release import Release, ReleaseFile
 from .files import Outcome, examine_buffer, mapped
-from .remote_code import review_auto_map, review_python
+from .remote_code import auto_map_refs, review_auto_map, review_model_index, review_python
 from .templates import review_template
 
 #: JSON files bigger than this are not parsed for auto_map/chat_template
@@ -70,7 +70,10 @@ def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
     if f.size > MAX_JSON:
         return Outcome(kind="other")
     data = f.read_bytes(MAX_JSON)
-    if not any(k in data for k in (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"')):
+    # a JSON escape (\u005f) can spell any key: then the bytes prove nothing, parse it
+    keys = (b'"auto_map"', b'"chat_template"', b'"custom_pipelines"', b"\\u",
+            b'"custom_pipeline"', b'"_class_name"')
+    if not any(k in data for k in keys):
         return Outcome(kind="other")
     text = data.decode("utf-8-sig", "replace")
     try:
@@ -80,13 +83,13 @@ def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
         return out
     if not isinstance(obj, dict):
         return out
-    has_code = "auto_map" in obj or "custom_pipelines" in obj
+    if f.name.lower() == "model_index.json":
+        out.findings += review_model_index(obj, file=f.path, text=text)
+    has_code = bool(auto_map_refs(obj))
     if has_code and release is not None:
         findings, _runs = review_auto_map(obj, file=f.path, text=text, release=release)
         out.findings += findings
     elif has_code:
-        from .remote_code import auto_map_refs
-
         for auto, ref in auto_map_refs(obj):
             code = "MC331" if "--" in ref else "MC330"
             out.findings.append(

@@ -31,6 +31,10 @@ class ZipError(Exception):
     """The archive cannot be read at all (no usable central directory)."""
 
 
+class ZipTooBig(ZipError):
+    """A member is (or inflates to) more than the caller's byte limit: not read, not broken."""
+
+
 @dataclass(frozen=True)
 class Member:
     name: str
@@ -77,7 +81,7 @@ class ZipArchive:
     def read(self, m: Member, limit: int) -> bytes:
         """A member's content; raises ZipError when it cannot be read within ``limit``."""
         if m.usize > limit:
-            raise ZipError(f"member {m.name} is {m.usize} bytes, over the {limit}-byte limit")
+            raise ZipTooBig(f"member {m.name} is {m.usize} bytes, over the {limit}-byte limit")
         end = m.data_offset + m.csize
         if end > len(self.buf):
             raise ZipError(f"member {m.name} runs past the end of the archive (truncated)")
@@ -91,7 +95,7 @@ class ZipArchive:
             except zlib.error as exc:
                 raise ZipError(f"member {m.name}: corrupt deflate data ({exc})") from None
             if len(out) > limit:
-                raise ZipError(f"member {m.name} inflates past the {limit}-byte limit")
+                raise ZipTooBig(f"member {m.name} inflates past the {limit}-byte limit")
             return out
         raise ZipError(f"member {m.name} uses compression method {m.method}, not supported")
 

@@ -102,11 +102,15 @@ def security_scan(ctx: CheckContext, out: Report) -> None:
         return
     unsafe = [_scan_ref(f) for f in sec.files if f.status == "unsafe"]
     malformed = [_scan_ref(f) for f in sec.files if f.status in ("malformed", "unsupported")]
+    warning = [_scan_ref(f) for f in sec.files if f.status == "warning"]
     if unsafe:
         out.add(Status.BLOCKED, f"{len(unsafe)} file(s) would run code or are otherwise unsafe "
-                "to load", unsafe + malformed)
+                "to load", unsafe + malformed + warning)
     elif malformed:
         out.add(Status.REVIEW, f"{len(malformed)} file(s) could not be fully checked (malformed "
-                "or unsupported)", malformed)
+                "or unsupported)", malformed + warning)
+    elif warning:
+        out.add(Status.REVIEW, f"{len(warning)} file(s) with medium-severity security findings "
+                "(status warning)", warning)
     else:
         out.add(Status.CLEAR, f"{len(sec.files)} file(s) scanned, none unsafe", ())
