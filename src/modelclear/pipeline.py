@@ -133,6 +133,9 @@ class AuditResult:
             "tool": {"name": "modelclear", "version": __version__},
             "generated_at": self.generated_at,
             "target": self.target,
+            # the profile's facts every verdict below rests on (also inside "policy")
+            "assumptions": [a.model_dump(mode="json") for a in self.policy.assumptions]
+            if self.policy is not None else [],
             "source": dataclasses.asdict(self.source),
             "files": [{"path": p, "size": s} for p, s in self.files],
             "analyzers": self.analyzers,

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from ...findings import Finding, codes, finding
 from . import origin, regions
+from .assumptions import profile_assumptions
 from .checks import CheckContext, HardwareFit, PolicyInputs, all_checks, primary_license
 from .checks.registry import run_checks
 from .model import Check, Note, PolicyResult, Status, worst
@@ -45,6 +46,7 @@ def evaluate(
         obligations=tuple(sorted(out.obligations, key=lambda o: (not o.applies, o.code))),
         license_id=lic.id if lic is not None else None,
         notes=deployment_notes(profile),
+        assumptions=profile_assumptions(profile),
     )
 
 
