@@ -10,7 +10,7 @@ and the release-only checks.
 
 from __future__ import annotations
 
-from . import duties, identity, scale, sector, security, serving, territory, use
+from . import copyleft, duties, identity, scale, sector, security, serving, territory, use
 from .clauses import display_phrases, find_clause, primary_license, scale_thresholds
 from .inputs import PolicyInputs, Scope
 from .registry import NOT_ANALYSED, CheckContext, HardwareFit, Outcome, Registration, registered
@@ -18,7 +18,7 @@ from .security import PICKLE_FORMATS, PICKLE_SUFFIXES
 from .serving import probe_failures
 
 #: theme modules, imported for their registrations
-MODULES = (identity, scale, use, duties, territory, sector, security, serving)
+MODULES = (identity, scale, use, duties, copyleft, territory, sector, security, serving)
 
 
 def all_checks() -> tuple[Registration, ...]:
