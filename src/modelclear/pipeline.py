@@ -117,7 +117,7 @@ class AuditResult:
                                           "no " + ", no ".join(lack) if lack else ""]))
             out.append(("open source", comps["training-code"] and comps["dataset"], why))
         if self.license is not None:
-            lic = primary_license(self.license)
+            lic = primary_license(self.license, self.card.text if self.card else None)
             osi = bool(lic is not None and lic.osi_approved)
             out.append(("open license", osi,
                         f"{lic.id} is {'' if osi else 'not '}OSI-approved" if lic is not None

@@ -151,7 +151,8 @@ def _naming(term: Term | None) -> str | None:
 def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
     target = Path(result.target).name if result.source.kind == "license-file" else result.target
     rep = result.license
-    lic = primary_license(rep) if rep is not None else None
+    card_text = result.card.text if result.card is not None else None
+    lic = primary_license(rep, card_text) if rep is not None else None
     cells: dict[str, Cell] = {}
     if lic is None:
         why = "not analysed" if rep is None else "no license found"

@@ -26,7 +26,8 @@ def evaluate(
     severity: Mapping[str, str] | None = None,
     hardware_fit: HardwareFit | None = None,
 ) -> PolicyResult:
-    lic = primary_license(inputs.license) if inputs.license is not None else None
+    card_text = inputs.card.text if inputs.card is not None else None
+    lic = primary_license(inputs.license, card_text) if inputs.license is not None else None
     out = run_checks(all_checks(), CheckContext(inputs, profile, lic, hardware_fit))
 
     ignored = {c.upper() for c in ignore}
