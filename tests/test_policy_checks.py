@@ -460,3 +460,44 @@ def test_clause_lines_count_newlines_only() -> None:
     text = "first line with a\u2028separator\r\nsecond\nthird: military use\n"
     hit = find_clause({"LICENSE": text}, "military")
     assert hit[0].line == 3 and hit[0].quote == "third: military use"
+
+
+def test_scale_duty_is_an_obligation_not_a_review() -> None:
+    """Kimi K2 only asks large commercial deployments to display its name (issue 17)."""
+    clause = ("if the Software is used for any of your commercial products or services that "
+              "have more than 100 million monthly active users, or more than 20 million US "
+              "dollars in monthly revenue, you shall prominently display \"Kimi K2\" on the "
+              "user interface of such product or service")
+    kimi = report("LicenseRef-kimi", {
+        "commercial_use": T("yes"),
+        "other_scale_threshold": T("Commercial products/services with >100 million MAU OR >20 "
+                                   "million USD monthly revenue must prominently display "
+                                   "\"Kimi K2\" on the user interface", clause, 23),
+        "attribution_required": T("yes", clause, 23),
+    })
+    proto = run(kimi, "prototype")
+    assert proto.check("other-scale").status is proto.check("attribution").status is Status.CLEAR
+    assert "not commercial" in proto.check("other-scale").reason
+    duty = [o for o in proto.obligations if "Kimi K2" in o.text]
+    assert len(duty) == 1 and not duty[0].applies and "commercial" in duty[0].condition
+    big = run(kimi, with_scale("customer-saas", monthly_revenue_usd=30_000_000))
+    assert big.check("other-scale").status is Status.CLEAR
+    assert [o.applies for o in big.obligations if "Kimi K2" in o.text] == [True]
+    unknown = run(kimi, with_scale("customer-saas", monthly_revenue_usd=None,
+                                   annual_revenue_usd=None))
+    assert unknown.check("other-scale").status is Status.CLEAR
+    assert [o.applies for o in unknown.obligations if "Kimi K2" in o.text] == [True]
+
+
+def test_mau_reason_says_measured_on_the_release_date() -> None:
+    c = run(LLAMA31_RELEASE_DATE, "customer-saas").check("user-scale")
+    assert c.status is Status.CLEAR and "release date" in c.reason and "not monthly" in c.reason
+
+
+LLAMA31_RELEASE_DATE = report("LicenseRef-scancode-llama-3.1-license-2024", {
+    "commercial_use": T("conditional"),
+    "mau_threshold": T(700_000_000, "If, on the Llama 3.1 version release date, the monthly "
+                       "active users of the products or services made available by or for "
+                       "Licensee, or Licensee's affiliates, is greater than 700 million monthly "
+                       "active users in the preceding calendar month", 32),
+})

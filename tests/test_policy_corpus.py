@@ -129,3 +129,24 @@ def test_noncommercial_research_licenses_block_business_use() -> None:
 def test_registration_licenses_review() -> None:
     for name in ("chatglm3-6b-license.txt", "codegeex4-license.txt"):
         assert check(name, "customer-saas").check("registration").status is Status.REVIEW
+
+
+def test_kimi_k2_prototype_clear_with_display_obligation(shared) -> None:
+    """Kimi K2 asks large commercial deployments to display "Kimi K2": a duty with a
+    trigger, which a non-commercial prototype cannot meet (issue 17)."""
+    pol = check("kimi-k2-modified-mit.txt", "prototype")
+    assert pol.verdict is Status.CLEAR, [(c.code, c.reason) for c in pol.counted()]
+    duty = [o for o in pol.obligations if "Kimi K2" in o.text and o.text.startswith("Display")]
+    assert len(duty) == 1
+    assert not duty[0].applies and "commercial" in duty[0].condition
+    assert duty[0].evidence and "Kimi K2" in (duty[0].evidence[0].quote or "") + str(
+        duty[0].evidence[0].note)
+    saas = check("kimi-k2-modified-mit.txt", "customer-saas")
+    assert saas.check("other-scale").status is Status.CLEAR
+
+
+@pytest.mark.parametrize("name", ["llama-3.1-community-license.txt",
+                                  "tencent-hunyuan-community-license-a13b.txt"])
+def test_mau_measured_on_the_release_date(name: str) -> None:
+    c = check(name, "customer-saas").check("user-scale")
+    assert c is not None and "release date" in c.reason and "not monthly" in c.reason

@@ -117,7 +117,7 @@ class AuditResult:
                                           "no " + ", no ".join(lack) if lack else ""]))
             out.append(("open source", comps["training-code"] and comps["dataset"], why))
         if self.license is not None:
-            lic = primary_license(self.license)
+            lic = primary_license(self.license, self.card.text if self.card else None)
             osi = bool(lic is not None and lic.osi_approved)
             out.append(("open license", osi,
                         f"{lic.id} is {'' if osi else 'not '}OSI-approved" if lic is not None
@@ -133,6 +133,9 @@ class AuditResult:
             "tool": {"name": "modelclear", "version": __version__},
             "generated_at": self.generated_at,
             "target": self.target,
+            # the profile's facts every verdict below rests on (also inside "policy")
+            "assumptions": [a.model_dump(mode="json") for a in self.policy.assumptions]
+            if self.policy is not None else [],
             "source": dataclasses.asdict(self.source),
             "files": [{"path": p, "size": s} for p, s in self.files],
             "analyzers": self.analyzers,

@@ -12,7 +12,13 @@ from ..cli import app
 from ..config import load_config
 from ..console import emit_json, progress, stdout_console
 from ..pipeline import AuditResult, load_probe_results, run_target
-from ..reports.audit import PROFILE_HELP, check_dict, obligation_dict, print_checks
+from ..reports.audit import (
+    PROFILE_HELP,
+    assumption_rows,
+    check_dict,
+    obligation_dict,
+    print_checks,
+)
 from ..schemas import VERSIONS
 
 
@@ -26,6 +32,7 @@ def check_json(result: AuditResult) -> dict[str, Any]:
         "scope": pol.scope,
         "license": pol.license_id,
         "verdict": str(pol.verdict),
+        "assumptions": assumption_rows(pol),
         "counts": {s.value: len(pol.by_status(s)) for s in Status},
         "checks": [check_dict(c) for c in pol.checks],
         "obligations": [obligation_dict(o) for o in pol.obligations],

@@ -225,7 +225,8 @@ def _policy(audit: AuditResult,
     return (
         {"profile": prof, "overall": policy.get("verdict"),
          "verdicts": list(policy.get("checks") or []),
-         "obligations": list(policy.get("obligations") or [])},
+         "obligations": list(policy.get("obligations") or []),
+         "assumptions": list(policy.get("assumptions") or [])},
         _status("analysed"),
     )
 

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..analyzers.policy.model import Check, EvidenceRef, Obligation, Status
+from ..analyzers.policy.model import Check, EvidenceRef, Obligation, PolicyResult, Status
 from ..analyzers.sizing import SizingReport, WeightBytes, gpu_catalog
 from ..errors import InputError
 from ..pipeline import AuditResult
@@ -60,6 +60,20 @@ def check_dict(c: Check) -> dict[str, Any]:
 def obligation_dict(o: Obligation) -> dict[str, Any]:
     return {"code": o.code, "text": o.text, "applies": o.applies, "condition": o.condition,
             "evidence": [evidence_dict(e) for e in o.evidence]}
+
+
+def assumption_rows(pol: PolicyResult | None) -> list[dict[str, str]]:
+    """The profile's assumptions as plain rows (label, value, basis, field) for every format."""
+    return [a.model_dump(mode="json") for a in (pol.assumptions if pol is not None else ())]
+
+
+def print_assumptions(pol: PolicyResult, description: str | None, console: Console) -> None:
+    """The profile and the assumptions its verdicts rest on, before any verdict."""
+    console.print(f"[bold]Profile {escape(pol.profile)}[/]"
+                  + (f" — {escape(description)}" if description else ""))
+    if pol.assumptions:
+        console.print("Assumptions: " + "; ".join(
+            f"{escape(a.label)}: [bold]{escape(a.value)}[/]" for a in pol.assumptions))
 
 
 def _sorted_checks(checks: Iterable[Check]) -> list[Check]:
@@ -186,6 +200,7 @@ def view(result: AuditResult) -> dict[str, Any]:
         } if card is not None else None,
         "profile": result.profile.name if result.profile else None,
         "profile_description": result.profile.description if result.profile else None,
+        "assumptions": assumption_rows(pol),
         "verdict": str(pol.verdict) if pol else None,
         "counts": {s.value: len(pol.by_status(s)) for s in Status} if pol else {},
         "checks": [check_dict(c) for c in checks],
@@ -208,6 +223,8 @@ def print_terminal(result: AuditResult, console: Console) -> None:
     console.print(f"[bold]{escape(v['title'])}[/]")
     console.print(f"{v['n_files']} files, {human_bytes(v['total_bytes'])}; source "
                   f"{escape(result.source.kind)} {escape(result.source.location)}")
+    if result.policy is not None:
+        print_assumptions(result.policy, v["profile_description"], console)
     if v["open_meanings"]:
         console.print("Open: " + "; ".join(
             f"[{'green' if ok else 'red' if ok is False else 'dim'}]"
@@ -244,13 +261,17 @@ def print_terminal(result: AuditResult, console: Console) -> None:
     for k, s in missing.items():
         console.print(f"[dim]{k}: {escape(s)}[/]")
     if result.policy is not None:
-        print_checks(result, console, verbose=True)
+        print_checks(result, console, verbose=True, assumptions=False)
 
 
-def print_checks(result: AuditResult, console: Console, verbose: bool = False) -> None:
-    """The checklist; evidence is shown for what needs attention (all with ``verbose``)."""
+def print_checks(result: AuditResult, console: Console, verbose: bool = False,
+                 assumptions: bool = True) -> None:
+    """The checklist; evidence is shown for what needs attention (all with ``verbose``).
+    The profile's assumptions come first unless the caller already printed them."""
     pol = result.policy
     assert pol is not None
+    if assumptions:
+        print_assumptions(pol, result.profile.description if result.profile else None, console)
     t = Table(title=f"Profile {pol.profile}", show_lines=True, expand=False)
     t.add_column("", no_wrap=True)
     t.add_column("check")

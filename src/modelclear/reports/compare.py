@@ -22,7 +22,7 @@ from rich.table import Table
 from ..analyzers.license.model import LicenseMatch, LicenseReport, Term
 from ..analyzers.policy import regions
 from ..analyzers.policy.checks import display_phrases, primary_license
-from ..analyzers.policy.model import Status
+from ..analyzers.policy.model import Assumption, Status
 from ..pipeline import AuditResult
 from ..schemas import VERSIONS
 from .style import STATUS_ICON, STATUS_STYLE, TONE_STYLE, round_count
@@ -81,11 +81,14 @@ class Comparison:
     profile: str | None
     rows: tuple[Row, ...]
     clauses: tuple[Clause, ...]
+    #: the profile's assumptions the verdict column rests on (empty without a profile)
+    assumptions: tuple[Assumption, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema_version": VERSIONS["compare"],
             "profile": self.profile,
+            "assumptions": [a.model_dump(mode="json") for a in self.assumptions],
             "columns": [{"key": k, "title": t} for k, t in COLUMNS if k != "verdict" or
                         self.profile],
             "rows": [
@@ -148,7 +151,8 @@ def _naming(term: Term | None) -> str | None:
 def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
     target = Path(result.target).name if result.source.kind == "license-file" else result.target
     rep = result.license
-    lic = primary_license(rep) if rep is not None else None
+    card_text = result.card.text if result.card is not None else None
+    lic = primary_license(rep, card_text) if rep is not None else None
     cells: dict[str, Cell] = {}
     if lic is None:
         why = "not analysed" if rep is None else "no license found"
@@ -288,7 +292,8 @@ def _clause_from_ref(b: _Builder, e: Any) -> int:
 def build(results: list[AuditResult], profile: str | None) -> Comparison:
     b = _Builder()
     rows = tuple(_row(r, b, profile is not None) for r in results)
-    return Comparison(profile, rows, tuple(b.clauses))
+    assumed = next((r.policy.assumptions for r in results if r.policy is not None), ())
+    return Comparison(profile, rows, tuple(b.clauses), assumed if profile else ())
 
 
 def _columns(comp: Comparison) -> list[tuple[str, str]]:
@@ -301,6 +306,9 @@ _PAREN = re.compile(r"\s*\((?!\w+ match\))[^()]*\)")
 def print_terminal(comp: Comparison, console: Console) -> None:
     t = Table(title="License comparison" + (f" — profile {comp.profile}" if comp.profile else ""),
               show_lines=True)
+    if comp.assumptions:
+        console.print(f"Profile {escape(comp.profile or '')} assumes: " + "; ".join(
+            f"{escape(a.label)}: {escape(a.value)}" for a in comp.assumptions))
     t.add_column("Target", overflow="fold")
     for _, title in _columns(comp):
         t.add_column(title, overflow="fold")
@@ -324,8 +332,8 @@ def print_terminal(comp: Comparison, console: Console) -> None:
 def render(comp: Comparison, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(comp.to_json(), indent=2, ensure_ascii=False) + "\n"
-    data = {"profile": comp.profile, "columns": _columns(comp), "rows": comp.rows,
-            "clauses": comp.clauses, "icons": STATUS_ICON}
+    data = {"profile": comp.profile, "assumptions": comp.assumptions, "columns": _columns(comp),
+            "rows": comp.rows, "clauses": comp.clauses, "icons": STATUS_ICON}
     if fmt == "markdown":
         return render_template("compare.md.j2", **data)
     if fmt == "html":

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from ...findings import Finding, codes, finding
 from . import origin, regions
+from .assumptions import profile_assumptions
 from .checks import CheckContext, HardwareFit, PolicyInputs, all_checks, primary_license
 from .checks.registry import run_checks
 from .model import Check, Note, PolicyResult, Status, worst
@@ -25,7 +26,8 @@ def evaluate(
     severity: Mapping[str, str] | None = None,
     hardware_fit: HardwareFit | None = None,
 ) -> PolicyResult:
-    lic = primary_license(inputs.license) if inputs.license is not None else None
+    card_text = inputs.card.text if inputs.card is not None else None
+    lic = primary_license(inputs.license, card_text) if inputs.license is not None else None
     out = run_checks(all_checks(), CheckContext(inputs, profile, lic, hardware_fit))
 
     ignored = {c.upper() for c in ignore}
@@ -45,6 +47,7 @@ def evaluate(
         obligations=tuple(sorted(out.obligations, key=lambda o: (not o.applies, o.code))),
         license_id=lic.id if lic is not None else None,
         notes=deployment_notes(profile),
+        assumptions=profile_assumptions(profile),
     )
 
 

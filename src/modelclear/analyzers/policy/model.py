@@ -105,6 +105,17 @@ class Note(Frozen):
     basis: str  # which profile fields made it apply
 
 
+class Assumption(Frozen):
+    """A fact about the deployment, taken from the profile, that verdicts rest on."""
+
+    key: str  # stable id, e.g. "monthly_active_users"
+    label: str  # e.g. "Monthly active users"
+    value: str  # as shown, e.g. "2M"; "not stated" when the profile is silent
+    #: "stated" (the profile says so), "derived" (from other fields), "not stated"
+    basis: str
+    field: str  # the profile field(s) it comes from, e.g. "scale.monthly_active_users"
+
+
 class PolicyResult(Frozen):
     profile: str
     scope: str  # "release" (every check) or "license" (a bare license text)
@@ -113,6 +124,8 @@ class PolicyResult(Frozen):
     obligations: tuple[Obligation, ...]
     license_id: str | None = None
     notes: tuple[Note, ...] = ()
+    #: the profile's facts the verdicts rest on (users, revenue, regions, actions), in order
+    assumptions: tuple[Assumption, ...] = ()
 
     def counted(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if not c.ignored)

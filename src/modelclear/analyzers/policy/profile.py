@@ -40,6 +40,8 @@ Sector = Literal[
 ]
 #: Uses that put the model (or its outputs) in front of people outside the organisation.
 THIRD_PARTY_USES = frozenset({"customer-product", "model-api", "redistribution"})
+#: Uses that let outside users interact with the model remotely (a product or an API).
+SERVING_USES = frozenset({"customer-product", "model-api"})
 
 
 class _Strict(BaseModel):
@@ -162,6 +164,11 @@ class Profile(_Strict):
     @property
     def distributes(self) -> bool:
         return "redistribution" in self.use or self.needs.redistribute
+
+    @property
+    def serves_network(self) -> bool:
+        """Whether people outside the organisation use the model over a network (product, API)."""
+        return bool(SERVING_USES.intersection(self.use))
 
     @property
     def trains_on_outputs(self) -> bool:

@@ -10,15 +10,28 @@ and the release-only checks.
 
 from __future__ import annotations
 
-from . import duties, identity, scale, sector, security, serving, territory, use
-from .clauses import display_phrases, find_clause, primary_license, scale_thresholds
+from . import (
+    copyleft,
+    duties,
+    governing,
+    identity,
+    scale,
+    sector,
+    security,
+    serving,
+    territory,
+    use,
+)
+from .clauses import display_phrases, find_clause, scale_thresholds
+from .governing import governing as governing_license
+from .governing import primary_license
 from .inputs import PolicyInputs, Scope
 from .registry import NOT_ANALYSED, CheckContext, HardwareFit, Outcome, Registration, registered
 from .security import PICKLE_FORMATS, PICKLE_SUFFIXES
 from .serving import probe_failures
 
 #: theme modules, imported for their registrations
-MODULES = (identity, scale, use, duties, territory, sector, security, serving)
+MODULES = (identity, governing, scale, use, duties, copyleft, territory, sector, security, serving)
 
 
 def all_checks() -> tuple[Registration, ...]:
@@ -40,6 +53,7 @@ __all__ = [
     "all_checks",
     "display_phrases",
     "find_clause",
+    "governing_license",
     "primary_license",
     "probe_failures",
     "scale_thresholds",

@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import re
 
-from ...license.model import LicenseMatch, LicenseReport, Term
+from ...license.model import LicenseMatch, Term
 from ..model import EvidenceRef
 from .inputs import PolicyInputs
 
 #: values meaning "the license says nothing to restrict here"
 SILENT = (None, "no", "none")
-
-
-def primary_license(report: LicenseReport) -> LicenseMatch | None:
-    """The license that governs use; falls back to the first license-kind match."""
-    hit = report.primary()
-    if hit is not None:
-        return hit
-    licenses = [m for m in report.licenses if m.kind in ("license", "unknown")]
-    known = [m for m in licenses if m.match != "unknown"]
-    return (known or licenses)[0] if (known or licenses) else None
 
 
 def ev(term: Term | None, match: LicenseMatch) -> tuple[EvidenceRef, ...]:

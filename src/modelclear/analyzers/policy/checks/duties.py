@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 from ..model import Status
-from .clauses import display_phrases, ev, quoted_clause, stated, text, value
+from .clauses import display_phrases, ev, quoted_clause, scale_thresholds, stated, text, value
 from .registry import CheckContext, Report, check
+from .scale import duty_only
 
 _NAME_PREFIX = re.compile(r"[\"“']([A-Za-z][\w.\- ]{1,30})[\"”']\s*(?:at|to) the beginning")
 _ATTRIBUTION_WHEN = ("when you distribute the model or derivatives, or offer a product or "
@@ -31,6 +32,11 @@ def attribution(ctx: CheckContext, out: Report) -> None:
                 f"attribution required: {v or 'not stated'}", evidence)
         return
     applies = profile.third_party or profile.distributes
+    clause = term.evidence.quote if term.evidence is not None else ""
+    if scale_thresholds(clause) and duty_only(clause):
+        out.add(Status.CLEAR, "the attribution duty applies only above a scale threshold; it "
+                "is listed, with its trigger, under the other-scale check (MC502)", evidence)
+        return
     displays = display_phrases(term)
     for d in displays:
         out.oblige(f"Display '{d}' on a related website, user interface or product "

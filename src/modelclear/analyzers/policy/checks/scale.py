@@ -8,9 +8,11 @@ profile does not state makes the answer REVIEW, never a guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from ..model import Status
+from ...license.model import Term
+from ..model import EvidenceRef, Status
 from ..profile import Scale
 from .clauses import ev, fmt_int, scale_thresholds, stated, text, value
 from .registry import CheckContext, Report, check
@@ -34,6 +36,19 @@ def _mau_threshold(ctx: CheckContext) -> int | None:
     return int(threshold) if isinstance(threshold, (int, float)) else None
 
 
+def measured_when(term: Term | None) -> str:
+    """How the clause counts users: on the version's release date (Llama, Hunyuan) or not said.
+
+    Those licenses test the MAU once, "on the … version release date … in the preceding
+    calendar month", not every month; a reviewer must know a later growth is not the test."""
+    quote = text(term).lower()
+    if "release date" not in quote:
+        return ""
+    return (" — measured once, on the license version's release date (users in the preceding "
+            "calendar month" + (", affiliates included" if "affiliate" in quote else "")
+            + "), not monthly")
+
+
 @check("MC501", "user-scale", order=60, needs_license=True)
 def mau(ctx: CheckContext, out: Report) -> None:
     """The profile's monthly active users against the license's MAU threshold."""
@@ -44,23 +59,20 @@ def mau(ctx: CheckContext, out: Report) -> None:
     term = lic.terms.get("mau_threshold")
     evidence = ev(term, lic)
     users = profile.scale.monthly_active_users
+    when = measured_when(term)
     if users is None:
         out.add(Status.REVIEW, f"the license changes above {fmt_int(threshold)} monthly active "
-                "users and the profile does not state scale.monthly_active_users", evidence)
+                f"users{when}, and the profile does not state scale.monthly_active_users",
+                evidence)
     elif users <= threshold:
         note = " (within a factor of 2: watch growth)" if threshold / max(users, 1) < 2 else ""
         out.add(Status.CLEAR, f"{fmt_int(users)} monthly active users is below the "
-                f"{fmt_int(threshold)} threshold{note}", evidence)
+                f"{fmt_int(threshold)} threshold{when}{note}", evidence)
     elif lic.id in profile.rules.registered:
         out.add(Status.CLEAR, f"{fmt_int(users)} MAU is above the {fmt_int(threshold)} "
-                f"threshold; the profile records a separate license for {lic.id} "
+                f"threshold{when}; the profile records a separate license for {lic.id} "
                 "(rules.registered)", evidence)
     else:
-        quote = text(term).lower()
-        when = ""
-        if "release date" in quote:
-            when = " (the license counts users on its version's release date"
-            when += ", affiliates included)" if "affiliate" in quote else ")"
         approval = value(lic.terms.get("requires_registration_or_approval"))
         how = ("a separate license from " + (lic.publisher or "the licensor")
                + ", granted at its discretion" if approval in ("above_threshold", "yes")
@@ -92,20 +104,76 @@ def _compare_scale(ctx: CheckContext, found: list[tuple[str, int, str]]
     return unknown, over, under
 
 
+#: what a clause demands above its threshold, when that is a duty and not a restriction
+_DUTY = re.compile(r"\b(?:display|attribut\w*|credit|notice)\b", re.I)
+#: words saying that above the threshold the grant stops or needs another license
+_RESTRICTS = re.compile(r"(?:request|obtain|requires?|need(?:ed|s)?)\s+(?:a\s+|an\s+)?"
+                        r"(?:separate\s+|commercial\s+|enterprise\s+)?licen[cs]e|terminat|"
+                        r"\bnot (?:for|permitted)\b|\bonly below\b|approval", re.I)
+#: a clause binding commercial use only ("commercial products or services", "commercial use")
+_COMMERCIAL = re.compile(r"\bcommercial(?:ly)?\s+(?:use|using|products?|services?|purposes?)",
+                         re.I)
+_SHOWN = re.compile(r"display\s+[\"“']([^\"”']{2,40})[\"”']", re.I)
+
+
+def duty_only(clause: str) -> bool:
+    """Whether what happens above the threshold is a duty (display a name), not a limit."""
+    return bool(_DUTY.search(clause)) and not _RESTRICTS.search(clause)
+
+
+def _scale_duty(ctx: CheckContext, out: Report, term: Term, found: list[tuple[str, int, str]],
+                evidence: tuple[EvidenceRef, ...]) -> None:
+    """A threshold that only triggers a duty: CLEAR, with the duty and its trigger listed."""
+    clause = text(term)
+    shown = _SHOWN.search(clause)
+    duty = (f"Display '{shown.group(1)}' prominently on the user interface of the product or "
+            "service" if shown else f"Fulfil the license's duty above its threshold: {term.value}")
+    commercial_only = bool(_COMMERCIAL.search(clause))
+    unknown, over, under = _compare_scale(ctx, found)
+    if commercial_only and not ctx.profile.is_commercial:
+        out.oblige(duty, False, f"only for commercial products or services above the threshold "
+                   f"({term.value})", evidence)
+        out.add(Status.CLEAR, "the threshold concerns commercial products or services and the "
+                "profile is not commercial, so it cannot bind; above it the license asks for a "
+                "display duty (listed), not permission", evidence)
+        return
+    applies = bool(over or unknown)
+    trigger = (f"above the threshold: {'; '.join(over)}" if over else
+               f"the profile does not state {', '.join(unknown)}; assumed to apply" if unknown
+               else f"only above the threshold; the profile is below it "
+               f"({'; '.join(dict.fromkeys(under))})")
+    out.oblige(duty, applies, trigger, evidence)
+    out.add(Status.CLEAR, "above its threshold the license asks for a duty, not permission: "
+            f"listed as an obligation ({'applies' if applies else 'not triggered'}: {trigger})",
+            evidence)
+
+
 @check("MC502", "other-scale", order=70, needs_license=True)
 def other_scale(ctx: CheckContext, out: Report) -> None:
-    """Thresholds in other units (revenue, daily users, devices) against the profile."""
+    """Thresholds in other units (revenue, daily users, devices) against the profile.
+
+    A threshold above which the license only asks for a duty (Kimi K2: display the
+    name) is an obligation with its trigger, never a REVIEW; one that binds only
+    commercial products cannot bind a non-commercial profile."""
     lic = ctx.license
     term = stated(lic, "other_scale_threshold")
     if term is None:
         return
     evidence = ev(term, lic)
     found = scale_thresholds(text(term))
+    if found and duty_only(str(term.value or "") + " " + (term.detail or "")):
+        _scale_duty(ctx, out, term, found, evidence)
+        return
     if not found:
         out.add(Status.REVIEW, f"the license sets a scale condition the analysis cannot "
                 f"compare: {term.value}", evidence)
         return
+    if _COMMERCIAL.search(text(term)) and not ctx.profile.is_commercial:
+        out.add(Status.CLEAR, f"the threshold binds commercial use only and the profile is not "
+                f"commercial: {term.value}", evidence)
+        return
     unknown, over, under = _compare_scale(ctx, found)
+    under = list(dict.fromkeys(under))
     if over:
         out.add(Status.REVIEW, f"above the license's threshold ({'; '.join(over)}); read what "
                 f"the clause then requires: {term.value}", evidence)
