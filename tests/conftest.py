@@ -64,3 +64,22 @@ def hf_hub(tmp_path, monkeypatch) -> Path:
     hub.mkdir()
     monkeypatch.setenv("HF_HUB_CACHE", str(hub))
     return hub
+
+
+def run_cli(argv: list[str]) -> int:
+    """The CLI's exit code, whether it returns it or raises SystemExit."""
+    from modelclear.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo release (real safetensors shards, MoE config, card, license, GGUF), built
+    once per test module; tests that change it build their own."""
+    from modelclear.demo import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("demo"))

@@ -11,27 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_cli as main
 
 from modelclear.analyzers.policy import Status, load_profile
-from modelclear.cli import main as _main
 from modelclear.demo import build_demo
 from modelclear.pipeline import run, run_target
 from modelclear.reports.audit import render
 from modelclear.schemas import VERSIONS
 from modelclear.sources import open_release
-
-
-def main(argv: list[str]) -> int:
-    """The CLI's exit code, whether it returns it or raises SystemExit."""
-    try:
-        return _main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

@@ -11,28 +11,15 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import run_cli as main
 
 from modelclear.analyzers.policy import builtin_names, load_profile
 from modelclear.analyzers.policy.assumptions import profile_assumptions
 from modelclear.analyzers.policy.regions import display
-from modelclear.cli import main as _main
-from modelclear.demo import build_demo
 from modelclear.pipeline import run
 from modelclear.reports import compare
 from modelclear.reports.audit import render
 from modelclear.sources import open_release
-
-
-def main(argv: list[str]) -> int:
-    try:
-        return _main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
