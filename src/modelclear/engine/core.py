@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from pydantic import BaseModel
+
 from ..config import Config
 from ..errors import InputError
 from ..findings import Finding, Severity
@@ -193,6 +195,7 @@ def apply_config(value: T, config: Config) -> T:
 
 def configure_findings(items: tuple[Finding, ...] | list[Finding],
                        config: Config) -> tuple[Finding, ...]:
+    """The configuration rule for one list: ignored codes dropped, severities overridden."""
     out = []
     for f in items:
         if config.ignores(f.code):
@@ -203,8 +206,6 @@ def configure_findings(items: tuple[Finding, ...] | list[Finding],
 
 
 def _configure(value: Any, config: Config) -> Any:
-    from pydantic import BaseModel
-
     if isinstance(value, Finding):
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -213,7 +214,7 @@ def _configure(value: Any, config: Config) -> Any:
             if not fld.init:
                 continue
             old = getattr(value, fld.name)  # generic over every stage's dataclass result
-            new = _configure_field(fld.name, old, config)
+            new = _configure_field(old, config)
             if new is not old:
                 changes[fld.name] = new
         return dataclasses.replace(value, **changes) if changes else value
@@ -221,14 +222,14 @@ def _configure(value: Any, config: Config) -> Any:
         updates = {}
         for name in type(value).model_fields:
             old = getattr(value, name)  # generic over every stage's pydantic result
-            new = _configure_field(name, old, config)
+            new = _configure_field(old, config)
             if new is not old:
                 updates[name] = new
         return value.model_copy(update=updates) if updates else value
     return value
 
 
-def _configure_field(name: str, old: Any, config: Config) -> Any:
+def _configure_field(old: Any, config: Config) -> Any:
     if isinstance(old, tuple | list) and old and all(isinstance(x, Finding) for x in old):
         new = configure_findings(old, config)
         return type(old)(new) if isinstance(old, list) else new
@@ -237,12 +238,6 @@ def _configure_field(name: str, old: Any, config: Config) -> Any:
         if any(a is not b for a, b in zip(items, old, strict=True)):
             return type(old)(items)
         return old
-    if dataclasses.is_dataclass(old) or _is_model(old):
+    if dataclasses.is_dataclass(old) or isinstance(old, BaseModel):
         return _configure(old, config)
     return old
-
-
-def _is_model(value: Any) -> bool:
-    from pydantic import BaseModel
-
-    return isinstance(value, BaseModel)
