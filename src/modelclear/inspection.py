@@ -25,6 +25,8 @@ from .schemas import VERSIONS
 
 @dataclass(frozen=True)
 class Inspection:
+    """The engine's inspect stages for one release, as ``inspect`` shows them."""
+
     release: Release
     inventory: Inventory
     weights: Weights
@@ -32,7 +34,7 @@ class Inspection:
     parameters: ParameterCount | None
     card: Card | None
     hashes: dict[str, str] = field(default_factory=dict)
-
+    #: every finding of the inspect stages (and the hash check with --hash), configured
     findings: tuple[Finding, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
