@@ -102,7 +102,7 @@ def test_every_cell_traceable_to_a_clause(table: compare.Comparison) -> None:
             assert cell.clause in by_n, (row.target, key)
             clause = by_n[cell.clause]
             assert clause.file == row.target
-            if cell.text not in ("None", "Not restricted") and key != "license":
+            if cell.text not in ("None", "Not restricted", "Not stated") and key != "license":
                 assert clause.quote and clause.line, (row.target, key)
 
 
@@ -142,3 +142,14 @@ def test_cli_compare_json(capsys: pytest.CaptureFixture[str]) -> None:
     verdicts = {r["target"]: r["cells"]["verdict"]["value"] for r in data["rows"]}
     assert verdicts["tongyi-qianwen-license.txt"] == "BLOCKED"
     assert verdicts["mit-deepseek.txt"] == "CLEAR"
+
+
+def test_acceptable_use_and_governing_law_columns(table: compare.Comparison) -> None:
+    """Issue 17: compare shows the acceptable-use policy and the governing law."""
+    llama = cells(table, "llama-3.1-community-license.txt")
+    assert llama["aup"] == "Yes" and "California" in llama["law"]
+    assert "Hangzhou" in cells(table, "tongyi-qianwen-license.txt")["law"]
+    mit = cells(table, "mit-deepseek.txt")
+    assert (mit["aup"], mit["law"]) == ("None", "Not stated")
+    keys = [c["key"] for c in table.to_json()["columns"]]
+    assert keys[-3:] == ["aup", "law", "verdict"]

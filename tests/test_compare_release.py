@@ -37,7 +37,7 @@ def test_compare_json_rows(targets: list[str], capsys: pytest.CaptureFixture[str
     assert [r["target"] for r in data["rows"]] == [targets[0], "research-license.txt"]
     keys = [c["key"] for c in data["columns"]]
     assert keys == ["license", "commercial", "scale", "fine_tuning", "outputs", "attribution",
-                    "territory", "verdict"]
+                    "territory", "aup", "law", "verdict"]
     for row in data["rows"]:
         assert set(row["cells"]) == set(keys)
         assert row["cells"]["verdict"]["value"] in ("CLEAR", "REVIEW", "BLOCKED")

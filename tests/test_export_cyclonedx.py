@@ -20,7 +20,9 @@ release_dir = support.release_dir
 
 
 def _model(doc: dict) -> dict:
-    [model] = [c for c in doc["components"] if c["type"] == "machine-learning-model"]
+    model = doc["metadata"]["component"]
+    assert model["type"] == "machine-learning-model" and model["bom-ref"] == "model"
+    assert all(c["type"] == "file" for c in doc["components"])
     return model
 
 
@@ -39,7 +41,7 @@ def test_fixture_release_bom(release_dir: Path) -> None:
     )
     assert model["hashes"] == [{"alg": "SHA-256",
                                 "content": hashlib.sha256(lines.encode()).hexdigest()}]
-    files = {c["name"]: c for c in model["components"]}
+    files = {c["name"]: c for c in doc["components"]}
     assert set(files) == {f["path"] for f in rec.data["files"]}
     assert all(c["type"] == "file" for c in files.values())
     assert files["LICENSE"]["hashes"][0]["content"] == rec.files["LICENSE"]["sha256"]
@@ -91,7 +93,7 @@ def test_demo_release_bom_validates(isolated: Path) -> None:
     assert cx.validate(doc) is None, cx.validate(doc)
     model = _model(doc)
     assert model["modelCard"]["modelParameters"]["modelArchitecture"] == "MixtralForCausalLM"
-    assert len(model["components"]) == len(rec.data["files"])
+    assert len(doc["components"]) == len(rec.data["files"])
     # the demo license is not a standard one: its full text travels in the BOM
     texts = [lic["license"].get("text", {}).get("content", "") for lic in model["licenses"]
              if "license" in lic]
@@ -176,3 +178,67 @@ def test_restrictions_and_obligations_in_model_card(release_dir: Path) -> None:
     assert {r["name"] for r in risks} == (
         {f"Use restriction: {r}" for r in restrictions}
         | {f"Obligation: {o}" for o in obligations})
+
+
+def _code_and_model_release(root: Path, readme: str) -> Path:
+    from test_policy_governing import MIT_TEXT, release
+
+    from modelclear.demo import LICENSE as MODEL_TEXT
+
+    return Path(release(root, {"LICENSE": MIT_TEXT, "MODEL_LICENSE": MODEL_TEXT}, readme))
+
+
+def test_only_the_governing_license_is_the_models(isolated: Path) -> None:
+    """A code license beside a model license: the model carries only the model license,
+    the code license sits on its own file component (issue 17)."""
+    root = _code_and_model_release(
+        isolated / "r", "The code is licensed under the MIT License (LICENSE).\n"
+        "The model weights are licensed under the Acme Demo Model License "
+        "(see MODEL_LICENSE).\n")
+    rec = build_record(root)
+    gov = rec.data["license"]["governing"]
+    assert gov["sure"] and gov["file"] == "MODEL_LICENSE" and "README" in gov["basis"]
+    doc = cx.to_cyclonedx(rec)
+    assert cx.validate(doc) is None, cx.validate(doc)
+    model = _model(doc)
+    names = [lic["license"].get("name") or lic["license"].get("id") for lic in model["licenses"]]
+    assert names == [gov["id"]]
+    assert "ACME DEMO MODEL LICENSE" in model["licenses"][0]["license"]["text"]["content"]
+    files = {c["name"]: c for c in doc["components"]}
+    assert [lic["license"]["id"] for lic in files["LICENSE"]["licenses"]] == ["MIT"]
+    assert "licenses" not in files["MODEL_LICENSE"]
+    props = {p["name"]: p["value"] for p in model["properties"]}
+    assert props["modelclear:governing-license"] == gov["id"]
+    assert "modelclear:governing-license-undecided" not in props
+    # the card's "license: apache-2.0" is not the weights' license either
+    assert {p["value"] for p in model["properties"]
+            if p["name"] == "modelclear:not-governing-license"} == {"MIT", "Apache-2.0"}
+    deps = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}
+    assert set(deps["model"]) == {c["bom-ref"] for c in doc["components"]}
+
+
+def test_undecided_governing_license_keeps_all_and_says_so(isolated: Path) -> None:
+    """Nothing sets one license apart: every license stays on the model (as before) and
+    a property says the governing license was not decided; so does an older record."""
+    root = _code_and_model_release(isolated / "r", "Nothing about licenses here.\n")
+    rec = build_record(root)
+    gov = rec.data["license"]["governing"]
+    doc = cx.to_cyclonedx(rec)
+    assert cx.validate(doc) is None
+    props = {p["name"]: p["value"] for p in _model(doc)["properties"]}
+    if gov["sure"]:  # the file name MODEL_LICENSE alone may settle it
+        assert props["modelclear:governing-license"] == gov["id"]
+    else:
+        assert props["modelclear:governing-license-undecided"].startswith("not decided")
+        assert len(_model(doc)["licenses"]) >= 2
+    # a record made before the decision existed: today's behaviour, plus the property
+    data = json.loads(json.dumps(rec.data))
+    del data["license"]["governing"]
+    old = cx.Record(data)
+    doc = cx.to_cyclonedx(old)
+    assert cx.validate(doc) is None
+    model = _model(doc)
+    props = {p["name"]: p["value"] for p in model["properties"]}
+    assert "predates" in props["modelclear:governing-license-undecided"]
+    ids = {lic["license"].get("id") or lic["license"].get("name") for lic in model["licenses"]}
+    assert {"MIT", "Apache-2.0"} <= ids and len(ids) >= 3

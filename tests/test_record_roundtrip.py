@@ -291,3 +291,20 @@ def test_undecodable_file_name_is_an_input_error(release_dir: Path) -> None:
         build_record(release_dir)
     with pytest.raises(InputError, match="not valid UTF-8"):
         verify(open_release(str(release_dir)), rec)
+
+
+def test_show_prints_a_dash_for_missing_term_values(release_dir: Path) -> None:
+    """``show`` prints absence as ``license`` does: a dash, never Python's None."""
+    import io
+
+    from rich.console import Console
+
+    from modelclear.reports.record import record_details
+
+    rec = build_record(release_dir)
+    assert any(t.get("value") is None for m in rec.data["license"]["licenses"]
+               for t in (m.get("terms") or {}).values())
+    buf = io.StringIO()
+    Console(file=buf, width=200, color_system=None).print(record_details(rec))
+    table = buf.getvalue().split("license terms", 1)[1]
+    assert "None" not in table and "—" in table

@@ -170,16 +170,31 @@ def _architecture(arch: Architecture | None,
              "model_type": arch.model_type}, _status("analysed"))
 
 
-def license_json(report: LicenseReport) -> dict[str, Any]:
-    """A ``LicenseReport`` as record JSON (also used by verify to compare terms)."""
+def license_json(report: LicenseReport, card_text: str | None = None,
+                 card_file: str | None = None) -> dict[str, Any]:
+    """A ``LicenseReport`` as record JSON (also used by verify to compare terms).
+
+    ``governing`` is the policy's decision (``governing``, MC528) of which license covers
+    the weights, kept so exports (the CycloneDX BOM) list it alone on the model; ``primary``
+    stays the license analyzer's own pick, as before.
+    """
+    from ..analyzers.policy.checks.governing import governing
+
     licenses = []
     for m in report.licenses:
         item = m.model_dump(mode="json")
         item["spdx"] = not m.id.startswith("LicenseRef-")
         licenses.append(item)
     primary = report.primary()
+    gov = governing(report, card_text, card_file)
     return {
         "primary": primary.id if primary is not None else None,
+        "governing": {
+            "id": gov.match.id if gov.match is not None else None,
+            "file": gov.match.file if gov.match is not None else None,
+            "sure": gov.sure,
+            "basis": gov.basis,
+        },
         "licenses": licenses,
         "declared": report.declared.model_dump(mode="json"),
         "findings": [f.to_json() for f in report.findings],
@@ -338,7 +353,10 @@ def from_audit(release: Release, audit: AuditResult, hashes: Mapping[str, str], 
                reviewer: str | None = None, note: str | None = None,
                retrieved_at: str | None = None, policy_error: str | None = None) -> Record:
     """The record of an audit already made (``audit``-then-``record`` analyses once)."""
-    lic = license_json(audit.license) if audit.license is not None else None
+    card_doc = audit.card
+    lic = (license_json(audit.license, card_doc.text if card_doc is not None else None,
+                        card_doc.file if card_doc is not None else None)
+           if audit.license is not None else None)
     files = []
     doc_kinds: dict[str, str] = {}
     for f in sorted(release.files, key=lambda f: f.path):

@@ -36,6 +36,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("outputs", "Distillation / output use"),
     ("attribution", "Attribution and naming"),
     ("territory", "Territory"),
+    ("aup", "Acceptable-use policy"),
+    ("law", "Governing law"),
     ("verdict", "Verdict"),
 )
 
@@ -179,6 +181,8 @@ def _row(result: AuditResult, b: _Builder, with_verdict: bool) -> Row:
         cells["outputs"] = _outputs_cell(lic, b)
         cells["attribution"] = _attribution_cell(lic, b)
         cells["territory"] = _territory_cell(rep, lic, b)
+        cells["aup"] = _aup_cell(rep, lic, b)
+        cells["law"] = _law_cell(lic, b)
     if with_verdict:
         cells["verdict"] = _verdict_cell(result, b)
     return Row(target, lic.id if lic else None, cells)
@@ -260,6 +264,32 @@ def _territory_cell(rep: LicenseReport, lic: LicenseMatch, b: _Builder) -> Cell:
     ter = regions.read_territory(str(x.value or ""), x.evidence.quote if x.evidence else "")
     text = "Excludes " + ", ".join(sorted(ter.excluded)) if ter.excluded else str(x.value)
     return Cell(text, x.value, "bad", b.clause(x, m))
+
+
+def _aup_cell(rep: LicenseReport, lic: LicenseMatch, b: _Builder) -> Cell:
+    """Whether use must follow an acceptable-use policy: the governing license's term, or
+    a policy document shipped in the release (incorporated even when the term misses it)."""
+    term = lic.terms.get("acceptable_use_policy")
+    aup = _v(term)
+    doc = next((m for m in rep.licenses if m.kind == "acceptable-use-policy"), None)
+    if aup == "yes":
+        text = "Yes" + (f" ({doc.file})" if doc is not None else "")
+        return Cell(text, aup, "caution", b.clause(term, lic))
+    if doc is not None:
+        return Cell(f"Yes ({doc.file})", "yes", "caution",
+                    b.note(doc.file, f"{doc.title}: acceptable-use policy in the release"))
+    return Cell("None", aup, "good", b.clause(term, lic))
+
+
+def _law_cell(lic: LicenseMatch, b: _Builder) -> Cell:
+    """The law and courts the governing license names; a reviewer's first question for a
+    foreign licensor. Silence is stated, not guessed."""
+    term = lic.terms.get("governing_law")
+    law = _v(term)
+    if law in (None, "no", "none"):
+        return Cell("Not stated", None, "none", b.clause(term, lic))
+    assert term is not None
+    return Cell(str(term.value), term.value, "none", b.clause(term, lic))
 
 
 def _verdict_cell(result: AuditResult, b: _Builder) -> Cell:

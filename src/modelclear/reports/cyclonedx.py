@@ -109,31 +109,121 @@ def _declared_text(record: Record, link: str | None) -> str | None:
     return str(docs[0]["text"]) if len(docs) == 1 else None
 
 
-def _licenses(record: Record) -> list[Any]:
+def undecided(record: Record) -> str | None:
+    """Why the BOM cannot say which license governs the weights, or None when it can.
+
+    Without that decision every license found stays on the model (the old behaviour), so a
+    reader must be told that the list mixes model, code and other licenses."""
+    lic = record.data.get("license")
+    if not lic:
+        return None
+    gov = lic.get("governing")
+    if not isinstance(gov, dict):
+        return "not decided: the record predates the governing-license decision"
+    if gov["id"] is not None and not gov["sure"]:
+        return f"not decided: taken {gov['id']} in {gov['file']}, unsure ({gov['basis']})"
+    return None
+
+
+def decided_id(record: Record) -> str | None:
+    """The id of the license that governs the weights, when the record settles it."""
+    gov = (record.data.get("license") or {}).get("governing")
+    if undecided(record) is not None or not isinstance(gov, dict):
+        return None
+    return str(gov["id"]) if gov["id"] is not None else None
+
+
+def split_licenses(record: Record) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The license matches of the model, and by file those that belong to that file only.
+
+    When the governing license is decided only it stays on the model: a code license or an
+    acceptable-use policy beside it does not license the weights. Notices never do."""
+    lic = record.data.get("license") or {}
+    gov = decided_id(record)
+    paths = {f["path"] for f in record.data["files"]}
+    model: list[dict[str, Any]] = []
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for m in lic.get("licenses", []):
+        if m.get("kind") == "notice" or (gov is not None and m["id"] != gov):
+            if m.get("file") in paths and not m.get("from_declaration"):
+                by_file.setdefault(m["file"], []).append(m)
+            continue
+        model.append(m)
+    return model, by_file
+
+
+def set_aside(record: Record) -> set[str]:
+    """Ids of licenses found to cover something other than the weights (the code, a
+    policy); a card declaration naming one of them is not put on the model either."""
+    from cyclonedx.spdx import fixup_id
+
+    model = split_licenses(record)[0]
+    lic = record.data.get("license") or {}
+    out = {m["id"] for m in lic.get("licenses", [])
+           if m.get("kind") != "notice" and m not in model}
+    gov = decided_id(record)
+    if gov is not None:
+        # a declaration that is a standard id other than the governing one contradicts the
+        # evidence (often the code's license); hub names ("other", "llama3.1") cannot
+        declared = [p.strip() for p in ((record.data.get("card") or {}).get("license")
+                                        or "").split(",")]
+        declared.append(str((lic.get("declared") or {}).get("gguf_license") or ""))
+        out |= {i for i in (fixup_id(p) for p in declared if p) if i and i != gov}
+    return out
+
+
+def _entry(record: Record, m: dict[str, Any], texts: dict[str, Any]) -> Any:
+    """One analysed license: an SPDX id, else its LicenseRef name with the text attached."""
     from cyclonedx.model import AttachedText, XsUri
     from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
     from cyclonedx.spdx import fixup_id
 
-    texts = {d["path"]: d["text"] for d in record.documents if d["text"] is not None}
+    spdx = fixup_id(m["id"])
+    if spdx:
+        return DisjunctiveLicense(id=spdx, acknowledgement=LicenseAcknowledgement.CONCLUDED)
+    text = texts.get(m["file"])
+    return DisjunctiveLicense(
+        name=m["id"],
+        text=AttachedText(content=text, content_type="text/plain") if text else None,
+        url=XsUri(_file_url(record, m["file"])) if m.get("file") else None,
+        acknowledgement=LicenseAcknowledgement.CONCLUDED,
+    )
+
+
+def _texts(record: Record) -> dict[str, Any]:
+    return {d["path"]: d["text"] for d in record.documents if d["text"] is not None}
+
+
+def file_licenses(record: Record) -> dict[str, list[Any]]:
+    """The licenses each file component carries (code licenses, notices, policies)."""
+    texts = _texts(record)
+    out: dict[str, list[Any]] = {}
+    for path, matches in split_licenses(record)[1].items():
+        seen: set[str] = set()
+        for m in matches:
+            if m["id"] not in seen:
+                seen.add(m["id"])
+                out.setdefault(path, []).append(_entry(record, m, texts))
+    return out
+
+
+def _licenses(record: Record) -> list[Any]:
+    from cyclonedx.model import AttachedText
+    from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement
+    from cyclonedx.spdx import fixup_id
+
+    texts = _texts(record)
     out: list[Any] = []
     seen: set[str] = set()
     lic = record.data.get("license") or {}
-    for m in lic.get("licenses", []):
-        if m.get("kind") == "notice" or m["id"] in seen:
+    model = split_licenses(record)[0]
+    # a declaration naming a license found to cover something else (the code) is not kept
+    seen.update(set_aside(record))
+    for m in model:
+        if m["id"] in seen:
             continue
         seen.add(m["id"])
-        spdx = fixup_id(m["id"])
-        if spdx:
-            out.append(DisjunctiveLicense(
-                id=spdx, acknowledgement=LicenseAcknowledgement.CONCLUDED))
-            continue
-        text = texts.get(m["file"])
-        out.append(DisjunctiveLicense(
-            name=m["id"],
-            text=AttachedText(content=text, content_type="text/plain") if text else None,
-            url=XsUri(_file_url(record, m["file"])) if m.get("file") else None,
-            acknowledgement=LicenseAcknowledgement.CONCLUDED,
-        ))
+        out.append(_entry(record, m, texts))
     card = record.data.get("card") or {}
     declared = card.get("license")
     if declared:
@@ -199,33 +289,40 @@ def build_bom(record: Record) -> Any:
         external_references=_external_refs(record),
         purl=purl,
         properties=_model_properties(record),
-        components=_file_components(files),
     )
     tools = ToolRepository(components=[Component(
         type=ComponentType.APPLICATION, name="modelclear", version=data["tool"]["version"],
     )])
-    return Bom(
+    # The model is what the BOM describes (metadata.component); its files are its parts,
+    # recorded as its dependencies so the graph from the root is complete.
+    parts = _file_components(record)
+    bom = Bom(
         serial_number=uuid.UUID(hex=record.id),
         metadata=BomMetaData(
-            tools=tools, timestamp=datetime.fromisoformat(record.created_at),
+            tools=tools, timestamp=datetime.fromisoformat(record.created_at), component=main,
         ),
-        components=[main],
+        components=parts,
     )
+    bom.register_dependency(main, parts)
+    return bom
 
 
-def _file_components(files: list[dict[str, Any]]) -> list[Any]:
-    """One FILE component per release file, with its sha256 and size."""
+def _file_components(record: Record) -> list[Any]:
+    """One FILE component per release file, with its sha256 and size, and the licenses
+    that cover that file alone (a code license, a notice) rather than the weights."""
     from cyclonedx.model import HashAlgorithm, HashType, Property
     from cyclonedx.model.component import Component, ComponentType
 
+    licenses = file_licenses(record)
     children = []
-    for f in files:
+    for f in record.data["files"]:
         props = [Property(name="modelclear:component", value=f["component"])] \
             if f["component"] else []
         children.append(Component(
             type=ComponentType.FILE, name=f["path"], bom_ref=f"file:{f['path']}",
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=f["sha256"])],
             properties=props + [Property(name="modelclear:size", value=str(f["size"]))],
+            licenses=licenses.get(f["path"], []),
         ))
     return children
 
@@ -266,6 +363,15 @@ def _model_properties(record: Record) -> list[Any]:
         props.append(Property(name="modelclear:retrieved-at", value=model["retrieved_at"]))
     for ref in model["refs"]:
         props.append(Property(name="modelclear:ref", value=ref))
+    gov = (data.get("license") or {}).get("governing")
+    why = undecided(record)
+    if why is not None:
+        props.append(Property(name="modelclear:governing-license-undecided", value=why))
+    elif isinstance(gov, dict) and gov["id"] is not None:
+        props.append(Property(name="modelclear:governing-license", value=gov["id"]))
+        props.append(Property(name="modelclear:governing-license-basis", value=gov["basis"]))
+        for other in sorted(set_aside(record)):
+            props.append(Property(name="modelclear:not-governing-license", value=other))
     policy = data.get("policy") or {}
     if policy.get("overall"):
         props.append(Property(name="modelclear:verdict", value=str(policy["overall"])))
@@ -330,9 +436,7 @@ def to_cyclonedx(record: Record) -> dict[str, Any]:
 
     bom = build_bom(record)
     doc: dict[str, Any] = json.loads(JsonV1Dot6(bom).output_as_string())
-    for comp in doc.get("components", []):
-        if comp.get("bom-ref") == "model":
-            comp["modelCard"] = model_card(record)
+    doc["metadata"]["component"]["modelCard"] = model_card(record)
     return doc
 
 

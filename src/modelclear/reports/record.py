@@ -15,6 +15,7 @@ from ..record.model import Record
 from ..record.registry import Summary
 from ..record.verify import DriftReport
 from ..units import human_bytes
+from .style import term_value
 
 
 def short(value: str | None, n: int = 12) -> str:
@@ -77,7 +78,8 @@ def record_details(record: Record) -> Group:
             for name, t in (m.get("terms") or {}).items():
                 ev = t.get("evidence") or {}
                 where = f"{ev['file']}:{ev['line_start']}" if ev else "—"
-                terms.add_row(m["id"], name, escape(str(t.get("value"))), escape(where))
+                # absence is a dash, as ``license`` prints it, never Python's None
+                terms.add_row(m["id"], name, escape(term_value(t.get("value"))), escape(where))
         parts += [Text(""), terms]
     for doc in d["documents"]:
         parts.append(Text(f"{doc['kind']} {doc['path']} sha256 {doc['sha256']}"
