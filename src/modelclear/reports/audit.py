@@ -24,6 +24,7 @@ from rich.table import Table
 from ..analyzers.policy.model import Check, EvidenceRef, Obligation, PolicyResult, Status
 from ..analyzers.sizing import SizingReport, WeightBytes, gpu_catalog
 from ..errors import InputError
+from ..excerpt import excerpt
 from ..pipeline import AuditResult
 from ..units import human_bytes, human_count
 from .style import STATUS_ICON, STATUS_STYLE
@@ -283,7 +284,7 @@ def print_checks(result: AuditResult, console: Console, verbose: bool = False,
         for e in shown:
             line = f"[cyan]{escape(e.location())}[/]"
             if e.quote:
-                line += f' "{escape(" ".join(e.quote.split())[:200])}"'
+                line += f' "{escape(excerpt(e.quote, 200))}"'
             elif e.note:
                 line += f" {escape(e.note)}"
             ev_lines.append(line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ....excerpt import excerpt
 from ...license.model import LicenseMatch, Term
 from ..model import EvidenceRef
 from .inputs import PolicyInputs
@@ -128,11 +129,9 @@ def find_clause(texts: dict[str, str], pattern: str, limit: int = 3) -> list[Evi
         # which real license texts contain, and would shift every later line number)
         for no, line in enumerate(body.split("\n"), 1):
             if rx.search(line):
-                quote = " ".join(line.split())
-                if len(quote) > 240:
-                    m = rx.search(quote)
-                    start = max(0, (m.start() if m else 0) - 100)
-                    quote = ("…" if start else "") + quote[start: start + 220] + "…"
+                flat = " ".join(line.split())
+                m = rx.search(flat)
+                quote = excerpt(flat, 240, around=m.start() if m else 0)
                 hits.append(EvidenceRef(source="license", file=file, line=no, quote=quote))
                 if len(hits) >= limit:
                     return hits
