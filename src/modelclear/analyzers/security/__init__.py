@@ -57,17 +57,17 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         out.malformed.append(exc.problem)
     except (RecursionError, MemoryError) as exc:  # pragma: no cover - defensive bound
         out = Outcome(kind="other")
-        out.unsupported.append(f"too complex to examine ({type(exc).__name__})")
-        out.findings.append(finding("MC341", "file too complex to examine", file=f.path))
+        out.not_examined(
+            f"too complex to examine ({type(exc).__name__})",
+            "file too complex to examine",
+            file=f.path,
+        )
     except Exception as exc:  # noqa: BLE001 - fail closed: unexamined is never clean
         out = Outcome(kind="other")
-        out.unsupported.append(f"{type(exc).__name__}: {exc}")
-        out.findings.append(
-            finding(
-                "MC341",
-                f"could not be examined ({type(exc).__name__}: {str(exc)[:200]})",
-                file=f.path,
-            )
+        out.not_examined(
+            f"{type(exc).__name__}: {exc}",
+            f"could not be examined ({type(exc).__name__}: {str(exc)[:200]})",
+            file=f.path,
         )
     findings = list(out.findings)
     severe = _loader_runs_partial(f, fmt, out)
@@ -159,9 +159,10 @@ def _unsupported(f: ReleaseFile, fmt: FormatSpec) -> Outcome:
     out = scan_buffer(f)
     if out.kind == "other":
         out.kind = report_kind(fmt.name)
-    out.unsupported.append(f"no scanner reads {fmt.name} files")
-    out.findings.append(finding(
-        "MC341", f"{fmt.name} file: no scanner reads this format, so it was not examined "
-        "for code it could run on load", file=f.path,
-    ))
+    out.not_examined(
+        f"no scanner reads {fmt.name} files",
+        f"{fmt.name} file: no scanner reads this format, so it was not examined "
+        "for code it could run on load",
+        file=f.path,
+    )
     return out

@@ -190,11 +190,13 @@ def scan_compressed(buf: Any, path: str, depth: int, kind: str) -> Outcome:
 
     out = Outcome(kind=kind)
     if kind == "lz4":
-        out.unsupported.append("lz4-compressed content (joblib opens it with the lz4 package)")
-        out.findings.append(finding(
-            "MC341", "lz4-compressed stream: joblib decompresses it on load, the scanner "
-            "cannot, so its content was not examined", file=path, offset=0,
-        ))
+        out.not_examined(
+            "lz4-compressed content (joblib opens it with the lz4 package)",
+            "lz4-compressed stream: joblib decompresses it on load, the scanner "
+            "cannot, so its content was not examined",
+            file=path,
+            offset=0,
+        )
         return out
     try:
         with inflate(buf, kind) as (data, members, error):
@@ -208,11 +210,11 @@ def scan_compressed(buf: Any, path: str, depth: int, kind: str) -> Outcome:
             sub = examine_buffer(data, path=path, name=f"(un{kind})", depth=depth + 1,
                                  archived=True) if len(data) else Outcome()
     except OverBudget:
-        out.unsupported.append(f"{kind} content over the size limit")
-        out.findings.append(finding(
-            "MC341", f"{kind} content inflates past {MAX_UNPACKED} bytes; not examined",
+        out.not_examined(
+            f"{kind} content over the size limit",
+            f"{kind} content inflates past {MAX_UNPACKED} bytes; not examined",
             file=path,
-        ))
+        )
         return out
     out.add(sub)
     if sub.kind != "other":

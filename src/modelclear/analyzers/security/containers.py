@@ -79,16 +79,13 @@ def _zip_member(
         out.malformed.append(f"member {m.name}: no local header")
         return
     if m.method not in (0, 8):
-        out.unsupported.append(f"member {m.name} uses compression method {m.method}")
-        out.findings.append(
-            finding(
-                "MC341",
-                f"member {m.name} uses zip compression method {m.method}, "
-                "which the scanner cannot open",
-                file=path,
-                offset=m.header_offset,
-                member=m.name,
-            )
+        out.not_examined(
+            f"member {m.name} uses compression method {m.method}",
+            f"member {m.name} uses zip compression method {m.method}, "
+            "which the scanner cannot open",
+            file=path,
+            offset=m.header_offset,
+            member=m.name,
         )
         return
     head = za.head(m, 16)
@@ -160,10 +157,13 @@ def _read_member(out: Outcome, za: ZipArchive, m: Member, path: str, limit: int)
     try:
         return za.read(m, limit)
     except ZipTooBig as exc:
-        out.unsupported.append(str(exc))
-        out.findings.append(finding(
-            "MC341", f"{exc}; not examined", file=path, offset=m.header_offset, member=m.name,
-        ))
+        out.not_examined(
+            str(exc),
+            f"{exc}; not examined",
+            file=path,
+            offset=m.header_offset,
+            member=m.name,
+        )
     except ZipError as exc:
         out.malformed.append(str(exc))
     return None
@@ -180,11 +180,10 @@ def scan_7z(buf: Any, path: str, depth: int) -> Outcome:
     try:
         import py7zr
     except ImportError:
-        out.unsupported.append("7z archive: py7zr is not installed")
-        out.findings.append(
-            finding(
-                "MC341", "7z archive not examined: the py7zr package is not installed", file=path
-            )
+        out.not_examined(
+            "7z archive: py7zr is not installed",
+            "7z archive not examined: the py7zr package is not installed",
+            file=path,
         )
         return out
     try:
@@ -193,13 +192,10 @@ def scan_7z(buf: Any, path: str, depth: int) -> Outcome:
         # py7zr wants a real io object; the size check above bounds the copy
         with py7zr.SevenZipFile(io.BytesIO(bytes(buf)), mode="r") as z:
             if z.needs_password():
-                out.unsupported.append("7z archive is encrypted")
-                out.findings.append(
-                    finding(
-                        "MC341",
-                        "7z archive is encrypted; its members could not be examined",
-                        file=path,
-                    )
+                out.not_examined(
+                    "7z archive is encrypted",
+                    "7z archive is encrypted; its members could not be examined",
+                    file=path,
                 )
                 return out
             infos = [i for i in z.list() if not i.is_directory]
@@ -209,13 +205,10 @@ def scan_7z(buf: Any, path: str, depth: int) -> Outcome:
             contents = _sevenz_read(z)
     except Exception as exc:  # py7zr raises many exception types for corrupt archives
         if type(exc).__name__ == "PasswordRequired":  # encrypted headers
-            out.unsupported.append("7z archive is encrypted")
-            out.findings.append(
-                finding(
-                    "MC341",
-                    "7z archive has encrypted headers; its members could not be examined",
-                    file=path,
-                )
+            out.not_examined(
+                "7z archive is encrypted",
+                "7z archive has encrypted headers; its members could not be examined",
+                file=path,
             )
             return out
         out.malformed.append(f"7z archive: {type(exc).__name__}: {str(exc)[:200]}")
@@ -261,11 +254,13 @@ def scan_tar(buf: Any, path: str, depth: int) -> Outcome:
                 if not m.isfile():
                     continue
                 if m.size > MAX_UNPACKED:
-                    out.unsupported.append(f"tar member {m.name} too large")
-                    out.findings.append(finding(
-                        "MC341", f"tar member {m.name} is {m.size} bytes, over the "
-                        f"{MAX_UNPACKED}-byte limit; not examined", file=path, member=m.name,
-                    ))
+                    out.not_examined(
+                        f"tar member {m.name} too large",
+                        f"tar member {m.name} is {m.size} bytes, over the "
+                        f"{MAX_UNPACKED}-byte limit; not examined",
+                        file=path,
+                        member=m.name,
+                    )
                     continue
                 fh = t.extractfile(m)
                 if fh is None:

@@ -108,13 +108,10 @@ def examine_buffer(
     suffix = lname[lname.rfind(".") :] if "." in lname.rsplit("/", 1)[-1] else ""
     if depth > MAX_DEPTH:
         out = Outcome()
-        out.unsupported.append(f"containers nested more than {MAX_DEPTH} deep")
-        out.findings.append(
-            finding(
-                "MC341",
-                f"{name}: containers nested more than {MAX_DEPTH} levels deep; not examined",
-                file=path,
-            )
+        out.not_examined(
+            f"containers nested more than {MAX_DEPTH} deep",
+            f"{name}: containers nested more than {MAX_DEPTH} levels deep; not examined",
+            file=path,
         )
         return out
     if is_zip(head):

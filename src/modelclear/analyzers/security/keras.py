@@ -105,11 +105,13 @@ def _keras_zip(buf: Any, path: str, name: str) -> Outcome:
             raw = za.read(m, MAX_CONFIG)
             obj = json.loads(raw.decode("utf-8", "replace"))
         except (ZipError, ValueError, RecursionError) as exc:
-            out.unsupported.append(f"{m.name}: {exc}")
-            out.findings.append(finding(
-                "MC341", f"Keras config {m.name} could not be read ({str(exc)[:120]}); the "
-                "layers load_model would build were not examined", file=path, member=m.name,
-            ))
+            out.not_examined(
+                f"{m.name}: {exc}",
+                f"Keras config {m.name} could not be read ({str(exc)[:120]}); the "
+                "layers load_model would build were not examined",
+                file=path,
+                member=m.name,
+            )
             continue
         out.findings += judge_config(obj, file=path, where=m.name, member=m.name)
     return out
@@ -155,11 +157,12 @@ def _hdf5(buf: Any, path: str) -> Outcome:
             break
     named = buf.find(b"model_config") >= 0
     if named and not configs:
-        out.unsupported.append("HDF5 model_config attribute could not be decoded")
-        out.findings.append(finding(
-            "MC341", "legacy Keras HDF5 file names a model_config but its JSON could not be "
-            "read; the layers load_model would build were not examined", file=path,
-        ))
+        out.not_examined(
+            "HDF5 model_config attribute could not be decoded",
+            "legacy Keras HDF5 file names a model_config but its JSON could not be "
+            "read; the layers load_model would build were not examined",
+            file=path,
+        )
         return out
     seen: set[tuple[str, str | None]] = set()
     for off, obj in configs:  # nested layer objects are found again on their own: once each

@@ -40,6 +40,12 @@ class Outcome:
     unsupported: list[str] = field(default_factory=list)
     pickle: bool = False
 
+    def not_examined(self, why: str, message: str, **where: Any) -> None:
+        """Part of the input was not read: ``unsupported`` plus its high finding (MC341),
+        so what the scanner could not judge is never reported clean."""
+        self.unsupported.append(why)
+        self.findings.append(finding("MC341", message, **where))
+
     def add(self, other: Outcome) -> None:
         self.findings += other.findings
         self.imports += other.imports
@@ -76,13 +82,10 @@ def fileobj(buf: Any) -> Any:
 def too_big(out: Outcome, path: str, what: str, size: int) -> bool:
     if size <= MAX_UNPACKED:
         return False
-    out.unsupported.append(f"{what} is {size} bytes, over the {MAX_UNPACKED}-byte limit")
-    out.findings.append(
-        finding(
-            "MC341",
-            f"{what} of {size} bytes is over the {MAX_UNPACKED}-byte limit; not examined",
-            file=path,
-        )
+    out.not_examined(
+        f"{what} is {size} bytes, over the {MAX_UNPACKED}-byte limit",
+        f"{what} of {size} bytes is over the {MAX_UNPACKED}-byte limit; not examined",
+        file=path,
     )
     return True
 
