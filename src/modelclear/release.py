@@ -31,6 +31,9 @@ class ReleaseFile:
     ctime_ns: int = 0
     #: sha256 the storage claims for the content (HF cache LFS blob name), if any
     claimed_sha256: str | None = None
+    #: sha256 of content that is not on this machine (a hub file read by range requests):
+    #: hashing takes it instead of downloading the bytes, and a record keeps it
+    remote_sha256: str | None = None
 
     @property
     def name(self) -> str:

@@ -26,6 +26,10 @@ def inspect(
     """Show what a model release contains: files, formats, parameters, architecture, card."""
     cfg = load_config(config)
     release = open_release(target)
+    if hash_all:
+        from ..sources.base import require_bytes
+
+        require_bytes(release, "--hash")
     with progress(show=not (quiet or json_out), transfer=True) as sink:
         result = inspect_release(release, hash_all=hash_all, progress=sink, config=cfg)
     if json_out:
