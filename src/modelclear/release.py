@@ -94,7 +94,7 @@ class ReleaseFile:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    kind: str  # local-dir | hf-cache | gguf | weights-file
+    kind: str  # local-dir | hf-cache | hf-hub | gguf | weights-file
     location: str  # absolute path of what was read
     model_id: str | None = None
     revision: str | None = None  # HF commit hash
@@ -106,7 +106,7 @@ class SourceInfo:
     def whole_release(self) -> bool:
         """A folder or cache snapshot, expected to carry config, tokenizer, license, card;
         a single weights file is not."""
-        return self.kind in ("local-dir", "hf-cache")
+        return self.kind in ("local-dir", "hf-cache", "hf-hub")
 
 
 @dataclass(frozen=True)
