@@ -155,6 +155,9 @@ def test_record_then_verify_download_catches_one_changed_byte(hub, demo, hf_hub,
     # weights were read by header only: far less than the shard came over the wire
     assert hub.served(shard) < len(files[shard])
     assert TOKEN not in json.dumps(rec)
+    # verify needs the bytes: on the hub it says how to get them
+    _one_line_error(capsys, ["verify", f"hf://acme/demo@{SHA1}"],
+                    f"huggingface-cli download acme/demo --revision {SHA1}")
     # the user downloads the snapshot (as huggingface-cli download lays it out) …
     make_hf_cache(hf_hub, "acme/demo", files, SHA1)
     assert run_cli(["verify", "acme/demo", "-q"]) == 0

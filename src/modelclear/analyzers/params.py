@@ -55,7 +55,8 @@ def weight_headers(release: Release) -> WeightHeaders | None:
 
     # Weights still Git LFS pointers, or shards missing, cannot be counted from headers:
     # a part-count would be wrong, so the count comes from the config (method "config").
-    if absent_files(release):
+    weights = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt")
+    if any(a.path.lower().endswith(weights) for a in absent_files(release)):
         return None
     cfg = release.find("config.json")
     base = cfg.path.rsplit("/", 1)[0] if cfg is not None and "/" in cfg.path else ""

@@ -16,8 +16,10 @@ to huggingface_hub's own header builder: never printed, never recorded.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -219,6 +221,8 @@ class HubSource:
         big: list[HubFile] = []
         root: Path | None = None
         scratch = Path(tempfile.mkdtemp(prefix="modelclear-hub-"))
+        # pointers and zip mirrors live for the run only
+        atexit.register(shutil.rmtree, scratch, True)
         for f in sorted(files, key=lambda f: f.path):
             if f.lfs_sha256 is not None and f.path.lower().endswith(RANGE_SUFFIXES):
                 url = hf_hub_url(repo, f.path, revision=sha, endpoint=where)
