@@ -239,6 +239,7 @@ def test_gated_repo_needs_the_token_and_never_shows_it(hub, demo, monkeypatch, c
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     code, doc = _json(capsys, ["record", "hf://acme/gated", "--json", "-q"])
     assert code == 0 and TOKEN not in json.dumps(doc)
+    assert [f["file"] for f in doc["findings"] if f["code"] == "MC111"] == [None]
     assert any(r.authorized for r in hub.log)
 
 

@@ -101,6 +101,8 @@ class SourceInfo:
     refs: tuple[str, ...] = ()
     retrieved_at: str | None = None  # ISO time the files were fetched, when known
     other_revisions: tuple[str, ...] = ()
+    #: the hub's gating mode (``auto``/``manual``) when the repository is gated
+    gated: str | None = None
 
     @property
     def whole_release(self) -> bool:

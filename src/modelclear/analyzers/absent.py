@@ -146,7 +146,13 @@ def absent_findings(release: Release, absent: tuple[AbsentFile, ...]) -> Iterabl
 
 
 def hub_findings(release: Release) -> Iterable[Finding]:
-    """MC110: weights read on the hub by range requests (headers, pickle streams) only."""
+    """MC110: weights read on the hub by range requests (headers, pickle streams) only;
+    MC111: the hub gates the repository (conditions accepted there, beside the LICENSE)."""
+    if release.source.gated:
+        yield finding(
+            "MC111", f"the hub gates {release.source.model_id} ({release.source.gated} "
+            "approval): downloading it requires accepting conditions on the hub, which are "
+            "not in the release's files")
     remote = [f for f in release.files if f.remote_sha256 is not None]
     if remote:
         yield finding(

@@ -15,8 +15,9 @@ from ..sources import open_release
 @app.command()
 def inspect(
     target: str = typer.Argument(
-        ..., help="Directory, weights/GGUF file (or one part of a split set), or "
-        "org/name[@revision] in the Hugging Face cache."),
+        ..., help="Directory, weights/GGUF file (or one part of a split set), "
+        "org/name[@revision] in the Hugging Face cache, or hf://org/name[@revision] on the "
+        "hub (weights read by range requests, not downloaded)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output (schema 1.0)."),
     hash_all: bool = typer.Option(False, "--hash", help="sha256 of every file (cached)."),
     config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "

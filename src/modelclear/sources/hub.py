@@ -241,6 +241,7 @@ class HubSource:
                 kind=self.kind, location=f"{where}/{repo}@{sha}", model_id=repo,
                 revision=sha, refs=(wanted,) if wanted and wanted != sha else (),
                 retrieved_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                gated=str(info.gated) if getattr(info, "gated", None) else None,
             ),
             root=root,
             files=tuple(out),
