@@ -180,14 +180,11 @@ def _weights(url: str, f: HubFile, headers: dict[str, str], revision: str,
     """Safetensors and GGUF are read by range on demand; a PyTorch zip is mirrored without
     its tensor data (the scanner maps it); any other pickle file (a legacy torch.save
     stream, whose length is only known by running through it) stays absent: a pointer."""
-    remote = _remote(url, f, headers, revision)
-    low = f.path.lower()
-    if low.endswith((".safetensors", ".gguf")):
-        return remote
-    assert remote.fetcher is not None
-    if remote.fetcher.read(0, 4) != b"PK\x03\x04":
-        return _pointer(scratch, f)
+    if f.path.lower().endswith((".safetensors", ".gguf")):
+        return _remote(url, f, headers, revision)
     fetcher = RangeFetcher(url, f.path, f.size, headers, block=MEMBER_BLOCK)
+    if fetcher.read(0, 4) != b"PK\x03\x04":
+        return _pointer(scratch, f)
     mirror = mirror_torch_zip(fetcher, scratch / "mirrors")
     st = mirror.stat()
     return ReleaseFile(path=f.path, abspath=mirror, size=f.size, mtime_ns=st.st_mtime_ns,
