@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import make_hf_cache, run_cli
 
 from modelclear.parsers.lfs import parse_pointer, pointer_bytes
 
@@ -108,3 +108,18 @@ def test_lfs_pointer_parser():
     assert parse_pointer(pointer_bytes(sha, 12)).size == 12  # type: ignore[union-attr]
     assert parse_pointer(b"version https://git-lfs.github.com/spec/v1\nsize 3\n") is None
     assert parse_pointer(b"not a pointer") is None
+
+
+def test_partial_download_in_the_hf_cache(demo, hf_hub, capsys):
+    """A cache snapshot whose download stopped after one shard: the missing shard is named
+    against the index and the model still gets a verdict."""
+    files = {p.name: p.read_bytes() for p in demo.iterdir() if p.name != SHARDS[1]}
+    make_hf_cache(hf_hub, "acme/partial", files, "c" * 40)
+    code, doc = _json(capsys, ["check", "acme/partial", "-p", "internal-tool", "--json", "-q"])
+    assert code in (0, 1) and doc["verdict"] != "CLEAR"
+    code, audit = _json(capsys, ["audit", "acme/partial", "-f", "json", "-q"])
+    assert [f["quote"] for f in audit["findings"] if f["code"] == "MC108"] == [SHARDS[1]]
+    capsys.readouterr()
+    assert run_cli(["verify", "acme/partial"]) == 2
+    assert f"huggingface-cli download acme/partial --revision {'c' * 40}" in \
+        capsys.readouterr().err

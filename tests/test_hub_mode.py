@@ -272,3 +272,41 @@ def test_truncated_range_and_lying_sizes(hub, demo, capsys):
     hub.truncate_ranges = False
     hub.declared_size_bonus = 1000
     _one_line_error(capsys, ["inspect", "hf://acme/demo"], "the hub declares")
+
+
+def test_pickle_hidden_in_a_storage_member_is_fetched_and_caught(hub, tmp_path, capsys):
+    """A member that is not tensor bytes (here a pickle whose import of eval sits 100 KB
+    in, past the 4 KB head and the 64 KB probe) is read whole by range, so the hub scan
+    sees what a local scan sees."""
+    import io
+    import pickle
+    import zipfile
+
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "pytorch_model.bin"
+    torch.save({"w": torch.zeros(256, 1024), "b": torch.ones(300_000)}, path)
+    src = zipfile.ZipFile(path)
+    storage = src.namelist()[0].split("/")[0] + "/extra"  # not data.pkl, not a storage
+    class Call:  # pickled only: its reduce names builtins.eval, which nothing runs
+        def __reduce__(self):
+            return (eval, ("1",))
+
+    # the import of eval sits 100 KB into the member, past any first-bytes probe
+    hidden = pickle.dumps([b"A" * 100_000, Call()], protocol=4)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr(storage, hidden)
+    path.write_bytes(out.getvalue())
+    hub.repo("acme/hidden").commit(SHA1, {"pytorch_model.bin": path.read_bytes()})
+    code, remote = _json(capsys, ["scan", "hf://acme/hidden", "--json"])
+    code_local, local = _json(capsys, ["scan", str(path), "--json"])
+    assert code == code_local == 1
+
+    def found(doc: dict) -> list[tuple[str, str]]:
+        return sorted((f["code"], f["message"]) for r in doc["files"] for f in r["findings"])
+
+    assert found(remote) == found(local)
+    assert any(storage in m for _, m in found(remote)), found(remote)
+    assert hub.served("pytorch_model.bin") < len(path.read_bytes())
