@@ -94,7 +94,8 @@ def _retrieved(release: Release, given: str | None) -> tuple[str | None, str]:
             when = when.replace(tzinfo=UTC)
         return when.isoformat(timespec="seconds"), "given"
     if release.source.retrieved_at:
-        return release.source.retrieved_at, "hf-cache-file-times"
+        basis = "hub-query-time" if release.source.kind == "hf-hub" else "hf-cache-file-times"
+        return release.source.retrieved_at, basis
     if release.files:
         newest = max(f.mtime_ns for f in release.files)
         return datetime.fromtimestamp(newest / 1e9, UTC).isoformat(timespec="seconds"), "file-times"
