@@ -29,6 +29,11 @@ DTYPE_BYTES = {"float32": 4, "float": 4, "fp32": 4, "float16": 2, "half": 2, "fp
                "bfloat16": 2, "bf16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1, "int8": 1}
 
 
+#: names of weights files (what MC109 counts and parameter counting needs)
+WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".onnx",
+                   ".msgpack", ".npz", ".pkl")
+
+
 @dataclass(frozen=True)
 class AbsentFile(JsonFields):
     """One weights file whose bytes are not in the release."""
@@ -128,6 +133,9 @@ def absent_findings(release: Release, absent: tuple[AbsentFile, ...]) -> Iterabl
         if a.reason == "missing-shard":
             yield finding("MC108", f"{a.path} is {a.what}: its weights were not downloaded",
                           file=a.declared_by, quote=posixpath.basename(a.path))
+    # MC109 is about the weights; another file left as a pointer has its MC106 alone
+    absent = tuple(a for a in absent if a.reason == "missing-shard" or
+                   a.path.lower().endswith(WEIGHT_SUFFIXES))
     if not absent:
         return
     pointers = sum(1 for a in absent if a.reason == "lfs-pointer")

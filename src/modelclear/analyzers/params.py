@@ -51,12 +51,11 @@ def weight_headers(release: Release) -> WeightHeaders | None:
     """
     from ..parsers.gguf_split import read_gguf_split
     from ..parsers.safetensors import read_safetensors
-    from .absent import absent_files
+    from .absent import WEIGHT_SUFFIXES, absent_files
 
     # Weights still Git LFS pointers, or shards missing, cannot be counted from headers:
     # a part-count would be wrong, so the count comes from the config (method "config").
-    weights = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt")
-    if any(a.path.lower().endswith(weights) for a in absent_files(release)):
+    if any(a.path.lower().endswith(WEIGHT_SUFFIXES) for a in absent_files(release)):
         return None
     cfg = release.find("config.json")
     base = cfg.path.rsplit("/", 1)[0] if cfg is not None and "/" in cfg.path else ""
