@@ -97,6 +97,19 @@ class Request:
     authorized: bool
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients hang up mid-answer (modelclear stops reading past a header): keep the
+    errors for the tests instead of printing server tracebacks into their stderr."""
+
+    daemon_threads = True
+    errors: list[str]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        self.errors.append(repr(sys.exc_info()[1]))
+
+
 class HubServer:
     """The server, its repos, its faults and its log; ``url`` is the endpoint."""
 
@@ -104,11 +117,13 @@ class HubServer:
         self.repos: dict[str, HubRepo] = {}
         self.log: list[Request] = []
         self.fail_next: list[int] = []  # statuses for the next requests, consumed in order
+        self.fail_ranges: list[int] = []  # the same, for the next Range requests only
         self.truncate_ranges = False
         self.declared_size_bonus = 0  # the API adds this to every LFS size (a lying hub)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"hub": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self.httpd.errors = []
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -174,6 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         with self.hub.lock:
             fault = self.hub.fail_next.pop(0) if self.hub.fail_next else None
+            if fault is None and self.headers.get("Range") and self.hub.fail_ranges:
+                fault = self.hub.fail_ranges.pop(0)
         if fault is not None:
             headers = {"Retry-After": "0"} if fault == 429 else {}
             self._send(fault, headers, b'{"error": "injected"}', body)

@@ -265,6 +265,23 @@ def test_429_and_503_are_retried(hub, demo, capsys):
     assert [r.status for r in hub.log[:3]] == [429, 503, 200]
 
 
+def test_range_requests_are_retried_too(hub, demo, capsys):
+    hub.repo("acme/demo").commit(SHA1, demo_files(demo))
+    hub.fail_ranges = [429, 502]
+    assert run_cli(["inspect", "hf://acme/demo", "--json"]) == 0
+    ranged = [r.status for r in hub.log if r.range is not None]
+    assert ranged[:3] == [429, 502, 206]
+    hub.fail_ranges = [503] * 10
+    _one_line_error(capsys, ["inspect", "hf://acme/demo"], "HTTP 503", "4 times")
+    # the scan keeps going: the file it could not read is a finding, never clean (MC107,
+    # medium for a GGUF, whose loader validates before use)
+    hub.fail_ranges = [503] * 4
+    code, scan = _json(capsys, ["scan", "hf://acme/demo", "--json", "--fail-on", "medium"])
+    assert code == 1
+    [bad] = [r for r in scan["files"] if r["status"] != "clean"]
+    assert bad["path"].endswith(".gguf") and "HTTP 503" in bad["findings"][0]["message"]
+
+
 def test_truncated_range_and_lying_sizes(hub, demo, capsys):
     hub.repo("acme/demo").commit(SHA1, demo_files(demo))
     hub.truncate_ranges = True

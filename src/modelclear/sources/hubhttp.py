@@ -102,7 +102,11 @@ class RangeFetcher:
         if self.fetched + (stop - start) > MAX_REMOTE_READ:
             raise InputError(self.path, f"hub mode reads at most {MAX_REMOTE_READ} bytes of a "
                              "file by range requests; download the file to examine it")
-        body = with_retries(lambda: self._get(start, stop), is_retryable=_retryable)
+        try:
+            body = with_retries(lambda: self._get(start, stop), is_retryable=_retryable)
+        except RetryableError as exc:
+            raise InputError(self.path, f"the hub answered HTTP {exc.status} to a range "
+                             f"request {ATTEMPTS} times; try again later") from None
         self.fetched += len(body)
         bs = self.block
         for b in range(start // bs, (stop - 1) // bs + 1):
