@@ -151,8 +151,11 @@ def _download(target: str, repo: str, sha: str, f: HubFile,
     """The file downloaded whole into the cache, and the snapshot folder it sits in."""
     from huggingface_hub import hf_hub_download
 
+    from .hfcache import cache_dir
+
+    # the cache as the environment names it now (huggingface_hub fixes it at import)
     local = Path(hub_call(target, hf_hub_download, repo, f.path, revision=sha,
-                          endpoint=endpoint(), token=token))
+                          endpoint=endpoint(), token=token, cache_dir=cache_dir()))
     rf = stat_file(local, f.path)
     if rf.size != f.size:
         raise InputError(f.path, f"the hub declares {f.size} bytes but served {rf.size}")
