@@ -23,6 +23,7 @@ VERSIONS: Mapping[str, int] = {
     "compare": 1,
     "record": 1,
     "verify": 1,
+    "watch": 1,
     "history": 1,
     "codes": 1,
     "profile": 1,

@@ -51,7 +51,13 @@ def weight_headers(release: Release) -> WeightHeaders | None:
     """
     from ..parsers.gguf_split import read_gguf_split
     from ..parsers.safetensors import read_safetensors
+    from .absent import absent_files
 
+    # Weights still Git LFS pointers, or shards missing, cannot be counted from headers:
+    # a part-count would be wrong, so the count comes from the config (method "config").
+    weights = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt")
+    if any(a.path.lower().endswith(weights) for a in absent_files(release)):
+        return None
     cfg = release.find("config.json")
     base = cfg.path.rsplit("/", 1)[0] if cfg is not None and "/" in cfg.path else ""
     st = [f for f in release.files if f.suffix == ".safetensors"

@@ -41,7 +41,8 @@ def _read_bare(target: str) -> str:
 def license_cmd(
     target: str = typer.Argument(
         ...,
-        help="Directory, weights/GGUF file, org/name[@rev] in the HF cache, or a license file.",
+        help="Directory, weights/GGUF file, org/name[@rev] in the HF cache, "
+        "hf://org/name[@rev] on the hub, or a license file.",
     ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     explain: str | None = typer.Option(
