@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -9,43 +11,88 @@ import typer
 
 from ..analyzers import architecture, params, sizing
 from ..analyzers.architecture import Architecture
+from ..analyzers.paramcount.sources import INDEX_NAMES, ShardIndex, StatedSize, stated_size
 from ..cli import app
 from ..config import Config, load_config
 from ..console import emit_json, stdout_console
 from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError
-from ..release import stat_file
+from ..release import Release, stat_file
 from ..reports.plan import print_plan
 from ..schemas import document
 from ..sources import open_release
 
 
-def load_target(target: str, config: Config | None = None,
-                ) -> tuple[Architecture, params.WeightHeaders | None, str, bool]:
-    """Architecture, weight headers, the model reference for commands, and GGUF-ness.
+@dataclass(frozen=True)
+class Target:
+    """What ``plan`` sizes: the architecture and every witness of its size."""
 
-    A bare ``*.json`` file is read as a config.json (no release around it); anything
-    else goes through the sources (directory, HF cache id, weights/GGUF file).
+    arch: Architecture
+    headers: params.WeightHeaders | None
+    index: ShardIndex | None
+    stated: tuple[StatedSize, str] | None
+    ref: str  # what serve commands load: repo id, or the path of the release
+    gguf: bool
+    release: Release | None
+    engine: Engine | None
+
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def _config_ref(path: Path, arch_raw: dict[str, object], has_weights: bool) -> str:
+    """The model a bare config.json belongs to: its repo id, else its folder if it holds
+    the weights; never the folder's name alone (engines would look it up on the hub)."""
+    name = arch_raw.get("_name_or_path")
+    if isinstance(name, str) and _REPO_ID.match(name) and not Path(name).exists():
+        return name
+    if has_weights:
+        return str(path.resolve().parent)
+    return "<repo-id-or-path-of-the-model>"
+
+
+def load_target(target: str, config: Config | None = None) -> Target:
+    """Architecture, headers, shard index, card size, model reference and GGUF-ness.
+
+    A bare ``*.json`` file is read as a config.json with its siblings (shard index,
+    README.md) as witnesses; anything else goes through the sources (directory, HF
+    cache id, weights/GGUF file).
     """
     path = Path(target)
     if path.suffix.lower() == ".json" and (path.is_file() or path.is_symlink()):
         f = stat_file(path, target)
-        arch = architecture.read_config_file(f)
-        return arch, None, str(path.resolve().parent), False
+        text = f.read_text(limit=16 * 1024 * 1024)
+        raw = architecture.parse_config_text(text, f.path)
+        arch = architecture.read_architecture(raw, f.path, text)
+        index = None
+        for name in INDEX_NAMES:
+            sib = path.parent / name
+            if sib.is_file():
+                index = params.load_index(stat_file(sib, str(sib)), arch)
+                break
+        stated = None
+        readme = path.parent / "README.md"
+        if readme.is_file():
+            found = stated_size(stat_file(readme, str(readme)).read_text(limit=4 << 20))
+            stated = (found, str(readme)) if found else None
+        has_weights = index is not None or any(path.parent.glob("*.safetensors"))
+        return Target(arch, None, index, stated, _config_ref(path, raw, has_weights), False,
+                      None, None)
     release = open_release(target)
     engine = Engine(release, RunOptions(config=config or Config()))
     headers = engine.get(stages.HEADERS)
-    found = engine.get(stages.ARCHITECTURE)
-    if found is None:
+    found_arch = engine.get(stages.ARCHITECTURE)
+    if found_arch is None:
         raise InputError(target, "no config.json and no GGUF metadata: nothing to size")
-    arch = found
     if release.source.kind == "hf-cache" and release.source.model_id:
         ref = release.source.model_id
     elif release.source.kind in ("gguf", "weights-file"):
         ref = release.source.location
     else:
-        ref = target
-    return arch, headers, ref, headers is not None and headers.format == "gguf"
+        ref = str(Path(target).resolve()) if Path(target).exists() else target
+    index = params.load_index(params.find_index(release), found_arch)
+    return Target(found_arch, headers, index, None, ref,
+                  headers is not None and headers.format == "gguf", release, engine)
 
 
 @app.command()
@@ -75,9 +122,11 @@ def plan(
 ) -> None:
     """What it takes to run a model: weights per precision, KV cache, GPUs, serve commands."""
     cfg = load_config(config)
-    arch, headers, ref, gguf = load_target(target, cfg)
+    t = load_target(target, cfg)
+    arch, headers, ref, gguf = t.arch, t.headers, t.ref, t.gguf
     tensors = headers.tensors if headers else None
-    count = params.analyze(None, arch, tensors)
+    count = params.analyze(t.release, arch, tensors if tensors is not None else (),
+                           index=t.index, stated=t.stated)
     report = sizing.plan(
         arch,
         params=count,
@@ -92,6 +141,7 @@ def plan(
         model=ref,
         gguf=gguf,
         native_format=headers.quantization if headers else None,
+        index=t.index,
     )
     report = apply_config(report, cfg)
     if json_out:

@@ -20,12 +20,17 @@ def print_plan(report: SizingReport, console: Console, *, detailed: bool, quiet:
             act = f", {p.active:,} active" if p.active is not None and p.active != p.total \
                 else ""
             mtp = f", +{p.mtp:,} MTP" if p.mtp else ""
-            console.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
+            console.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method}; "
+                          f"formula: {p.modelled_family or 'not modelled'})")
+            others = [f"{k} {v:,}" for k, v in p.sources.items() if k != p.method]
+            if others:
+                console.print("  cross-checked against: " + ", ".join(others))
+        whatif = " · ".join(f"{k} {gb(v)} GB" for k, v in w.by_precision.items()
+                            if k in ("bf16", "fp8", "int8", "int4"))
         console.print(
-            f"weights: native {gb(w.native)} GB ({w.native_format}"
+            f"weights: native {gb(w.native)} GB ({w.native_format}; from {w.method}"
             + (f"; {gb(w.native_main)} GB without MTP" if w.mtp else "")
-            + f") · bf16 {gb(w.by_precision['bf16'])} · fp8 {gb(w.by_precision['fp8'])}"
-            f" · int8 {gb(w.by_precision['int8'])} · int4 {gb(w.by_precision['int4'])} GB"
+            + ")" + (f" · {whatif}" if whatif else "")
         )
         console.print(f"KV cache ({kv.kind}): {kv.formula}")
         kvj = kv.to_json(report.context)
