@@ -128,3 +128,19 @@ def test_gpu_names_as_people_type_them(typed: str, key: str) -> None:
 
 def test_unknown_gpu_is_a_usage_error(capsys) -> None:
     assert main(["plan", str(CONFIGS / "falcon-7b.json"), "--gpu", "V100"]) == 2
+
+
+def test_legacy_quantize_config_json_makes_it_gptq(tmp_path, capsys) -> None:
+    d = _release(tmp_path, "wizardcoder-15b")
+    (d / "quantize_config.json").write_text(json.dumps(
+        {"bits": 4, "group_size": 128, "damp_percent": 0.01, "desc_act": False, "sym": True,
+         "true_sequential": True, "model_name_or_path": None,
+         "model_file_base_name": "model"}))
+    code, doc = _plan([str(d / "config.json"), "--gpu", "L4"], capsys)
+    assert code == 0
+    assert doc["architecture"]["quantization"]["method"] == "gptq"
+    w = doc["weights_bytes"]
+    assert w["native"] < 0.3 * w["bf16"]  # 4-bit + scales, not "native f16 31 GB"
+    native = next(p for p in doc["plans"] if p["precision"] == "native")
+    assert "--quantization gptq" in native["commands"]["vllm"]
+    assert native["gpus"] == 1

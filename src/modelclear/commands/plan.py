@@ -64,6 +64,9 @@ def load_target(target: str, config: Config | None = None) -> Target:
         text = f.read_text(limit=16 * 1024 * 1024)
         raw = architecture.parse_config_text(text, f.path)
         arch = architecture.read_architecture(raw, f.path, text)
+        legacy = path.parent / "quantize_config.json"
+        if arch.quantization is None and legacy.is_file():
+            arch = architecture.with_quantize_config(arch, stat_file(legacy, str(legacy)))
         index = None
         for name in INDEX_NAMES:
             sib = path.parent / name

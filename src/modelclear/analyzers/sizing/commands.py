@@ -36,7 +36,12 @@ def serve_commands(
     vllm: str | None = None
     sglang: str | None = None
     quant_flag: str | None = None
-    if precision == "fp8" and native_q != "fp8":
+    if precision == "native" and native_q and native_q not in ("unknown",):
+        # name the checkpoint's quantization: the command says what it loads
+        quant_flag = {"compressed-tensors": "compressed-tensors", "bitsandbytes": "bitsandbytes",
+                      "modelopt": "modelopt"}.get(native_q, native_q)
+        notes.append(f"the checkpoint is {weights.native_format}: engines load it as stored")
+    elif precision == "fp8" and native_q != "fp8":
         quant_flag = "fp8"
         notes.append("vLLM/SGLang quantize to fp8 on load (--quantization fp8, per-tensor "
                      "scales); a pre-quantized block-fp8 checkpoint matches the bytes shown")
@@ -80,14 +85,22 @@ def serve_commands(
         notes.append("vLLM across nodes: start a Ray cluster spanning the nodes first")
     llama: str | None = None
     if "llama.cpp" in gpu.engines and lay.gpus <= gpu.max_per_node:
-        if gguf:
+        if gguf and precision != "native":
+            notes.insert(0, f"{model} is one quantization ({weights.native_format}); the "
+                         f"{precision} row needs a different GGUF file of this model")
+            gguf_path = f"<{precision.upper()} GGUF of this model>"
+        elif gguf:
             gguf_path = model
         else:
-            suffix = {"native": (weights.native_format.split()[0] if weights.native_format
-                                 else "BF16"),
+            native_suffix = (weights.native_format.split()[0] if weights.native_format
+                             else "BF16")
+            if arch.quantization is not None:  # llama.cpp re-quantizes from the 16-bit model
+                native_suffix = "Q4_K_M" if (arch.quantization.bits or 8) <= 4 else "Q8_0"
+            suffix = {"native": native_suffix,
                       "bf16": "BF16", "fp8": "Q8_0", "int8": "Q8_0", "int4": "Q4_K_M"}.get(
                 precision, precision.upper())
-            gguf_path = f"{model.rstrip('/').rsplit('/', 1)[-1]}-{suffix.upper()}.gguf"
+            stem = "<model>" if model.startswith("<") else model.rstrip("/").rsplit("/", 1)[-1]
+            gguf_path = f"{stem}-{suffix.upper()}.gguf"
             notes.append(f"llama.cpp needs a GGUF: convert with convert_hf_to_gguf.py and "
                          f"llama-quantize to {gguf_path}")
         slots = max(1, min(concurrency, lay.max_concurrency or 1))
