@@ -229,7 +229,7 @@ def test_cli_deepseek_v3_config(capsys):
         pytest.skip("../shared corpus not present")
     data = _json_plan(capsys, cfg, "--gpu", "H100", "--gpu", "H200", "--gpus", "8",
                       "--precision", "fp8", "--precision", "int4", "--context", "32768")
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     wb = data["weights_bytes"]
     assert set(wb) >= {"native", "bf16", "fp8", "int8", "int4"}
     assert abs(wb["native"] - 688.6e9) / 688.6e9 < 0.01

@@ -26,21 +26,22 @@ def label(precision: str, weights: WeightBytes) -> str:
     }.get(precision, f"GGUF {precision.upper()}")
 
 
-def serve_commands(
-    model: str, arch: Architecture, gpu: GPU, precision: str, lay: Layout, context: int,
-    concurrency: int, kv_dtype: str, weights: WeightBytes, gguf: bool,
-) -> tuple[dict[str, str | None], list[str]]:
-    notes: list[str] = []
-    util = serving_rules()["engine"]["gpu_memory_utilization"]
-    native_q = arch.quantization.method if arch.quantization else None
-    vllm: str | None = None
-    sglang: str | None = None
+#: quantization_config methods vLLM/SGLang accept by the same --quantization name
+ENGINE_QUANTIZATIONS = ("fp8", "gptq", "awq", "compressed-tensors", "bitsandbytes", "mxfp4",
+                        "modelopt", "fbgemm_fp8", "quark")
+
+
+def _quantization(precision: str, native_q: str | None, weights: WeightBytes,
+                  notes: list[str]) -> str | None:
+    """The --quantization flag a command needs (naming the checkpoint's own), with notes."""
     quant_flag: str | None = None
-    if precision == "native" and native_q and native_q not in ("unknown",):
+    if precision == "native" and native_q in ENGINE_QUANTIZATIONS:
         # name the checkpoint's quantization: the command says what it loads
-        quant_flag = {"compressed-tensors": "compressed-tensors", "bitsandbytes": "bitsandbytes",
-                      "modelopt": "modelopt"}.get(native_q, native_q)
+        quant_flag = native_q
         notes.append(f"the checkpoint is {weights.native_format}: engines load it as stored")
+    elif precision == "native" and native_q:
+        notes.append(f"vLLM/SGLang have no loader named {native_q!r}: check the engine "
+                     "supports this checkpoint's quantization before serving it")
     elif precision == "fp8" and native_q != "fp8":
         quant_flag = "fp8"
         notes.append("vLLM/SGLang quantize to fp8 on load (--quantization fp8, per-tensor "
@@ -50,6 +51,19 @@ def serve_commands(
         notes.append(f"{precision} needs a pre-quantized checkpoint of this model (GPTQ/AWQ or "
                      "compressed-tensors); engines read its quantization_config, so serve that "
                      "checkpoint with the same flags")
+    return quant_flag
+
+
+def serve_commands(
+    model: str, arch: Architecture, gpu: GPU, precision: str, lay: Layout, context: int,
+    concurrency: int, kv_dtype: str, weights: WeightBytes, gguf: bool,
+) -> tuple[dict[str, str | None], list[str]]:
+    notes: list[str] = []
+    util = serving_rules()["engine"]["gpu_memory_utilization"]
+    native_q = arch.quantization.method if arch.quantization else None
+    vllm: str | None = None
+    sglang: str | None = None
+    quant_flag = _quantization(precision, native_q, weights, notes)
     if "vllm" in gpu.engines and not gguf:
         parts = [f"vllm serve {model}", f"--tensor-parallel-size {lay.tensor_parallel}"]
         if lay.pipeline_parallel > 1:

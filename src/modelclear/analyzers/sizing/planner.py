@@ -14,6 +14,7 @@ from ..architecture import Architecture
 from ..paramcount import ParameterCount
 from ..paramcount.sources import ShardIndex
 from .commands import gb, label, serve_commands
+from .finetune import FinetunePlan
 from .gpus import GPU, find_gpu, gpu_catalog, serving_rules
 from .kvcache import KVCache, kv_cache
 from .layout import Layout, best_layout, gpu_counts
@@ -101,6 +102,7 @@ class SizingReport:
     concurrency: int
     plans: tuple[Plan, ...]
     findings: tuple[Finding, ...] = ()
+    finetune: FinetunePlan | None = None
 
     def plan_for(self, gpu: str, precision: str = "native") -> Plan | None:
         """The plan for one catalog GPU and precision, if it was computed."""
@@ -123,6 +125,7 @@ class SizingReport:
             "rules": {"engine": dict(rules["engine"]), "overhead": dict(rules["overhead"])},
             "plans": [p.to_json() for p in self.plans],
             "findings": [f.to_json() for f in self.findings],
+            "finetune": self.finetune.to_json() if self.finetune is not None else None,
         }
 
 
