@@ -5,10 +5,12 @@ Configs under tests/data/configs/ are facts, kept as test data:
   config dicts transcribed there; converted to JSON with ast.literal_eval, unchanged);
 - ``aic-*.json``: ai-dynamo/aiconfigurator@095f58a, aic-core/.../model_configs/ (verbatim
   Hugging Face config.json copies);
-- ``falcon-180B.json``, ``falcon-7b.json``, ``wizardcoder-15b.json``, ``mamba-2.8b-hf.json``:
-  the Hugging Face config.json of tiiuae/falcon-180B, tiiuae/falcon-7b,
-  WizardLMTeam/WizardCoder-15B-V1.0 and state-spaces/mamba-2.8b-hf as published
-  (transcribed; the dimensions agree with NVIDIA TensorRT-LLM's Falcon-180B ckpt_config
+- ``falcon-180B.json``, ``falcon-7b.json``, ``wizardcoder-15b.json``, ``mamba-2.8b-hf.json``,
+  ``bloom-560m.json``, ``mpt-7b.json``, ``gpt-neox-20b.json``: the Hugging Face config.json of
+  tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
+  state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b and
+  EleutherAI/gpt-neox-20b as published (transcribed by hand, so each is corroborated by an
+  exact published total below, or for Falcon-180B by its shard index; the dimensions agree with NVIDIA TensorRT-LLM's Falcon-180B ckpt_config
   in its benchmark docs: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
 
 Exact totals: "HF" is the safetensors parameter total the Hugging Face model page shows for
@@ -81,6 +83,9 @@ CASES: list[tuple[str, int, int, str]] = [
     ("mlc-redpajama_3b_v1", 2_775_864_320, 163_840, "HF togethercomputer/RedPajama-INCITE-3B"),
     ("falcon-7b", 6_921_720_704, 4_096, "HF tiiuae/falcon-7b (multi-query: 1 KV head)"),
     ("mamba-2.8b-hf", 2_768_345_600, 0, "HF state-spaces/mamba-2.8b-hf (2.77B)"),
+    ("bloom-560m", 559_214_592, 49_152, "HF bigscience/bloom-560m (ALiBi, embedding LN)"),
+    ("mpt-7b", 6_649_286_656, 262_144, "HF mosaicml/mpt-7b (no_bias: bias-free norms)"),
+    ("gpt-neox-20b", 20_554_567_680, 540_672, "GPT-NeoX-20B paper / HF EleutherAI (20.55B)"),
 ]
 
 
