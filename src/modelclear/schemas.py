@@ -17,7 +17,7 @@ VERSIONS: Mapping[str, int] = {
     "inspect": 1,
     "license": 1,
     "scan": 1,
-    "plan": 1,
+    "plan": 2,
     "audit": 1,
     "check": 1,
     "compare": 1,
