@@ -11,8 +11,10 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 
 from __future__ import annotations
 
+import posixpath
+
 from ...errors import InputError
-from ...findings import Severity, finding
+from ...findings import Finding, Severity, finding
 from ...parsers.detect import detect_format
 from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
 from ...parsers.sniff import LFS_POINTER
@@ -70,6 +72,7 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
             file=f.path,
         )
     findings = list(out.findings)
+    _sidecars(f, out, release, findings)
     severe = _loader_runs_partial(f, fmt, out)
     for msg in dict.fromkeys(out.malformed):
         findings.append(finding(
@@ -91,6 +94,34 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         imports=tuple(dict.fromkeys(out.imports)),
         pickle=out.pickle,
     )
+
+
+def _sidecars(f: ReleaseFile, out: Outcome, release: Release | None,
+              findings: list[Finding]) -> None:
+    """Judge the files an old-format joblib pickle loads beside itself.
+
+    joblib joins the wrapper's ``filename`` to the pickle's directory and loads it
+    (``np.load(allow_pickle=True)`` or a ZF file), so a name inside the release is
+    scanned as that file; a name that leaves the release directory, or that the release
+    lacks, is a load of bytes nobody examined: high, and the pickle is unsupported.
+    """
+    folder = posixpath.dirname(f.path)
+    for name, offset in dict.fromkeys(out.sidecars):
+        target = posixpath.normpath(posixpath.join(folder, name))
+        inside = not (posixpath.isabs(name) or target.startswith("../") or target == "..")
+        present = release is not None and inside and release.get(target) is not None
+        if present:
+            findings.append(finding(
+                "MC344", f"joblib loads {target!r} beside this pickle (np.load with "
+                "allow_pickle=True); that file is scanned on its own", file=f.path,
+                offset=offset))
+            continue
+        why = ("outside the release directory" if not inside
+               else "not in the release")
+        out.unsupported.append(f"joblib array file {name!r} is {why}")
+        findings.append(finding(
+            "MC345", f"joblib would load {name!r} ({why}) with np.load(allow_pickle=True) "
+            "while unpickling; its content was not examined", file=f.path, offset=offset))
 
 
 #: report kinds of containers: a lenient reader may still load what we could not parse
