@@ -12,6 +12,7 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from ...errors import InputError
 from ...findings import Finding, Severity, finding
@@ -43,10 +44,49 @@ def analyze(release: Release, progress: ProgressSink = SILENT) -> SecurityReport
         reports.append(analyze_file(f, release))
         progress.advance("security", f.size)
     return SecurityReport(
-        files=tuple(reports),
+        files=tuple(_scope_scripts(reports)),
         allowlist_version=allowlist_version(),
         target=release.source.location,
     )
+
+
+#: the configs whose presence says which loader reads the release (and so which Python
+#: files it imports: the auto_map closures)
+_LOADER_CONFIGS = ("config.json", "model_index.json")
+
+
+def _scope_scripts(reports: list[FileReport]) -> list[FileReport]:
+    """Scope a code repository's scripts apart from the code loaders import.
+
+    In a model release (a ``config.json`` or ``model_index.json`` is present) the Python
+    that loading runs is exactly the auto_map closures (MC330 ``runs``). Any other
+    ``.py`` — a demo, CLI or training script — runs only when someone runs it: its
+    findings are capped at low and an MC346 note says why, so a ``cli_demo.py`` calling
+    ``os.system`` never makes the model unsafe. Diffusers custom components (MC340)
+    name modules by other rules, so a release with one keeps every finding as is.
+    """
+    names = {r.path.rsplit("/", 1)[-1] for r in reports}
+    if not names & set(_LOADER_CONFIGS):
+        return reports
+    found = [x for r in reports for x in r.findings]
+    if any(x.code == "MC340" for x in found):
+        return reports
+    imported = {p for x in found if x.code == "MC330" for p in x.extra.get("runs", ())}
+    out = []
+    for r in reports:
+        if r.kind != "python" or r.path in imported:
+            out.append(r)
+            continue
+        capped = tuple(
+            replace(x, severity=Severity.LOW) if x.severity.rank > Severity.LOW.rank else x
+            for x in r.findings)
+        note = finding("MC346", "no loader imports this file (no auto_map entry reaches "
+                       "it): a script, reviewed apart; its findings are capped at low",
+                       file=r.path)
+        ft = (*capped, note) if r.findings else ()
+        malformed = any(x.code == "MC342" for x in ft)
+        out.append(replace(r, findings=ft, status=status_for(ft, malformed, False)))
+    return out
 
 
 def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:

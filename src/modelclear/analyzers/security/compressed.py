@@ -242,6 +242,9 @@ def scan_compressed(buf: Any, path: str, depth: int, kind: str) -> Outcome:
             if error:
                 out.malformed.append(f"{error} ({members} complete member(s) before it; "
                                      "what decoded was scanned)")
+            elif not len(data):
+                out.malformed.append(f"{kind} stream decompresses to nothing (a loader "
+                                     "finds no object in it)")
             sub = examine_buffer(data, path=path, name=f"(un{kind})", depth=depth + 1,
                                  archived=True) if len(data) else Outcome()
     except OverBudget:
