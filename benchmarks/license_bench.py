@@ -97,6 +97,8 @@ def field_correct(name: str, expected: Any, got: Any) -> bool:
             return int(expected) == int(got)
         except (TypeError, ValueError):
             return False
+    if expected == "unclear" or got == "unclear":
+        return expected == got  # an unsettled term is not a stated one
     return (expected is None) == (got is None)
 
 

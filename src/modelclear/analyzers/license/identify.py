@@ -47,7 +47,9 @@ UNKNOWN_ID = "LicenseRef-modelclear-unknown"
 MAX_MODIFIED_CONFIDENCE = 0.89
 _LICENSEY = re.compile(
     r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
-    r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*)\b"
+    r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*|"
+    # Chinese: one ideograph is one word, so the words are spaced
+    r"许 可|协 议|授 权|版 权|商 业|担 保|责 任)\b"
 )
 
 

@@ -14,10 +14,18 @@ from __future__ import annotations
 import re
 
 from .catalog import Catalog, Entry, load_catalog
-from .extract import extract_terms
+from .extract import read_terms
 from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
-from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term, TermDifference
+from .model import (
+    TERM_NAMES,
+    Evidence,
+    LanguageDifference,
+    LicenseMatch,
+    LicenseReport,
+    Term,
+    TermDifference,
+)
 from .normalize import Words, lines_of, words
 from .reconcile import Known, Why, difference, quantities_of, shown
 from .segment import segment, title_of
@@ -90,12 +98,15 @@ class _Locator:
         return lo, hi
 
 
-def _extract(text: str, file: str, lines: tuple[int, int]) -> dict[str, Term]:
-    """The extractor's reading of one document of a file."""
+def _extract(
+    text: str, file: str, lines: tuple[int, int]
+) -> tuple[dict[str, Term], tuple[LanguageDifference, ...]]:
+    """The extractor's reading of one document of a file (both versions when bilingual)."""
     try:
-        return extract_terms(text, file, lines=lines)
+        terms, diffs = read_terms(text, file, lines=lines)
     except ValueError:
-        return {n: Term() for n in TERM_NAMES}
+        return {n: Term() for n in TERM_NAMES}, ()
+    return terms, tuple(diffs)
 
 
 def _catalog_terms(
@@ -324,8 +335,24 @@ def _doc_title(m: LicenseMatch, text: str) -> str | None:
     """The document's own title: its first line when that reads as a title."""
     for line in lines_of(text)[m.line_start - 1 : m.line_end]:
         if line.strip():
-            return title_of(line)
+            return title_of(line) or _zh_title(line)
     return None
+
+
+_ZH_TITLE = re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
+
+
+def _zh_title(line: str) -> str | None:
+    """A Chinese first line naming an agreement ("bilibili Index-1.9B 模型许可协议")."""
+    bare = line.strip().lstrip("#").strip().replace("*", "")
+    return bare if len(bare) <= 60 and _ZH_TITLE.search(bare) else None
+
+
+def _own_title(m: LicenseMatch, text: str) -> str:
+    """An unknown text's title, read from the document when it has one."""
+    if m.match != "unknown" or m.title != "Unrecognised license text":
+        return m.title
+    return _doc_title(m, text) or m.title
 
 
 def _terms_for(
@@ -334,14 +361,17 @@ def _terms_for(
     lines = (m.line_start, m.line_end)
     entry = cat.get(m.id)
     if entry is None or not use_catalog or m.match == "unknown":
-        terms = _extract(text, m.file, lines)
-        return m.model_copy(update={"terms": terms})
+        terms, langs = _extract(text, m.file, lines)
+        return m.model_copy(
+            update={"terms": terms, "language_differences": langs, "title": _own_title(m, text)}
+        )
     new_lines: set[int] = set()
     for quote in m.diff:
         ev = loc.find(quote, *loc.word_range(*lines))
         if ev is not None:
             new_lines.update(range(ev.line_start, ev.line_end + 1))
-    extracted = _extract(text, m.file, lines)
+    extracted, langs = _extract(text, m.file, lines)
+    m = m.model_copy(update={"language_differences": langs})
     known = _known(m, loc, cat)
     renamed = _own_names(m, loc, known)
     if m.match == "partial" or renamed:
