@@ -201,7 +201,8 @@ def test_a_duty_only_one_version_states_is_reported_and_flagged() -> None:
 
 def test_the_stricter_version_wins() -> None:
     zh = _ZH.replace(
-        "您可以使用、复制、修改和分发本模型。", "您仅可出于非商业用途使用本模型，不得用于任何商业目的。"
+        "您可以使用、复制、修改和分发本模型。",
+        "您仅可出于非商业用途使用本模型，不得用于任何商业目的。",
     )
     terms, diffs = read_terms(_EN + zh, "LICENSE")
     assert terms["commercial_use"].value == "no"
