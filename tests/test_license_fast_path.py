@@ -36,6 +36,11 @@ def test_fast_path_reads_the_same_values_as_the_full_reading(
         assert [m.id for m in a] == [m.id for m in b], f.name
         for ma, mb in zip(a, b, strict=True):
             used_fast += ma.terms != mb.terms
+            assert [(d.term, d.english, d.chinese) for d in ma.language_differences] == [
+                (d.term, d.english, d.chinese) for d in mb.language_differences
+            ], f.name
+            for d in ma.language_differences:
+                assert d.english_evidence is not None or d.chinese_evidence is not None
             for name, ta in ma.terms.items():
                 assert ta.value == mb.terms[name].value, (f.name, name)
                 if ta.evidence is not None:

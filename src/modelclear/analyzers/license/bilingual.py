@@ -80,6 +80,8 @@ def split_versions(text: str) -> Versions | None:
     A line belongs to the language most of its letters are in; lines of neither
     (numbers, rules, blank) stay in both versions.
     """
+    if len(_CJK.findall(text)) < _MIN_CJK:
+        return None  # most texts: no Chinese version, decided in one pass
     lines = lines_of(text, keepends=True)
     langs = [_language(line) for line in lines]
     cjk = sum(len(_CJK.findall(ln)) for ln, lg in zip(lines, langs, strict=True) if lg == "zh")

@@ -12,6 +12,8 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from functools import lru_cache
 
 from .bilingual import split_versions
 from .catalog import Catalog, Entry, load_catalog
@@ -73,7 +75,7 @@ class _Locator:
 
     def find(self, phrase: str, lo: int = 0, hi: int | None = None) -> Evidence | None:
         hi = len(self.ws) - 1 if hi is None else hi
-        anchor = words(phrase).words
+        anchor = _phrase_words(phrase)
         i = self._exact(anchor, lo, hi)
         if i is None:
             i = self._fuzzy(anchor, lo, hi)
@@ -89,14 +91,26 @@ class _Locator:
         return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
 
     def word_range(self, line_start: int, line_end: int) -> tuple[int, int]:
-        """Word indices covering lines ``line_start..line_end``."""
-        lo = next((i for i, s in enumerate(self.ws.starts) if self.ws.line_of(s) >= line_start), 0)
-        hi = lo
-        for i in range(lo, len(self.ws)):
-            if self.ws.line_of(self.ws.starts[i]) > line_end:
-                break
-            hi = i
-        return lo, hi
+        """Word indices covering lines ``line_start..line_end`` (binary search: words
+        and lines are both in file order)."""
+        ls = self.ws.line_starts
+        if not self.ws.words:
+            return 0, 0
+        first = len(self.text)
+        if line_start <= len(ls):
+            first = ls[min(max(line_start, 1), len(ls)) - 1]
+        lo = bisect_left(self.ws.starts, first)
+        if lo >= len(self.ws):
+            lo = 0  # no word on or after those lines: from the start, as before
+        after = ls[line_end] if line_end < len(ls) else None
+        hi = (bisect_left(self.ws.starts, after) - 1) if after is not None else len(self.ws) - 1
+        return lo, max(lo, hi)
+
+
+@lru_cache(maxsize=2048)
+def _phrase_words(phrase: str) -> list[str]:
+    """A catalog anchor's words (the same few hundred anchors are looked up per file)."""
+    return words(phrase).words
 
 
 def _extract(
@@ -415,14 +429,28 @@ def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: _Locator) -> Licen
     if any(t.evidence is None and t.value not in _SILENT for t in terms.values()):
         return None
     body = "".join(lines_of(text, keepends=True)[m.line_start - 1 : m.line_end])
+    langs: list[LanguageDifference] = []
     if split_versions(body) is not None:
-        return None
+        if not entry.bilingual:
+            return None  # versions never compared for this entry: read them
+        lo, hi = loc.word_range(m.line_start, m.line_end)
+        for d in entry.language_differences:
+            en = loc.find(d.english_anchor, lo, hi) if d.english_anchor else None
+            zh = loc.find(d.chinese_anchor, lo, hi) if d.chinese_anchor else None
+            if (d.english_anchor and en is None) or (d.chinese_anchor and zh is None):
+                return None
+            langs.append(
+                LanguageDifference(
+                    term=d.term, english=d.english, chinese=d.chinese, reported=d.reported,
+                    english_evidence=en, chinese_evidence=zh,
+                )
+            )
     # a silence (no clause: None, "no", "unmentioned") is the text's, not the catalog's:
     # the full reading reports it as read from the file, and so does this path
     for name, t in terms.items():
         if t.evidence is None:
             terms[name] = Term(value=t.value, source="extracted" if t.value is not None else "none")
-    return m.model_copy(update={"terms": terms})
+    return m.model_copy(update={"terms": terms, "language_differences": tuple(langs)})
 
 
 def analyze_text(
@@ -437,7 +465,7 @@ def analyze_text(
     ws = words(text)
     loc = _Locator(text, file, ws)
     if use_catalog:
-        found = identify(text, file, cat)
+        found = identify(text, file, cat, ws)
     else:
         found = _segments_unknown(text, file)
     out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
