@@ -16,6 +16,7 @@ from typing import Any
 VERSIONS: Mapping[str, int] = {
     "inspect": 1,
     "license": 1,
+    "license-set": 1,
     "scan": 1,
     "plan": 2,
     "audit": 1,
