@@ -73,8 +73,9 @@ class _RowProgress:
         self.workflow.set_progress(self.rid, text)
 
 
-def run_audit(workflow: Workflow, rid: int) -> None:
-    """Audit and record a request's release; the record goes into the registry."""
+def run_audit(workflow: Workflow, rid: int) -> list[int]:
+    """Audit and record a request's release; the record goes into the registry.
+    Returns the requests this newer revision reopened (they are due an audit too)."""
     from ..analyzers.policy.profile import load_profile
     from ..engine import Engine, RunOptions, stages
     from ..pipeline import audit_result
@@ -95,10 +96,10 @@ def run_audit(workflow: Workflow, rid: int) -> None:
     workflow.store.registry.add(record)
     shown = view(audit)
     shown["source"] = dataclasses.asdict(audit.source)
-    workflow.finish(rid, record_id=record.id,
+    return workflow.finish(rid, record_id=record.id,
                     verdict=str(audit.policy.verdict) if audit.policy else None,
-                    view=shown, model_key=model_key(release),
-                    revision=release.source.revision)
+                           view=shown, model_key=model_key(release),
+                           revision=release.source.revision)
 
 
 def run_verify(workflow: Workflow, rid: int) -> bool:
@@ -133,14 +134,18 @@ class Worker:
         self.lock = threading.Lock()
 
     def audit(self, rid: int) -> Future[None]:
-        return self.pool.submit(self._guard, rid, run_audit, True)
+        return self.pool.submit(self._guard, rid, self._audit, True)
+
+    def _audit(self, workflow: Workflow, rid: int) -> None:
+        for other in run_audit(workflow, rid):
+            self.audit(other)
 
     def verify(self, rid: int) -> Future[None]:
         return self.pool.submit(self._guard, rid, self._verify_then_audit, False)
 
     def _verify_then_audit(self, workflow: Workflow, rid: int) -> None:
         if run_verify(workflow, rid):
-            run_audit(workflow, rid)
+            self._audit(workflow, rid)
 
     def _guard(self, rid: int, job: Any, fails_request: bool) -> None:
         try:

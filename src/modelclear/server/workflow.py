@@ -105,7 +105,8 @@ class Workflow:
             return request_json(conn, self._row(conn, rid))
 
     def finish(self, rid: int, *, record_id: str, verdict: str | None, view: dict[str, Any],
-               model_key: str | None, revision: str | None) -> None:
+               model_key: str | None, revision: str | None) -> list[int]:
+        """The audit's result; returns the older requests a newer revision reopened."""
         with self.store.tx() as conn:
             row = self._row(conn, rid)
             self._move(conn, row, state="ready", progress="audit complete", record_id=record_id,
@@ -113,13 +114,13 @@ class Workflow:
                        model_key=model_key, revision=revision)
             events.append(conn, "worker", "audit.completed", rid, {
                 "record_id": record_id, "verdict": verdict, "revision": revision})
-            self._supersede(conn, row, model_key, revision)
+            return self._supersede(conn, row, model_key, revision)
 
     def _supersede(self, conn: Connection, row: Any, model_key: str | None,
-                   revision: str | None) -> None:
+                   revision: str | None) -> list[int]:
         """A newer revision of a model reopens the approvals of older ones (same profile)."""
         if model_key is None or revision is None:
-            return
+            return []
         older = conn.execute(select(requests).where(
             requests.c.model_key == model_key, requests.c.profile == row.profile,
             requests.c.id != row.id, requests.c.state == "approved",
@@ -129,6 +130,7 @@ class Workflow:
             self._move(conn, other, state="queued", progress="reopened", decision_id=None,
                        reopen_reason=reason)
             events.append(conn, "worker", "review.reopened", other.id, {"reason": reason})
+        return [o.id for o in older]
 
     def fail(self, rid: int, error: str) -> None:
         with self.store.tx() as conn:
