@@ -154,7 +154,7 @@ def export_response(svc: Services, rid: int, fmt: str) -> Response:
     req = svc.workflow.get(rid)
     if not req["record_id"]:
         raise NotFound(f"request {rid} has no record yet")
-    record = svc.store.registry.get(req["record_id"])
+    record = svc.store.record(req["record_id"])
     media, text = exporter.render(fmt, req, svc.workflow.decisions(rid), record)
     ext = {"json": "json", "markdown": "md", "cyclonedx": "cdx.json"}[fmt]
     return Response(text, media_type=media, headers={

@@ -98,7 +98,7 @@ def model(pu: Page, svc: Svc, key: Annotated[str, Query(min_length=1, max_length
     shown = next((r for r in reqs if r["record_id"]), reqs[0])
     full = svc.workflow.get(shown["id"])
     return page("model", pu, title=f"Model {key}", key=key, requests=reqs, shown=full,
-                audit=full["audit"], history=views.record_history(svc.store.registry, key))
+                audit=full["audit"], history=views.record_history(svc.store, key))
 
 
 @router.get("/requests")

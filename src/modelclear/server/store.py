@@ -17,12 +17,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Engine, create_engine, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..errors import InputError
-from ..record.registry import Registry
+from ..record.model import Record
+from ..record.registry import BUSY_TIMEOUT_S, Registry
 from . import events
 from .tables import ROLES, api_tokens, metadata, sessions, users
 from .tables import events as event_rows
@@ -32,6 +33,26 @@ _hasher = PasswordHasher()
 #: verified against when the user does not exist, so a login takes as long either way
 _DUMMY_HASH = _hasher.hash("modelclear-no-such-user")
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
+
+
+def _sqlite_reader(url: str) -> Engine:
+    """A second SQLite engine for reads: deferred BEGIN, so readers share the database
+    with the one writer instead of queueing for its lock."""
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S,
+                                              "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _rec: Any) -> None:  # the raw sqlite3 objects
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 class Conflict(Exception):
@@ -75,6 +96,9 @@ class Store:
         self.registry = Registry(url)
         self.engine = self.registry.engine
         self.display_url = self.registry.display_url
+        self.read_engine = (_sqlite_reader(self.registry.url)
+                            if self.engine.dialect.name == "sqlite" else self.engine)
+        self._records: dict[str, Record] = {}
         try:
             with self.engine.begin() as conn:
                 metadata.create_all(conn)
@@ -82,12 +106,31 @@ class Store:
             raise InputError(self.display_url, f"cannot create the server tables: {exc}") from None
 
     def close(self) -> None:
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
         self.registry.close()
 
     @contextmanager
     def tx(self) -> Iterator[Connection]:
+        """A writing transaction (on SQLite it holds the write lock from its start)."""
         with self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A reading transaction: one consistent snapshot; on SQLite it does not queue
+        behind writers (WAL), which the registry's ``BEGIN IMMEDIATE`` would make it do."""
+        with self.read_engine.begin() as conn:
+            yield conn
+
+    def record(self, record_id: str) -> Record:
+        """A stored record, loaded (validated, hash-checked) once: records are append-only."""
+        found = self._records.get(record_id)
+        if found is None:
+            found = self._records[record_id] = self.registry.get(record_id)
+            if len(self._records) > 256:
+                self._records.pop(next(iter(self._records)))
+        return found
 
     # -- users ----------------------------------------------------------------------
     def add_user(self, name: str, role: str, password: str, actor: str = "cli") -> User:
@@ -107,18 +150,18 @@ class Store:
         return User(int(uid), name, role)
 
     def users(self) -> list[User]:
-        with self.tx() as conn:
+        with self.read() as conn:
             return [User(r.id, r.name, r.role) for r in
                     conn.execute(select(users).order_by(users.c.name))]
 
     def user(self, user_id: int) -> User | None:
-        with self.tx() as conn:
+        with self.read() as conn:
             r = conn.execute(select(users).where(users.c.id == user_id,
                                                  users.c.active.is_(True))).first()
         return User(r.id, r.name, r.role) if r else None
 
     def authenticate(self, name: str, password: str) -> User | None:
-        with self.tx() as conn:
+        with self.read() as conn:
             r = conn.execute(select(users).where(users.c.name == name,
                                                  users.c.active.is_(True))).first()
         try:
@@ -142,7 +185,7 @@ class Store:
 
     def session(self, token: str) -> tuple[User, str] | None:
         """The user and CSRF token of a live session, or None."""
-        with self.tx() as conn:
+        with self.read() as conn:
             r = conn.execute(
                 select(sessions.c.csrf, sessions.c.expires_at, users.c.id, users.c.name,
                        users.c.role)
@@ -173,7 +216,7 @@ class Store:
         return token
 
     def token_user(self, token: str) -> User | None:
-        with self.tx() as conn:
+        with self.read() as conn:
             r = conn.execute(
                 select(users.c.id, users.c.name, users.c.role)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
@@ -183,7 +226,7 @@ class Store:
         return User(r.id, r.name, r.role) if r else None
 
     def tokens(self, user: User) -> list[dict[str, Any]]:
-        with self.tx() as conn:
+        with self.read() as conn:
             rows = conn.execute(select(api_tokens).where(api_tokens.c.user_id == user.id)
                                 .order_by(api_tokens.c.id))
             return [{"id": r.id, "label": r.label, "created_at": r.created_at,
@@ -200,12 +243,12 @@ class Store:
 
     # -- the log ----------------------------------------------------------------------
     def verify_log(self) -> events.ChainReport:
-        with self.tx() as conn:
+        with self.read() as conn:
             return events.verify_chain(conn)
 
     def log(self, limit: int = 200, request_id: int | None = None) -> list[dict[str, Any]]:
         q = select(event_rows).order_by(event_rows.c.seq.desc()).limit(limit)
         if request_id is not None:
             q = q.where(event_rows.c.request_id == request_id)
-        with self.tx() as conn:
+        with self.read() as conn:
             return [events.event_json(r) for r in conn.execute(q)]

@@ -12,8 +12,11 @@ import difflib
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import or_, select
+
 from ..record.model import Record
-from ..record.registry import Registry
+from ..record.registry import Summary, records
+from .store import Store
 
 MAX_DIFF_LINES = 400
 
@@ -41,15 +44,21 @@ def document_diffs(old: Record, new: Record) -> list[dict[str, Any]]:
     return out
 
 
-def record_history(registry: Registry, key: str) -> list[dict[str, Any]]:
-    """The records of a model (by hub id or location), oldest first, with their diffs."""
-    rows = [s for s in registry.history() if key in (s.model_id, s.location)]
+def record_history(store: Store, key: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest records of a model (by hub id or location), oldest first, each with
+    the document diffs against the one before it."""
+    cols = [c for c in records.c if c.name not in ("body", "seq")]
+    with store.read() as conn:
+        rows = conn.execute(
+            select(*cols).where(or_(records.c.model_id == key, records.c.location == key))
+            .order_by(records.c.seq.desc()).limit(limit + 1)).all()
     out: list[dict[str, Any]] = []
     previous: Record | None = None
-    for s in rows[-20:]:
-        record = registry.get(s.record_id)
-        out.append({"summary": s.to_json(),
-                    "diffs": document_diffs(previous, record) if previous else []})
+    for i, row in enumerate(reversed(rows)):
+        record = store.record(row.record_id)
+        if i or len(rows) <= limit:  # the extra oldest row only gives the first diff
+            out.append({"summary": Summary(**row._mapping).to_json(),
+                        "diffs": document_diffs(previous, record) if previous else []})
         previous = record
     return out
 

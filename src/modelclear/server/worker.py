@@ -166,7 +166,7 @@ class Worker:
 
     def resume(self) -> list[int]:
         """Requests a stopped server left queued or running, queued again."""
-        with self.workflow.store.tx() as conn:
+        with self.workflow.store.read() as conn:
             ids = [r.id for r in conn.execute(
                 select(requests.c.id).where(requests.c.state.in_(("queued", "running"))))]
         for rid in ids:

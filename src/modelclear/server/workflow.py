@@ -86,7 +86,7 @@ class Workflow:
             raise Conflict(f"request {row.id} changed meanwhile; reload and try again")
 
     def get(self, rid: int) -> dict[str, Any]:
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             return request_json(conn, self._row(conn, rid))
 
     def set_progress(self, rid: int, text: str) -> None:
@@ -205,7 +205,7 @@ class Workflow:
         return len(firsts) >= 1
 
     def decisions(self, rid: int) -> list[dict[str, Any]]:
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(
                 select(decisions, users.c.name.label("reviewer"))
                 .join(users, users.c.id == decisions.c.reviewer_id)
@@ -217,12 +217,12 @@ class Workflow:
         q = select(requests).order_by(requests.c.id.desc()).limit(limit)
         if state is not None:
             q = q.where(requests.c.state == state)
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             return [request_json(conn, r, brief=True) for r in conn.execute(q).all()]
 
     def models(self) -> list[dict[str, Any]]:
         """The newest request per (model, profile), with its decision in force."""
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             newest = (select(func.max(requests.c.id).label("id"))
                       .group_by(requests.c.model_key, requests.c.target, requests.c.profile)
                       .subquery())
@@ -238,7 +238,7 @@ class Workflow:
             cond.append(requests.c.revision == revision)
         if profile:
             cond.append(requests.c.profile == profile)
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             row = conn.execute(select(requests).where(and_(*cond))
                                .order_by(requests.c.id.desc()).limit(1)).first()
             return request_json(conn, row) if row is not None else None
