@@ -361,3 +361,18 @@ def test_check_fetches_the_teams_decision(env, release: Path, live_server: str,
     monkeypatch.setenv("MC_TOKEN", "mc_wrong")
     assert run_cli(argv) == 2
     assert env.tokens["victor"] not in capsys.readouterr().err
+
+
+def test_every_page_has_a_strict_policy_and_no_script(env, release: Path) -> None:
+    rid = audited(env, release)
+    c = browser(env)
+    login(c, "root")
+    for url in ("/", "/requests", "/requests/new", f"/requests/{rid}",
+                f"/requests/{rid}/review", "/log", "/admin/users", "/tokens", "/login",
+                "/api/openapi.json", "/static/style.css", "/no/such/page"):
+        r = c.get(url)
+        assert r.headers["content-security-policy"].startswith("default-src 'none'"), url
+        assert "script-src" not in r.headers["content-security-policy"]  # none at all
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "<script" not in r.text, url
+    assert c.get("/no/such/page").status_code == 404

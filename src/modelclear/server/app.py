@@ -10,7 +10,7 @@ log never records a query string or a header (tokens travel only in headers and 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InputError
 from ..reports.templates import render_template
@@ -36,6 +37,31 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 log = logging.getLogger("modelclear.server")
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware adding :data:`SECURITY_HEADERS` to every response (a
+    response that sets one itself keeps its own); cheaper than an ``http`` middleware,
+    which wraps every body in a stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in self.raw if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class LoginRequired(Exception):
@@ -150,14 +176,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.services = Services(settings, store, workflow, worker)
 
-    @app.middleware("http")
-    async def _headers(request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     _install_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
