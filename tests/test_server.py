@@ -376,3 +376,41 @@ def test_every_page_has_a_strict_policy_and_no_script(env, release: Path) -> Non
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "<script" not in r.text, url
     assert c.get("/no/such/page").status_code == 404
+
+
+def test_cli_creates_users_and_tokens(tmp_path: Path, monkeypatch, capsys) -> None:
+    import io
+
+    from conftest import run_cli
+
+    from modelclear.server.store import Store
+
+    url = str(tmp_path / "cli.sqlite3")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert run_cli(["serve", "--registry", url, "--create-admin", "ada"]) == 0
+    assert "user ada (admin) created" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert run_cli(["serve", "--registry", url, "--create-user", "bo", "--role",
+                    "reviewer"]) == 2
+    assert "at least 8 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
+    assert run_cli(["serve", "--registry", url, "--create-user", "bo", "--role",
+                    "reviewer"]) == 0
+    assert run_cli(["serve", "--registry", url, "--create-token", "bo"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    store = Store(url)
+    try:
+        assert store.token_user(token).name == "bo"
+        assert store.authenticate("ada", "a long enough password").role == "admin"
+        assert store.authenticate("ada", "wrong") is None
+        from sqlalchemy import select
+
+        from modelclear.server.tables import api_tokens, users
+        with store.read() as conn:  # neither a token nor a password is stored as given
+            stored = " ".join(str(v) for table in (users, api_tokens)
+                              for row in conn.execute(select(table)) for v in row)
+        assert token not in stored and "a long enough password" not in stored
+        assert "$argon2id$" in stored
+    finally:
+        store.close()
+    assert run_cli(["serve", "--registry", url, "--create-token", "nobody"]) == 2
