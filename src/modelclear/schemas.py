@@ -33,6 +33,7 @@ VERSIONS: Mapping[str, int] = {
     "probe-results": 1,
     "baseline": 1,
     "drift": 1,
+    "serve": 1,
 }
 
 
