@@ -16,8 +16,9 @@ from typing import Any
 VERSIONS: Mapping[str, int] = {
     "inspect": 1,
     "license": 1,
+    "license-set": 1,
     "scan": 1,
-    "plan": 1,
+    "plan": 2,
     "audit": 1,
     "check": 1,
     "compare": 1,
@@ -32,6 +33,7 @@ VERSIONS: Mapping[str, int] = {
     "probe-results": 1,
     "baseline": 1,
     "drift": 1,
+    "serve": 1,
 }
 
 

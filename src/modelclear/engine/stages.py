@@ -140,14 +140,19 @@ def _sizing(e: Engine) -> SizingReport:
     if not arch.complete:
         raise Unavailable("config lacks " + ", ".join(arch.missing()))
     headers = e.optional(HEADERS)
-    from ..analyzers import sizing
+    from ..analyzers import params, sizing
 
+    index = params.load_index(params.find_index(e.release), arch)
+    if not arch.modelled and arch.source == "config" and headers is None and index is None:
+        raise Unavailable(f"architecture {arch.model_type} is not modelled and there are no "
+                          "weight headers or shard index (MC404)")
     return sizing.plan(
         arch, params=e.optional(PARAMS),
         tensors=headers.tensors if headers is not None else None,
         model=e.release.source.model_id or e.release.root.name,
         gguf=headers is not None and headers.format == "gguf",
         native_format=headers.quantization if headers is not None else None,
+        index=index,
     )
 
 

@@ -27,9 +27,12 @@ def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
     ranked: list[tuple[int, int, re.Match[str]]] = []
     for m in all_hits(doc, positive):
         sp = doc.sentence_at(m.start())
-        if neg_word.search(doc.norm[sp.start : m.start()]):
+        before = doc.norm[sp.start : m.start()]
+        if neg_word.search(before) or _ZH_NEG.search(before):
             continue
-        permissive = _PERMISSIVE.search(doc.norm[sp.start : sp.end])
+        permissive = _PERMISSIVE.search(doc.norm[sp.start : sp.end]) or _PERMISSIVE_ZH.search(
+            before
+        )
         rank = 0 if sp.start in grants else 1 if permissive else 2
         ranked.append((rank, m.start(), m))
     if ranked:
@@ -44,6 +47,10 @@ def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
 _PERMISSIVE = re.compile(
     r"\b(?:you may|you can|you are free to|if you (?:modify|fine-?tune|adapt|create))\b"
 )
+#: a Chinese permission comes before its verb ("您可以对…进行修改")
+_PERMISSIVE_ZH = re.compile(r"可以|有权|允许|自由地?")
+#: Chinese negations that bar what follows (not 不可 alone: 不可撤销 is "irrevocable")
+_ZH_NEG = re.compile(r"不得|禁止|严禁|不允许|不可以|不能|无权")
 
 
 def outputs(doc: Doc, noncommercial: re.Match[str] | None = None) -> Term:
@@ -58,7 +65,9 @@ def outputs(doc: Doc, noncommercial: re.Match[str] | None = None) -> Term:
     allowed: Term | None = None
     for m in all_hits(doc, pt.list("outputs", "allowed")):
         sp = doc.sentence_at(m.start())
-        if neg_word.search(doc.norm[sp.start : m.end()]):
+        if neg_word.search(doc.norm[sp.start : m.end()]) or _ZH_NEG.search(
+            doc.norm[sp.start : m.end()]
+        ):
             continue
         allowed = term("allowed", hit_evidence(doc, m), detail=_condition_of(doc, m))
         break
@@ -213,12 +222,24 @@ def law(doc: Doc) -> Term:
     group = "adj" if "adj" in m.re.groupindex and m.group("adj") else "place"
     place = doc.original_text(m.start(group), m.end(group))
     place = re.split(r"\s+(?:without|excluding|notwithstanding|except)\b", place)[0]
+    if _PLACEHOLDER.search(place):
+        # a template never filled in ("the laws of [Country/Region]") names no law
+        return term(
+            "unclear",
+            hit_evidence(doc, m),
+            detail=f"the governing law is a template placeholder: {place.strip()}",
+        )
     value = f"{place.strip()} law" if group == "adj" else f"laws of {place.strip()}"
     venue_m = first_hit(doc, pt.list("law", "venue"))
     if venue_m:
         venue = doc.original_text(venue_m.start("venue"), venue_m.end("venue")).strip()
         value += f"; venue: {venue}"
     return term(value, hit_evidence(doc, m))
+
+
+_PLACEHOLDER = re.compile(
+    r"[\[<{【]|\b(?:x{3,}|your (?:country|jurisdiction|state)|country/region|insert)\b|国家/地区"
+)
 
 
 def redistribution(doc: Doc, policy: bool) -> Term:
@@ -235,4 +256,4 @@ def redistribution(doc: Doc, policy: bool) -> Term:
                 first = m
     if not found or first is None:
         return term(None)
-    return term("; ".join(found), hit_evidence(doc, first))
+    return term("; ".join(dict.fromkeys(found)), hit_evidence(doc, first))

@@ -63,6 +63,17 @@ class TermDifference(Frozen):
     evidence: Evidence | None = None
 
 
+class LanguageDifference(Frozen):
+    """A term the two language versions of a bilingual text read differently (MC214)."""
+
+    term: str
+    english: str | int | None
+    chinese: str | int | None
+    reported: str | int | None  # the stricter reading, or the one only one version states
+    english_evidence: Evidence | None = None
+    chinese_evidence: Evidence | None = None
+
+
 class Incorporated(Frozen):
     """A document the license pulls in by reference (e.g. an acceptable-use policy)."""
 
@@ -91,6 +102,8 @@ class LicenseMatch(Frozen):
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
     #: terms whose facts (numbers, places, names) in the file differ from the catalog's
     term_differences: tuple[TermDifference, ...] = ()
+    #: terms the English and Chinese versions of a bilingual text read differently
+    language_differences: tuple[LanguageDifference, ...] = ()
     #: for a text that is not a known license but close to one: the nearest known
     #: license and what differs (a hint, never the identification)
     closest: str | None = None
