@@ -95,7 +95,12 @@ def score_doc(label: dict[str, Any], text: str) -> dict[str, Any]:
         "total": total,
         "misses": misses,
         "permissive": permissive,
-        "partial_primary": int(prim is not None and prim.match == "partial"),
+        # a fragment of a known text must not govern; a declaration or a reference with
+        # no text at all (``from_declaration``, ``reference``) is what the release names
+        "partial_primary": int(
+            prim is not None and prim.match == "partial"
+            and not (prim.from_declaration or prim.reference)
+        ),
         "split": int(len(licenses) > 1),
         "confident_wrong": confident_wrong,
     }
