@@ -7,6 +7,7 @@ import re
 from .doc import Doc
 from .model import Term
 from .phrases import all_hits, any_hit, first_hit, hit_evidence, patterns, term
+from .reference import whole_quote
 
 
 def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
@@ -113,7 +114,11 @@ def _notice(doc: Doc, evs: list[re.Match[str]]) -> str | None:
         for q in quote.finditer(doc.norm, sp.start, min(len(doc.norm), sp.end + 300)):
             if q.start() > sp.end + 2:  # a quote right after "…the following notice:" counts
                 break
-            found.append(doc.original_text(q.start("q"), q.end("q")))
+            a, b = q.start("q"), q.end("q")
+            if doc.norm[max(0, q.start() - 3) : q.start()].rstrip().endswith(":"):
+                # the notice itself may quote a name: take it whole, to its closing full stop
+                a, b = whole_quote(doc.norm, q.start()) or (a, b)
+            found.append(doc.original_text(a, b))
     found = [f for f in dict.fromkeys(found) if " " in f and f.lower() not in ("as is", "notice")]
     if not found:
         return None

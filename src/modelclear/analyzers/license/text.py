@@ -31,6 +31,7 @@ from .model import (
 )
 from .normalize import Words, lines_of, words
 from .reconcile import Known, Why, difference, quantities_of, shown
+from .reference import pointers, referenced_terms, whole_quote
 from .segment import segment, title_of
 
 # ---------------------------------------------------------------- evidence location
@@ -445,12 +446,30 @@ def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: _Locator) -> Licen
                     english_evidence=en, chinese_evidence=zh,
                 )
             )
+    att = terms.get("attribution_required")
+    if att is not None and att.value == "yes" and att.detail is None and att.evidence is not None:
+        notice = _required_notice(text, att.evidence)
+        if notice is not None:
+            terms["attribution_required"] = att.model_copy(update={"detail": notice})
     # a silence (no clause: None, "no", "unmentioned") is the text's, not the catalog's:
     # the full reading reports it as read from the file, and so does this path
     for name, t in terms.items():
         if t.evidence is None:
             terms[name] = Term(value=t.value, source="extracted" if t.value is not None else "none")
     return m.model_copy(update={"terms": terms, "language_differences": tuple(langs)})
+
+
+_NOTICE_INTRO = re.compile(r"notice\s*:\s*([\"“])", re.IGNORECASE)
+
+
+def _required_notice(text: str, ev: Evidence) -> str | None:
+    """The notice a clause asks to ship ("… contains the following notice: "…""), whole."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    at = starts[min(ev.line_start, len(starts)) - 1]
+    seg = text[at : at + 3000]
+    m = _NOTICE_INTRO.search(seg)
+    span = whole_quote(seg, m.start(1)) if m else None
+    return " ".join(seg[span[0] : span[1]].split()) if span else None
 
 
 def analyze_text(
@@ -469,7 +488,53 @@ def analyze_text(
     else:
         found = _segments_unknown(text, file)
     out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
+    if use_catalog:
+        out = _with_references(out, text, file, cat, len(ws))
     return LicenseReport(licenses=tuple(out))
+
+
+#: a document this short that names a license is a notice pointing at it
+_NOTICE_WORDS = 600
+
+
+def _with_references(
+    out: list[LicenseMatch], text: str, file: str, cat: Catalog, n_words: int
+) -> list[LicenseMatch]:
+    """Documents that name a license: references (``reference``), or their silences
+    filled from the named license (an unknown notice beside its Apache header)."""
+    if any(m.match != "unknown" for m in out) or n_words > _NOTICE_WORDS:
+        return out
+    found = pointers(text, file, cat)
+    if not found:
+        return out
+    first = found[0]
+    ids = tuple(dict.fromkeys(e.id for p in found for e in p.entries))
+    named = referenced_terms(first.entries, first.evidence)
+    if not out:
+        entry = first.entries[0] if len(first.entries) == 1 else max(
+            first.entries, key=lambda e: e.date or ""
+        )
+        ev = first.evidence
+        return [
+            LicenseMatch(
+                id=entry.id, title=entry.title, kind="license", match="partial",
+                confidence=0.3 if len(first.entries) == 1 else 0.2, file=file,
+                line_start=ev.line_start, line_end=ev.line_end, publisher=entry.publisher,
+                publisher_country=entry.publisher_country, osi_approved=entry.osi_approved,
+                incorporates=tuple(i.as_model() for i in entry.incorporates), terms=named,
+                reference=True, references=ids,
+                closest=f"{entry.title} ({entry.id}); the file names it, its text is absent",
+            )
+        ]
+    filled: list[LicenseMatch] = []
+    for m in out:
+        terms = dict(m.terms)
+        for name, t in named.items():
+            mine = terms.get(name, Term())
+            if t.value not in _SILENT and mine.evidence is None and mine.value in _SILENT:
+                terms[name] = t  # the notice is silent; the license it names is not
+        filled.append(m.model_copy(update={"terms": terms, "references": ids}))
+    return filled
 
 
 def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
