@@ -5,13 +5,14 @@ Configs under tests/data/configs/ are facts, kept as test data:
   config dicts transcribed there; converted to JSON with ast.literal_eval, unchanged);
 - ``aic-*.json``: ai-dynamo/aiconfigurator@095f58a, aic-core/.../model_configs/ (verbatim
   Hugging Face config.json copies);
-- ``falcon-180B.json``, ``falcon-7b.json``, ``wizardcoder-15b.json``, ``mamba-2.8b-hf.json``,
-  ``bloom-560m.json``, ``mpt-7b.json``, ``gpt-neox-20b.json``: the Hugging Face config.json of
+- ``falcon-180B``, ``falcon-7b``, ``wizardcoder-15b``, ``mamba-2.8b-hf``, ``bloom-560m``,
+  ``mpt-7b``, ``gpt-neox-20b``, ``dbrx-base``, ``jamba-v0.1``: the Hugging Face config.json of
   tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
-  state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b and
-  EleutherAI/gpt-neox-20b as published (transcribed by hand, so each is corroborated by an
-  exact published total below, or for Falcon-180B by its shard index; the dimensions agree with NVIDIA TensorRT-LLM's Falcon-180B ckpt_config
-  in its benchmark docs: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
+  state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b,
+  EleutherAI/gpt-neox-20b, databricks/dbrx-base and ai21labs/Jamba-v0.1 as published
+  (transcribed by hand, so each is corroborated by a published total below, or for
+  Falcon-180B by its shard index; its dimensions also agree with NVIDIA TensorRT-LLM's
+  Falcon-180B ckpt_config: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
 
 Exact totals: "HF" is the safetensors parameter total the Hugging Face model page shows for
 the checkpoint (the header sum); other sources are named per row. KV elements per token
@@ -86,6 +87,12 @@ CASES: list[tuple[str, int, int, str]] = [
     ("bloom-560m", 559_214_592, 49_152, "HF bigscience/bloom-560m (ALiBi, embedding LN)"),
     ("mpt-7b", 6_649_286_656, 262_144, "HF mosaicml/mpt-7b (no_bias: bias-free norms)"),
     ("gpt-neox-20b", 20_554_567_680, 540_672, "GPT-NeoX-20B paper / HF EleutherAI (20.55B)"),
+    ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
+    ("jamba-v0.1", 51_570_323_328, 8_192,
+     "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
+     "D E, out H×E, dt/B/C norms 288) + 4 attention layers, 16 dense and 16 MoE MLPs "
+     "(16 × 3 × 4096 × 14336 + router), 64 norms, untied 65536×4096 ×2; AI21's card: 51.6B "
+     "total, 12B active (ours 12.11B)"),
 ]
 
 
@@ -134,6 +141,22 @@ def test_starcoder_multi_query_kv_and_plain_mlp() -> None:
     assert not arch.mlp_gated and arch.learned_positions == 8192
     kv = kv_cache(arch)
     assert kv.kind == "mqa" and kv.elements_per_token == 2 * 1 * 128 * 40  # not 48× that
+
+
+def test_jamba_hybrid_attention_kv_plus_mamba_state() -> None:
+    arch = load("jamba-v0.1")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == [4, 12, 20, 28]
+    assert [i for i in range(32) if arch.is_moe_layer(i)] == list(range(1, 32, 2))
+    kv = kv_cache(arch)
+    assert kv.layers == 4 and kv.state_bytes_per_sequence == 28 * 8192 * (4 + 16) * 2
+    assert abs(count_from_config(arch).active - 12e9) / 12e9 < 0.02
+
+
+def test_dbrx_nested_configs_are_read() -> None:
+    arch = load("dbrx-base")
+    assert (arch.num_kv_heads, arch.num_experts, arch.experts_per_token) == (8, 16, 4)
+    assert abs(count_from_config(arch).active - 36e9) / 36e9 < 0.02
 
 
 def test_mamba_state_is_per_sequence_not_per_token() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...release import ReleaseFile
-from .family_facts import apply_family
+from .family_facts import apply_family, flatten_nested
 from .model import TEXT_CONFIG_KEYS, Architecture
 from .quantization import read_quantization
 from .reader import Reader, key_lines, parse_config_text
@@ -60,7 +60,8 @@ def _moe_facts(r: Reader, mt: str, prefix: str, file: str) -> _MoE:
         moe_inter = moe_inter or intermediate
         n_shared = 1 if n_shared is None else n_shared
         intermediate = dense_inter or intermediate
-    topk = r.first_int("num_experts_per_tok", "moe_topk", "num_experts_per_token")
+    topk = r.first_int("num_experts_per_tok", "moe_topk", "num_experts_per_token",
+                       "moe_top_k")
     if n_experts and topk and topk > n_experts:
         raise InputError(file, f"{prefix}num_experts_per_tok {topk} exceeds the {n_experts} "
                          "experts")
@@ -129,7 +130,8 @@ def _attention_dims(
     """hidden_size, heads, KV heads, vocab size and head_dim, checked against each other."""
     hidden = r.first_int("hidden_size", "n_embd", "d_model", "n_embed")
     heads = r.first_int("num_attention_heads", "n_head", "num_heads", "n_heads")
-    kv_heads = r.first_int("num_key_value_heads", "num_kv_heads", "n_head_kv") or heads
+    kv_heads = r.first_int("num_key_value_heads", "num_kv_heads", "n_head_kv",
+                           "kv_n_heads") or heads
     vocab = r.first_int("padded_vocab_size", "vocab_size")
     head_dim = r.int_("head_dim")
     if head_dim is None and hidden and heads:
@@ -168,6 +170,7 @@ def read_architecture(
     if not isinstance(config, dict):
         raise InputError(file, f"must hold a JSON object, not a {type(config).__name__}")
     inner, wrapper, prefix = _text_config(config, file)
+    inner = flatten_nested(inner, inner.get("model_type") or config.get("model_type"), file)
     r = Reader(inner, file, prefix)
     top = Reader(config, file)
 

@@ -48,6 +48,7 @@ class Family:
     moe: str = "none"
     state: str = "none"
     default_context: int | None = None
+    nested: tuple[str, ...] = ()  # sub-objects whose keys are read as top-level keys
 
     @property
     def norm_params_per_dim(self) -> int:
@@ -97,6 +98,7 @@ def families() -> dict[str, Family]:
             moe=row.get("moe", "none"),
             state=row.get("state", "none"),
             default_context=row.get("default_context"),
+            nested=tuple(row.get("nested", ())),
         )
         for mt in fam.model_types:
             out[mt.lower()] = fam

@@ -48,6 +48,28 @@ def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | Non
     return base, key
 
 
+def flatten_nested(inner: dict[str, Any], model_type: object, file: str) -> dict[str, Any]:
+    """A family that nests its facts (DBRX's attn_config / ffn_config) read as flat keys.
+
+    Keys already at the top level win; only the families that declare ``nested`` in
+    the data file are flattened, so a stray sub-object elsewhere changes nothing.
+    """
+    fam = family_of(model_type if isinstance(model_type, str) else None)
+    if fam is None or not fam.nested:
+        return inner
+    out = dict(inner)
+    for key in fam.nested:
+        sub = inner.get(key)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise InputError(file, f"{key} must be an object, got {type(sub).__name__}")
+        for k, v in sub.items():
+            if k != "model_type":
+                out.setdefault(k, v)
+    return out
+
+
 def _bias(fam: Family, r: Reader, current_attn: bool, current_qkv: bool,
           current_mlp: bool) -> tuple[bool, bool, bool]:
     """attention (q,k,v,o), q,k,v-only and MLP biases under the family's keys."""
@@ -91,6 +113,31 @@ def _ssm(r: Reader, hidden: int, file: str) -> dict[str, int]:
     inner = r.int_("intermediate_size") or expand * hidden
     return {"ssm_state_size": state, "ssm_inner": inner, "ssm_conv_kernel": conv,
             "ssm_dt_rank": dt_rank}
+
+
+def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
+    """Jamba: attention on i % attn_layer_period == attn_layer_offset, Mamba elsewhere;
+    MoE on i % expert_layer_period == expert_layer_offset; mamba_* mixer facts."""
+    period = r.int_("attn_layer_period") or 8
+    offset = r.int_("attn_layer_offset", allow_zero=True) or 0
+    if offset >= period:
+        raise InputError(file, f"attn_layer_offset {offset} must be below attn_layer_period "
+                         f"{period}")
+    dt = r.data.get("mamba_dt_rank", "auto")
+    dt_rank = math.ceil(hidden / 16) if dt in ("auto", None) else dt
+    if isinstance(dt_rank, bool) or not isinstance(dt_rank, int) or dt_rank < 1:
+        raise InputError(file, "mamba_dt_rank must be a positive integer or \"auto\"")
+    return {
+        "layer_types": tuple("full_attention" if i % period == offset else "mamba"
+                             for i in range(layers)),
+        "ssm_state_size": r.int_("mamba_d_state") or 16,
+        "ssm_conv_kernel": r.int_("mamba_d_conv") or 4,
+        "ssm_inner": (r.int_("mamba_expand") or 2) * hidden,
+        "ssm_dt_rank": dt_rank,
+        "ssm_inner_norms": True,
+        "expert_layer_period": r.int_("expert_layer_period") or 1,
+        "expert_layer_offset": r.int_("expert_layer_offset", allow_zero=True) or 0,
+    }
 
 
 def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
@@ -138,6 +185,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes["tie_word_embeddings"] = fam.tied
     if fam.state == "mamba":
         changes.update(_ssm(r, H, arch.file))
+    elif fam.state == "jamba":
+        changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
     if ctx is None and fam.default_context:
         changes["context_length"] = fam.default_context
         changes["context_key"] = f"{fam.key} default {fam.default_context} (config omits it)"

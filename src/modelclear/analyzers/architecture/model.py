@@ -107,6 +107,10 @@ class Architecture:
     ssm_inner: int | None = None
     ssm_conv_kernel: int | None = None
     ssm_dt_rank: int | None = None
+    ssm_inner_norms: bool = False  # Jamba: RMSNorms on dt, B and C inside the mixer
+    # Jamba-style schedules: MoE on layers i % expert_layer_period == expert_layer_offset
+    expert_layer_period: int | None = None
+    expert_layer_offset: int = 0
     # context: what the model serves, and the config key that says so
     context_length: int | None = None
     context_key: str | None = None
@@ -130,6 +134,18 @@ class Architecture:
         return self.ssm_state_size is not None
 
     @property
+    def is_hybrid_ssm(self) -> bool:
+        """State-space layers mixed with attention layers (Jamba): ``layer_types`` says which."""
+        return self.is_ssm and self.layer_types is not None
+
+    def layer_is_ssm(self, i: int) -> bool:
+        if not self.is_ssm:
+            return False
+        if self.layer_types is None:
+            return True
+        return i < len(self.layer_types) and self.layer_types[i] == "mamba"
+
+    @property
     def is_moe(self) -> bool:
         return self.num_experts is not None and self.num_experts > 1
 
@@ -145,7 +161,7 @@ class Architecture:
             "num_attention_heads": self.num_attention_heads,
             "vocab_size": self.vocab_size,
         }
-        if self.is_ssm:  # state-space models have no attention heads
+        if self.is_ssm and not self.is_hybrid_ssm:  # pure state-space: no attention heads
             del names["num_attention_heads"]
         return tuple(k for k, v in names.items() if v is None)
 
@@ -160,6 +176,8 @@ class Architecture:
             return False
         if i in self.mlp_only_layers:
             return False
+        if self.expert_layer_period:
+            return i % self.expert_layer_period == self.expert_layer_offset
         if self.first_k_dense_replace is not None or self.moe_layer_freq is not None:
             first = self.first_k_dense_replace or 0
             freq = self.moe_layer_freq or 1

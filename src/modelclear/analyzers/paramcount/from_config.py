@@ -141,7 +141,12 @@ def _mamba(arch: Architecture, layer: _Layer) -> None:
     add("mixer.A_log", (E, N), NORM)
     add("mixer.D", (E,), NORM)
     add("mixer.out_proj.weight", (H, E), LINEAR)
-    add("norm.weight", (H,), NORM)
+    if arch.ssm_inner_norms:
+        add("mixer.dt_layernorm.weight", (R,), NORM)
+        add("mixer.b_layernorm.weight", (N,), NORM)
+        add("mixer.c_layernorm.weight", (N,), NORM)
+    if not arch.is_hybrid_ssm:
+        add("norm.weight", (H,), NORM)  # a pure Mamba block: one norm, no MLP
 
 
 def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> None:
@@ -154,10 +159,13 @@ def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> No
 
 def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     layer = _Layer(i, mtp)
-    if arch.is_ssm:
+    if arch.layer_is_ssm(i) and not arch.is_hybrid_ssm:
         _mamba(arch, layer)
         return layer.out
-    _attention(arch, layer)
+    if arch.layer_is_ssm(i):
+        _mamba(arch, layer)
+    else:
+        _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",
                   "pre_feedforward_layernorm", "post_feedforward_layernorm"]
     for n in norm_names[: arch.norms_per_layer]:
