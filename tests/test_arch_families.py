@@ -26,6 +26,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelclear.analyzers.architecture import read_architecture
 from modelclear.analyzers.architecture.families import families, family_of
@@ -198,3 +200,46 @@ def test_context_keys(key: str) -> None:
            "num_attention_heads": 4, "vocab_size": 100, key: 3000}
     arch = read_architecture(cfg, "config.json")
     assert arch.context_length == 3000 and arch.context_key == key
+
+
+@pytest.mark.parametrize("factor", [float("inf"), float("nan"), 1e300])
+def test_implausible_rope_factor_is_an_input_error(factor) -> None:
+    from modelclear.errors import InputError
+
+    cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "vocab_size": 100, "max_position_embeddings": 4096,
+           "rope_scaling": {"type": "yarn", "factor": factor}}
+    if factor != factor:  # NaN compares false with everything: no scaling applied
+        assert read_architecture(cfg, "config.json").context_length == 4096
+        return
+    with pytest.raises(InputError, match="rope_scaling.factor"):
+        read_architecture(cfg, "config.json")
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    mt=st.sampled_from(sorted(families())),
+    heads=st.integers(1, 16), kv=st.sampled_from([None, 1, 2]), hd=st.sampled_from([8, 16]),
+    layers=st.integers(1, 6), inter=st.one_of(st.none(), st.integers(1, 256)),
+    vocab=st.integers(1, 500), flags=st.dictionaries(
+        st.sampled_from(["multi_query", "new_decoder_architecture", "parallel_attn", "bias",
+                         "no_bias", "use_bias", "multi_query_attention", "add_qkv_bias",
+                         "tie_word_embeddings"]), st.booleans(), max_size=4),
+)
+def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, vocab,
+                                               flags) -> None:
+    from modelclear.errors import InputError
+
+    cfg = {"model_type": mt, "hidden_size": heads * hd, "num_attention_heads": heads,
+           "num_hidden_layers": layers, "vocab_size": vocab, **flags}
+    if kv:
+        cfg["num_key_value_heads"] = kv if heads % kv == 0 else 1
+    if inter:
+        cfg["intermediate_size"] = inter
+    try:
+        arch = read_architecture(cfg, "config.json")
+    except InputError:
+        return
+    c = count_from_config(arch)
+    assert c.total > 0 and c.method == "config" and arch.family_key is not None
+    assert kv_cache(arch).bytes_per_sequence(128) >= 0

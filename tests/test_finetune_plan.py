@@ -21,6 +21,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import SHARED
 
 from modelclear.analyzers.architecture import read_architecture
@@ -176,3 +178,21 @@ def test_does_not_fit_is_a_finding_with_the_way_out(capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     f = next(f for f in doc["finetune"]["findings"] if f["code"] == "MC413")
     assert "--gradient-checkpointing" in f["message"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(method=st.sampled_from(["full", "lora", "qlora"]), seq=st.integers(1, 8192),
+       batch=st.integers(1, 8), ckpt=st.booleans(),
+       optimizer=st.sampled_from(["adamw", "adamw-8bit", "sgd", "adafactor", "lion"]),
+       n=st.sampled_from([2, 4, 8, 16]))
+def test_fuzz_memory_grows_with_work_and_shrinks_with_sharding(method, seq, batch, ckpt,
+                                                              optimizer, n) -> None:
+    kw = dict(method=method, seq=seq, batch=batch, gradient_checkpointing=ckpt,
+              optimizer=optimizer)
+    p = _plan("mlc-qwen2_0_5b", **kw)
+    bigger = _plan("mlc-qwen2_0_5b", **dict(kw, batch=batch + 1))
+    assert bigger.single_gpu.total > p.single_gpu.total
+    totals = [p.memory_at(s, n).total for s in ("ddp", "zero1", "zero2", "zero3")]
+    assert totals[1] <= totals[0] and totals[2] <= totals[1]
+    assert p.memory_at("zero3", 2 * n).total <= p.memory_at("zero3", n).total
+    assert all(v >= 0 for v in p.single_gpu.to_json().values())

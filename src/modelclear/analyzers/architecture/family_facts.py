@@ -41,7 +41,10 @@ def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | Non
         if kind in ("yarn", "linear", "dynamic") and isinstance(factor, int | float) \
                 and not isinstance(factor, bool) and factor > 1:
             start = original if isinstance(original, int) and not isinstance(original, bool) \
-                else base
+                and original > 0 else base
+            if not math.isfinite(factor) or start * factor > 1 << 40:
+                raise InputError(r.file, f"{r.prefix}rope_scaling.factor {factor} is not a "
+                                 "plausible context multiplier")
             scaled = int(start * factor)
             if scaled > base:
                 return scaled, f"{key} with rope_scaling {kind} × {factor:g}"

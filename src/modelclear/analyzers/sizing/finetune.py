@@ -33,13 +33,14 @@ STAGES = ("ddp", "zero1", "zero2", "zero3")
 #: short target names → the module names families use for them
 TARGETS: dict[str, tuple[str, ...]] = {
     "q": ("q_proj", "q_a_proj", "q_b_proj", "query_key_value", "c_attn", "W_pack", "qkv_proj",
-          "Wqkv", "wqkv"),
-    "k": ("k_proj", "kv_a_proj_with_mqa", "kv_b_proj"),
-    "v": ("v_proj",),
-    "o": ("o_proj", "dense", "out_proj", "c_proj", "wo"),
-    "gate": ("gate_proj", "w1", "gate_up_proj"),
-    "up": ("up_proj", "w3", "fc1", "c_fc", "dense_h_to_4h", "fc_in"),
-    "down": ("down_proj", "w2", "fc2", "dense_4h_to_h", "fc_out"),
+          "Wqkv", "wqkv", "attn_q", "attn_qkv"),
+    "k": ("k_proj", "kv_a_proj_with_mqa", "kv_b_proj", "attn_k"),
+    "v": ("v_proj", "attn_v"),
+    "o": ("o_proj", "dense", "out_proj", "c_proj", "wo", "attn_output"),
+    "gate": ("gate_proj", "w1", "gate_up_proj", "ffn_gate", "ffn_gate_exps"),
+    "up": ("up_proj", "w3", "fc1", "c_fc", "dense_h_to_4h", "fc_in", "ffn_up", "ffn_up_exps"),
+    "down": ("down_proj", "w2", "fc2", "dense_4h_to_h", "fc_out", "ffn_down",
+             "ffn_down_exps"),
 }
 DEFAULT_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
 #: QLoRA's base: NF4 with double-quantized absmax, blocks of 64 (Dettmers et al., 2023)
