@@ -21,9 +21,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import SHARED
 
 from modelclear.analyzers.architecture import read_architecture
 from modelclear.analyzers.paramcount import entries_from_config
