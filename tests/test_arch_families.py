@@ -6,10 +6,11 @@ Configs under tests/data/configs/ are facts, kept as test data:
 - ``aic-*.json``: ai-dynamo/aiconfigurator@095f58a, aic-core/.../model_configs/ (verbatim
   Hugging Face config.json copies);
 - ``falcon-180B``, ``falcon-7b``, ``wizardcoder-15b``, ``mamba-2.8b-hf``, ``bloom-560m``,
-  ``mpt-7b``, ``gpt-neox-20b``, ``dbrx-base``, ``jamba-v0.1``: the Hugging Face config.json of
-  tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
+  ``mpt-7b``, ``gpt-neox-20b``, ``dbrx-base``, ``jamba-v0.1``, ``gemma-3-4b-it``: the Hugging
+  Face config.json of tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
   state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b,
-  EleutherAI/gpt-neox-20b, databricks/dbrx-base and ai21labs/Jamba-v0.1 as published
+  EleutherAI/gpt-neox-20b, databricks/dbrx-base, ai21labs/Jamba-v0.1 and google/gemma-3-4b-it
+  as published
   (transcribed by hand, so each is corroborated by a published total below, or for
   Falcon-180B by its shard index; its dimensions also agree with NVIDIA TensorRT-LLM's
   Falcon-180B ckpt_config: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
@@ -89,6 +90,9 @@ CASES: list[tuple[str, int, int, str]] = [
     ("bloom-560m", 559_214_592, 49_152, "HF bigscience/bloom-560m (ALiBi, embedding LN)"),
     ("mpt-7b", 6_649_286_656, 262_144, "HF mosaicml/mpt-7b (no_bias: bias-free norms)"),
     ("gpt-neox-20b", 20_554_567_680, 540_672, "GPT-NeoX-20B paper / HF EleutherAI (20.55B)"),
+    ("gemma-3-4b-it", 4_300_079_472, 69_632,
+     "HF google/gemma-3-4b-it: text 3,880,263,168 + SigLIP tower 416,866,032 + projector "
+     "2,950,272; text_config keys left to Gemma3TextConfig defaults"),
     ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
     ("jamba-v0.1", 51_570_323_328, 8_192,
      "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
@@ -153,6 +157,19 @@ def test_jamba_hybrid_attention_kv_plus_mamba_state() -> None:
     kv = kv_cache(arch)
     assert kv.layers == 4 and kv.state_bytes_per_sequence == 28 * 8192 * (4 + 16) * 2
     assert abs(count_from_config(arch).active - 12e9) / 12e9 < 0.02
+
+
+def test_gemma3_wrapper_counts_its_vision_tower_and_keeps_its_context() -> None:
+    arch = load("gemma-3-4b-it")
+    assert arch.vision is not None and arch.vision.layers == 27
+    c = count_from_config(arch)
+    vision = sum(e.numel for e in count_from_config(arch).entries
+                 if e.name.startswith(("vision_tower", "multi_modal_projector")))
+    assert vision == 416_866_032 + 2_950_272 and c.total - vision == 3_880_263_168
+    # rope_scaling (linear × 8) is for the global layers: the context is the stated 128K
+    assert arch.context_length == 131_072
+    kv = kv_cache(arch)
+    assert kv.sliding_layers == 34 - 34 // 6 and kv.sliding_window == 1024
 
 
 def test_dbrx_nested_configs_are_read() -> None:

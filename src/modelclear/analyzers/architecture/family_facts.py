@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import InputError
 from .families import Family, family_of
-from .model import Architecture
+from .model import Architecture, VisionTower
 from .reader import Reader
 
 #: config keys that state the context length, in the order they are trusted
@@ -22,7 +22,8 @@ CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "seq_length", "max_seq
                 "max_seq_len", "model_max_length")
 
 
-def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | None, str | None]:
+def context_length(r: Reader, scaling: dict[str, Any] | None,
+                   extends: bool = True) -> tuple[int | None, str | None]:
     """Context from the config, with rope scaling that extends it (YaRN, linear, dynamic).
 
     ``llama3`` and ``longrope`` scaling already state the extended length in
@@ -34,7 +35,7 @@ def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | Non
         if v is not None:
             base, key = v, k
             break
-    if scaling and base is not None:
+    if scaling and base is not None and extends:
         kind = str(scaling.get("rope_type") or scaling.get("type") or "").lower()
         factor = scaling.get("factor")
         original = scaling.get("original_max_position_embeddings")
@@ -58,9 +59,11 @@ def flatten_nested(inner: dict[str, Any], model_type: object, file: str) -> dict
     the data file are flattened, so a stray sub-object elsewhere changes nothing.
     """
     fam = family_of(model_type if isinstance(model_type, str) else None)
-    if fam is None or not fam.nested:
+    if fam is None or not (fam.nested or fam.defaults):
         return inner
     out = dict(inner)
+    for k, v in fam.defaults:
+        out.setdefault(k, v)
     for key in fam.nested:
         sub = inner.get(key)
         if sub is None:
@@ -143,12 +146,33 @@ def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
     }
 
 
+def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    if v.bool_("vision_use_head", False):
+        raise InputError(top.file, "vision_config.vision_use_head: a SigLIP pooling head is not "
+                         "modelled")
+    return VisionTower(
+        kind="siglip",
+        hidden=v.int_("hidden_size") or 768,
+        intermediate=v.int_("intermediate_size") or 3072,
+        layers=v.int_("num_hidden_layers") or 12,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 16,
+        image=v.int_("image_size") or 224,
+        projector_out=text_hidden,
+    )
+
+
 def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     """The architecture with its family's rules applied (unchanged when not modelled)."""
-    scaling = arch.rope_scaling
-    ctx, ctx_key = context_length(r, scaling)
-    arch = replace(arch, context_length=ctx, context_key=ctx_key)
     fam = family_of(arch.model_type)
+    ctx, ctx_key = context_length(r, arch.rope_scaling,
+                                  fam.rope_scaling_extends if fam is not None else True)
+    arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
     changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
@@ -190,6 +214,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes.update(_ssm(r, H, arch.file))
     elif fam.state == "jamba":
         changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
+    if fam.vision == "siglip" and arch.wrapper_model_type:
+        changes["vision"] = siglip_tower(top, H)
     if ctx is None and fam.default_context:
         changes["context_length"] = fam.default_context
         changes["context_key"] = f"{fam.key} default {fam.default_context} (config omits it)"

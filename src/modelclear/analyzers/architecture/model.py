@@ -41,6 +41,25 @@ class Quantization:
 
 
 @dataclass(frozen=True)
+class VisionTower:
+    """A multimodal wrapper's vision encoder and projector, counted beside the text model."""
+
+    kind: str  # siglip
+    hidden: int
+    intermediate: int
+    layers: int
+    channels: int
+    patch: int
+    image: int
+    projector_out: int  # the text model's hidden size
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "hidden_size": self.hidden,
+                "intermediate_size": self.intermediate, "num_hidden_layers": self.layers,
+                "patch_size": self.patch, "image_size": self.image}
+
+
+@dataclass(frozen=True)
 class Architecture:
     """Facts about a decoder-only transformer, as its config states them."""
 
@@ -111,6 +130,7 @@ class Architecture:
     # Jamba-style schedules: MoE on layers i % expert_layer_period == expert_layer_offset
     expert_layer_period: int | None = None
     expert_layer_offset: int = 0
+    vision: VisionTower | None = None
     # context: what the model serves, and the config key that says so
     context_length: int | None = None
     context_key: str | None = None
@@ -260,6 +280,7 @@ class Architecture:
             "quantization": self.quantization.to_json() if self.quantization else None,
             "num_nextn_predict_layers": self.num_nextn_predict_layers,
             "modelled_family": self.family_key,
+            "vision": self.vision.to_json() if self.vision else None,
             "context_length": self.context_length,
             "context_key": self.context_key,
             "lines": dict(self.lines),
