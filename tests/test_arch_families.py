@@ -93,6 +93,10 @@ CASES: list[tuple[str, int, int, str]] = [
     ("gemma-3-4b-it", 4_300_079_472, 69_632,
      "HF google/gemma-3-4b-it: text 3,880,263,168 + SigLIP tower 416,866,032 + projector "
      "2,950,272; text_config keys left to Gemma3TextConfig defaults"),
+    ("llama-4-scout-17b-16e", 108_641_793_536, 98_304,
+     "HF meta-llama/Llama-4-Scout-17B-16E-Instruct (109B): text_config verbatim from "
+     "aiconfigurator, vision_config transcribed from the HF config; text 107,769,861,120 + "
+     "vision 871,932,416"),
     ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
     ("jamba-v0.1", 51_570_323_328, 8_192,
      "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
@@ -170,6 +174,15 @@ def test_gemma3_wrapper_counts_its_vision_tower_and_keeps_its_context() -> None:
     assert arch.context_length == 131_072
     kv = kv_cache(arch)
     assert kv.sliding_layers == 34 - 34 // 6 and kv.sliding_window == 1024
+
+
+def test_llama4_vision_tower_counted_but_not_active() -> None:
+    arch = load("llama-4-scout-17b-16e")
+    c = count_from_config(arch)
+    assert c.breakdown["vision_tower"] == 871_932_416
+    assert abs(c.active - 17e9) / 17e9 < 0.02  # Meta: 17B active; the tower is not
+    assert not arch.qk_norm  # Llama-4's QK norm is a weightless L2 norm
+    assert arch.context_length == 10_485_760  # llama3 rope type: already extended
 
 
 def test_dbrx_nested_configs_are_read() -> None:

@@ -118,8 +118,9 @@ def _bias_and_norms(r: Reader, mt: str) -> tuple[bool, bool, bool, int]:
     if mt.startswith("glm4"):
         # GLM-4.x: attention_bias puts biases on q, k and v only (o_proj has none)
         qkv_bias, attention_bias = attention_bias, False
-    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next")) or r.bool_(
-        "use_qk_norm", False)
+    # Llama-4's use_qk_norm is a weightless L2 norm: no parameters to count
+    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next")) or (
+        r.bool_("use_qk_norm", False) and not mt.startswith("llama4"))
     norms = 4 if mt.startswith(("gemma2", "gemma3")) else 2
     return attention_bias, qkv_bias, qk_norm, norms
 

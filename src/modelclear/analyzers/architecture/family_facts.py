@@ -167,6 +167,31 @@ def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     )
 
 
+def llama4_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's Llama-4 vision_config: ViT encoder, pixel-shuffle MLP, projector."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    hidden = v.int_("hidden_size") or 768
+    ratio = v.float_("pixel_shuffle_ratio") or 0.5
+    if not 0 < ratio <= 1:
+        raise InputError(top.file, "vision_config.pixel_shuffle_ratio must be in (0, 1]")
+    return VisionTower(
+        kind="llama4",
+        hidden=hidden,
+        intermediate=v.int_("intermediate_size") or 5632,
+        layers=v.int_("num_hidden_layers") or 34,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 14,
+        image=v.int_("image_size") or 336,
+        projector_out=text_hidden,
+        adapter_in=int(hidden / (ratio * ratio)),
+        adapter_hidden=v.int_("projector_input_dim") or 4096,
+        adapter_out=v.int_("vision_output_dim") or v.int_("projector_output_dim") or 4096,
+    )
+
+
 def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     """The architecture with its family's rules applied (unchanged when not modelled)."""
     fam = family_of(arch.model_type)
@@ -216,6 +241,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
     if fam.vision == "siglip" and arch.wrapper_model_type:
         changes["vision"] = siglip_tower(top, H)
+    elif fam.vision == "llama4" and arch.wrapper_model_type:
+        changes["vision"] = llama4_tower(top, H)
     if ctx is None and fam.default_context:
         changes["context_length"] = fam.default_context
         changes["context_key"] = f"{fam.key} default {fam.default_context} (config omits it)"

@@ -52,6 +52,11 @@ class VisionTower:
     patch: int
     image: int
     projector_out: int  # the text model's hidden size
+    # Llama-4: pixel-shuffle MLP (hidden/ratio² → adapter_hidden → adapter_out) and the
+    # projector's input width
+    adapter_in: int = 0
+    adapter_hidden: int = 0
+    adapter_out: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "hidden_size": self.hidden,

@@ -186,6 +186,38 @@ def _siglip(v: VisionTower) -> list[ParamEntry]:
     return out
 
 
+def _llama4_vision(v: VisionTower) -> list[ParamEntry]:
+    """Llama-4's vision model: unfolded-patch linear, class token, position table, pre/post
+    LayerNorms, biased encoder layers, the pixel-shuffle MLP, and the bias-free projector."""
+    p = "vision_model."
+    d, i = v.hidden, v.intermediate
+    out = [ParamEntry(p + "patch_embedding.linear.weight",
+                      (d, v.channels * v.patch * v.patch), LINEAR, quantize=False),
+           ParamEntry(p + "class_embedding", (d,), EMBED),
+           ParamEntry(p + "positional_embedding_vlm", ((v.image // v.patch) ** 2 + 1, d),
+                      EMBED)]
+    for n in ("layernorm_pre", "layernorm_post"):
+        out += [ParamEntry(p + f"{n}.weight", (d,), NORM), ParamEntry(p + f"{n}.bias", (d,),
+                                                                       BIAS)]
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in ("input_layernorm", "post_attention_layernorm"):
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    for name, shape, kind in per:
+        out.append(ParamEntry(p + f"model.layers.{{l}}.{name}", shape, kind, count=v.layers))
+    out += [ParamEntry(p + "vision_adapter.mlp.fc1.weight", (v.adapter_hidden, v.adapter_in),
+                       LINEAR),
+            ParamEntry(p + "vision_adapter.mlp.fc2.weight", (v.adapter_out, v.adapter_hidden),
+                       LINEAR),
+            ParamEntry("multi_modal_projector.linear_1.weight", (v.projector_out,
+                                                                 v.adapter_out), LINEAR,
+                       quantize=False)]
+    return out
+
+
 def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     layer = _Layer(i, mtp)
     if arch.layer_is_ssm(i) and not arch.is_hybrid_ssm:
@@ -233,7 +265,8 @@ def entries_from_config(arch: Architecture, include_mtp: bool = True) -> list[Pa
     if arch.lm_head_bias:
         out.append(ParamEntry("lm_head.bias", (V,), BIAS))
     if arch.vision is not None:
-        out.extend(_siglip(arch.vision))
+        out.extend(_siglip(arch.vision) if arch.vision.kind == "siglip"
+                   else _llama4_vision(arch.vision))
     if include_mtp:
         for i in range(L, L + arch.num_nextn_predict_layers):
             p = f"model.layers.{i}."
