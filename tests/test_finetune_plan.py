@@ -206,3 +206,20 @@ def test_fuzz_memory_grows_with_work_and_shrinks_with_sharding(method, seq, batc
     assert totals[1] <= totals[0] and totals[2] <= totals[1]
     assert p.memory_at("zero3", 2 * n).total <= p.memory_at("zero3", n).total
     assert all(v >= 0 for v in p.single_gpu.to_json().values())
+
+
+def test_long_sequence_and_quantized_checkpoint_findings(tmp_path, capsys) -> None:
+    cfg = json.loads((CONFIGS / "mlc-qwen2_0_5b.json").read_text())
+    cfg["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 128}
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg))
+    assert main(["plan", str(p), "--finetune", "qlora", "--seq", "65536", "--batch", "1",
+                 "--gradient-checkpointing", "--gpu", "H100", "--json"]) == 0
+    ft = json.loads(capsys.readouterr().out)["finetune"]
+    codes = {f["code"]: f["message"] for f in ft["findings"]}
+    assert "65,536" in codes["MC414"] and "32,768" in codes["MC414"]
+    assert "gptq" in codes["MC419"]
+    # 65,536 tokens × (checkpointed layers + 16 B × 151,936 logits) ≈ 163 GB of
+    # activations, never sharded: nothing fits, and the finding says what to lower
+    assert all(s["gpus"] is None for s in ft["stages"]) and "MC413" in codes
+    assert ft["options"]["targets"] == ["q", "k", "v", "o", "gate", "up", "down"]
