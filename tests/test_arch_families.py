@@ -5,13 +5,15 @@ Configs under tests/data/configs/ are facts, kept as test data:
   config dicts transcribed there; converted to JSON with ast.literal_eval, unchanged);
 - ``aic-*.json``: ai-dynamo/aiconfigurator@095f58a, aic-core/.../model_configs/ (verbatim
   Hugging Face config.json copies);
-- ``falcon-180B.json``, ``falcon-7b.json``, ``wizardcoder-15b.json``, ``mamba-2.8b-hf.json``,
-  ``bloom-560m.json``, ``mpt-7b.json``, ``gpt-neox-20b.json``: the Hugging Face config.json of
-  tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
-  state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b and
-  EleutherAI/gpt-neox-20b as published (transcribed by hand, so each is corroborated by an
-  exact published total below, or for Falcon-180B by its shard index; the dimensions agree with NVIDIA TensorRT-LLM's Falcon-180B ckpt_config
-  in its benchmark docs: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
+- ``falcon-180B``, ``falcon-7b``, ``wizardcoder-15b``, ``mamba-2.8b-hf``, ``bloom-560m``,
+  ``mpt-7b``, ``gpt-neox-20b``, ``dbrx-base``, ``jamba-v0.1``, ``gemma-3-4b-it``: the Hugging
+  Face config.json of tiiuae/falcon-180B, tiiuae/falcon-7b, WizardLMTeam/WizardCoder-15B-V1.0,
+  state-spaces/mamba-2.8b-hf, bigscience/bloom-560m, mosaicml/mpt-7b,
+  EleutherAI/gpt-neox-20b, databricks/dbrx-base, ai21labs/Jamba-v0.1 and google/gemma-3-4b-it
+  as published
+  (transcribed by hand, so each is corroborated by a published total below, or for
+  Falcon-180B by its shard index; its dimensions also agree with NVIDIA TensorRT-LLM's
+  Falcon-180B ckpt_config: 80 layers, 232 heads, 8 KV heads, hidden 14848, vocab 65024).
 
 Exact totals: "HF" is the safetensors parameter total the Hugging Face model page shows for
 the checkpoint (the header sum); other sources are named per row. KV elements per token
@@ -25,6 +27,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelclear.analyzers.architecture import read_architecture
 from modelclear.analyzers.architecture.families import families, family_of
@@ -86,6 +90,19 @@ CASES: list[tuple[str, int, int, str]] = [
     ("bloom-560m", 559_214_592, 49_152, "HF bigscience/bloom-560m (ALiBi, embedding LN)"),
     ("mpt-7b", 6_649_286_656, 262_144, "HF mosaicml/mpt-7b (no_bias: bias-free norms)"),
     ("gpt-neox-20b", 20_554_567_680, 540_672, "GPT-NeoX-20B paper / HF EleutherAI (20.55B)"),
+    ("gemma-3-4b-it", 4_300_079_472, 69_632,
+     "HF google/gemma-3-4b-it: text 3,880,263,168 + SigLIP tower 416,866,032 + projector "
+     "2,950,272; text_config keys left to Gemma3TextConfig defaults"),
+    ("llama-4-scout-17b-16e", 108_641_793_536, 98_304,
+     "HF meta-llama/Llama-4-Scout-17B-16E-Instruct (109B): text_config verbatim from "
+     "aiconfigurator, vision_config transcribed from the HF config; text 107,769,861,120 + "
+     "vision 871,932,416"),
+    ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
+    ("jamba-v0.1", 51_570_323_328, 8_192,
+     "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
+     "D E, out H×E, dt/B/C norms 288) + 4 attention layers, 16 dense and 16 MoE MLPs "
+     "(16 × 3 × 4096 × 14336 + router), 64 norms, untied 65536×4096 ×2; AI21's card: 51.6B "
+     "total, 12B active (ours 12.11B)"),
 ]
 
 
@@ -136,6 +153,44 @@ def test_starcoder_multi_query_kv_and_plain_mlp() -> None:
     assert kv.kind == "mqa" and kv.elements_per_token == 2 * 1 * 128 * 40  # not 48× that
 
 
+def test_jamba_hybrid_attention_kv_plus_mamba_state() -> None:
+    arch = load("jamba-v0.1")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == [4, 12, 20, 28]
+    assert [i for i in range(32) if arch.is_moe_layer(i)] == list(range(1, 32, 2))
+    kv = kv_cache(arch)
+    assert kv.layers == 4 and kv.state_bytes_per_sequence == 28 * 8192 * (4 + 16) * 2
+    assert abs(count_from_config(arch).active - 12e9) / 12e9 < 0.02
+
+
+def test_gemma3_wrapper_counts_its_vision_tower_and_keeps_its_context() -> None:
+    arch = load("gemma-3-4b-it")
+    assert arch.vision is not None and arch.vision.layers == 27
+    c = count_from_config(arch)
+    vision = sum(e.numel for e in count_from_config(arch).entries
+                 if e.name.startswith(("vision_tower", "multi_modal_projector")))
+    assert vision == 416_866_032 + 2_950_272 and c.total - vision == 3_880_263_168
+    # rope_scaling (linear × 8) is for the global layers: the context is the stated 128K
+    assert arch.context_length == 131_072
+    kv = kv_cache(arch)
+    assert kv.sliding_layers == 34 - 34 // 6 and kv.sliding_window == 1024
+
+
+def test_llama4_vision_tower_counted_but_not_active() -> None:
+    arch = load("llama-4-scout-17b-16e")
+    c = count_from_config(arch)
+    assert c.breakdown["vision_tower"] == 871_932_416
+    assert abs(c.active - 17e9) / 17e9 < 0.02  # Meta: 17B active; the tower is not
+    assert not arch.qk_norm  # Llama-4's QK norm is a weightless L2 norm
+    assert arch.context_length == 10_485_760  # llama3 rope type: already extended
+
+
+def test_dbrx_nested_configs_are_read() -> None:
+    arch = load("dbrx-base")
+    assert (arch.num_kv_heads, arch.num_experts, arch.experts_per_token) == (8, 16, 4)
+    assert abs(count_from_config(arch).active - 36e9) / 36e9 < 0.02
+
+
 def test_mamba_state_is_per_sequence_not_per_token() -> None:
     kv = kv_cache(load("mamba-2.8b-hf"))
     assert kv.kind == "ssm" and kv.bytes_per_token == 0
@@ -175,3 +230,46 @@ def test_context_keys(key: str) -> None:
            "num_attention_heads": 4, "vocab_size": 100, key: 3000}
     arch = read_architecture(cfg, "config.json")
     assert arch.context_length == 3000 and arch.context_key == key
+
+
+@pytest.mark.parametrize("factor", [float("inf"), float("nan"), 1e300])
+def test_implausible_rope_factor_is_an_input_error(factor) -> None:
+    from modelclear.errors import InputError
+
+    cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "vocab_size": 100, "max_position_embeddings": 4096,
+           "rope_scaling": {"type": "yarn", "factor": factor}}
+    if factor != factor:  # NaN compares false with everything: no scaling applied
+        assert read_architecture(cfg, "config.json").context_length == 4096
+        return
+    with pytest.raises(InputError, match="rope_scaling.factor"):
+        read_architecture(cfg, "config.json")
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    mt=st.sampled_from(sorted(families())),
+    heads=st.integers(1, 16), kv=st.sampled_from([None, 1, 2]), hd=st.sampled_from([8, 16]),
+    layers=st.integers(1, 6), inter=st.one_of(st.none(), st.integers(1, 256)),
+    vocab=st.integers(1, 500), flags=st.dictionaries(
+        st.sampled_from(["multi_query", "new_decoder_architecture", "parallel_attn", "bias",
+                         "no_bias", "use_bias", "multi_query_attention", "add_qkv_bias",
+                         "tie_word_embeddings"]), st.booleans(), max_size=4),
+)
+def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, vocab,
+                                               flags) -> None:
+    from modelclear.errors import InputError
+
+    cfg = {"model_type": mt, "hidden_size": heads * hd, "num_attention_heads": heads,
+           "num_hidden_layers": layers, "vocab_size": vocab, **flags}
+    if kv:
+        cfg["num_key_value_heads"] = kv if heads % kv == 0 else 1
+    if inter:
+        cfg["intermediate_size"] = inter
+    try:
+        arch = read_architecture(cfg, "config.json")
+    except InputError:
+        return
+    c = count_from_config(arch)
+    assert c.total > 0 and c.method == "config" and arch.family_key is not None
+    assert kv_cache(arch).bytes_per_sequence(128) >= 0

@@ -11,7 +11,7 @@ Measurements compared (docs/sizing.md, "Fine-tuning: side by side"):
   compared without our runtime term); recipes recipes/configs/llama3_1/*.yaml: LoRA rank 8
   (q, v, output + MLP), QLoRA the same on NF4, full = bf16 + PagedAdamW8bit +
   optimizer_in_bwd, activation checkpointing on, chunked cross-entropy; 70B LoRA rank 16
-  on 8 × A100 with FSDP.
+  on 8 × A100 with FSDP; 70B full with FSDP CPU offload on 8 × A100 (13.9 GiB).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelclear.analyzers.architecture import read_architecture
 from modelclear.analyzers.paramcount import entries_from_config
@@ -73,6 +75,15 @@ def test_llama_70b_lora_fsdp_against_torchtune() -> None:
     assert _within(m.total - m.runtime, 27.6 * GIB)  # 8 × A100, FSDP
 
 
+def test_llama_70b_full_with_cpu_offload_against_torchtune() -> None:
+    # 70B_full.yaml: bf16, AdamW, fsdp_cpu_offload, checkpointing, batch 2; "uses CPU offload"
+    p = _plan("mlc-llama3_1_70b", method="full", pure_bf16=True, seq=2048, batch=2,
+              gradient_checkpointing=True, chunked_loss=True)
+    m = p.memory_at("zero3-offload", 8)
+    assert _within(m.total - m.runtime, 13.9 * GIB)  # 8 × A100
+    assert m.host_offloaded == -(-(p.total_params * (2 + 2 + 4)) // 8)  # w + g + 2 moments
+
+
 def test_lora_trainable_parameters_hand_computed() -> None:
     p = _plan("mlc-llama3_1_8b", method="lora", rank=16, targets=("q", "v"))
     # per layer: q 16·(4096+4096) + v 16·(4096+1024); 32 layers
@@ -86,8 +97,9 @@ def test_sharding_stages_and_checkpointing_shrink_memory() -> None:
     m = p.single_gpu
     assert m.trainable_weights + m.gradients + m.master_weights + m.optimizer_states \
         == 16 * p.total_params
-    totals = [p.memory_at(s, 8).total for s in ("ddp", "zero1", "zero2", "zero3")]
-    assert totals == sorted(totals, reverse=True) and len(set(totals)) == 4
+    totals = [p.memory_at(s, 8).total for s in ("ddp", "zero1", "zero2", "zero3",
+                                                  "zero3-offload")]
+    assert totals == sorted(totals, reverse=True) and len(set(totals)) == 5
     z1 = p.memory_at("zero1", 8)
     assert z1.optimizer_states == -(-8 * p.total_params // 8)
     no_ckpt = _plan("mlc-llama3_1_8b", method="full", seq=2048, batch=1)
@@ -176,3 +188,38 @@ def test_does_not_fit_is_a_finding_with_the_way_out(capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     f = next(f for f in doc["finetune"]["findings"] if f["code"] == "MC413")
     assert "--gradient-checkpointing" in f["message"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(method=st.sampled_from(["full", "lora", "qlora"]), seq=st.integers(1, 8192),
+       batch=st.integers(1, 8), ckpt=st.booleans(),
+       optimizer=st.sampled_from(["adamw", "adamw-8bit", "sgd", "adafactor", "lion"]),
+       n=st.sampled_from([2, 4, 8, 16]))
+def test_fuzz_memory_grows_with_work_and_shrinks_with_sharding(method, seq, batch, ckpt,
+                                                              optimizer, n) -> None:
+    kw = dict(method=method, seq=seq, batch=batch, gradient_checkpointing=ckpt,
+              optimizer=optimizer)
+    p = _plan("mlc-qwen2_0_5b", **kw)
+    bigger = _plan("mlc-qwen2_0_5b", **dict(kw, batch=batch + 1))
+    assert bigger.single_gpu.total > p.single_gpu.total
+    totals = [p.memory_at(s, n).total for s in ("ddp", "zero1", "zero2", "zero3")]
+    assert totals[1] <= totals[0] and totals[2] <= totals[1]
+    assert p.memory_at("zero3", 2 * n).total <= p.memory_at("zero3", n).total
+    assert all(v >= 0 for v in p.single_gpu.to_json().values())
+
+
+def test_long_sequence_and_quantized_checkpoint_findings(tmp_path, capsys) -> None:
+    cfg = json.loads((CONFIGS / "mlc-qwen2_0_5b.json").read_text())
+    cfg["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 128}
+    p = tmp_path / "config.json"
+    p.write_text(json.dumps(cfg))
+    assert main(["plan", str(p), "--finetune", "qlora", "--seq", "65536", "--batch", "1",
+                 "--gradient-checkpointing", "--gpu", "H100", "--json"]) == 0
+    ft = json.loads(capsys.readouterr().out)["finetune"]
+    codes = {f["code"]: f["message"] for f in ft["findings"]}
+    assert "65,536" in codes["MC414"] and "32,768" in codes["MC414"]
+    assert "gptq" in codes["MC419"]
+    # 65,536 tokens × (checkpointed layers + 16 B × 151,936 logits) ≈ 163 GB of
+    # activations, never sharded: nothing fits, and the finding says what to lower
+    assert all(s["gpus"] is None for s in ft["stages"]) and "MC413" in codes
+    assert ft["options"]["targets"] == ["q", "k", "v", "o", "gate", "up", "down"]

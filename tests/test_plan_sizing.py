@@ -304,6 +304,13 @@ def test_cli_on_safetensors_release_and_gguf(tmp_path, capsys):
     assert data["kv_cache_bytes_per_token"] == 2 * 4 * 16 * 2
     cmd = data["plans"][0]["commands"]
     assert cmd["vllm"] is None and cmd["llama_cpp"].startswith(f"llama-server -m {path}")
+    # a GGUF file is one quantization: one row, unless other rows are asked for by name
+    assert [p["precision"] for p in data["plans"]] == ["native"]
+    data = _json_plan(capsys, str(path), "--gpu", "M4-Max-128", "--precision", "native",
+                      "--precision", "Q4_K")
+    q4 = next(p for p in data["plans"] if p["precision"] == "Q4_K")
+    assert str(path) not in q4["commands"]["llama_cpp"]
+    assert any("needs a different GGUF file" in n for n in q4["notes"])
 
 
 @pytest.mark.parametrize(

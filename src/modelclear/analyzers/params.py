@@ -191,7 +191,7 @@ def analyze(
         if arch.modelled:
             cfg = count_from_config(arch)
         else:
-            findings.append(not_modelled(arch, index))
+            findings.append(not_modelled(arch))
     sources: dict[str, int] = {}
     if tensors:
         result = count_from_tensors(tensors, arch)
@@ -235,12 +235,13 @@ def analyze(
     )
 
 
-def not_modelled(arch: Architecture, index: ShardIndex | None) -> Finding:
+def not_modelled(arch: Architecture) -> Finding:
+    """MC404: no formula describes this family, so none is applied."""
     return finding(
         "MC404",
         f"architecture {arch.model_type or 'without a model_type'} is not modelled: sizes "
-        "from headers/index only"
-        + ("" if index is not None else " (no parameter formula is applied by guess)"),
+        "from headers/index only; the KV cache assumes standard attention on every layer "
+        "from the config's head counts",
         file=arch.file, line=arch.lines.get("model_type"),
     )
 

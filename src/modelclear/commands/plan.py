@@ -190,6 +190,9 @@ def plan(
     print_plan(report, stdout_console(), detailed=bool(gpu), quiet=quiet)
 
 
+#: file suffixes a license text or model card can have (LICENSE, README.md, NOTICE.txt…)
+_TEXT_SUFFIXES = ("", ".md", ".txt", ".rst", ".markdown", ".html", ".htm", ".pdf")
+
 #: GPUs a fine-tuning plan is shown for when --gpu is not given
 FINETUNE_GPUS = ("H100", "A100-80", "L40S", "RTX4090")
 
@@ -225,6 +228,9 @@ def finetune_plan(t: Target, count: ParameterCount | None, opts: sizing.Finetune
         findings.append(finding("MC419", f"the checkpoint is {arch.quantization.method}-"
                                 "quantized: train from its 16-bit release", file=arch.file))
     engine = t.engine or _engine_beside(target)
+    if engine is not None and not any(f.suffix.lower() in _TEXT_SUFFIXES
+                                      for f in engine.release.files):
+        engine = None  # no text a license or card could be read from: nothing to analyse
     lic = engine.get(stages.LICENSE) if engine is not None else None
     card = engine.get(stages.CARD) if engine is not None else None
     obligations, ob_findings = sizing.inherited(lic.primary() if lic else None, card)

@@ -149,7 +149,7 @@ def _sizing(e: Engine) -> SizingReport:
     return sizing.plan(
         arch, params=e.optional(PARAMS),
         tensors=headers.tensors if headers is not None else None,
-        model=e.release.source.model_id or e.release.root.name,
+        model=e.release.source.model_id or str(e.release.root),  # a path engines can load
         gguf=headers is not None and headers.format == "gguf",
         native_format=headers.quantization if headers is not None else None,
         index=index,

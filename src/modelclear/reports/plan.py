@@ -94,11 +94,12 @@ def print_finetune(report: SizingReport, console: Console, *, quiet: bool) -> No
                 gb(m.total))
     console.print(mem)
     table = Table(title="fewest GPUs per sharding stage")
-    for col in ("GPU", "stage", "GPUs", "GB per GPU", "of GB"):
+    for col in ("GPU", "stage", "GPUs", "GB per GPU", "of GB", "host GB per GPU"):
         table.add_column(col, justify="left" if col in ("GPU", "stage") else "right")
     for s in ft.stages:
         table.add_row(s.gpu, s.stage, str(s.gpus) if s.gpus else "no fit",
-                      gb(s.per_gpu.total), gb(s.capacity_per_gpu))
+                      gb(s.per_gpu.total), gb(s.capacity_per_gpu),
+                      gb(s.per_gpu.host_offloaded) if s.per_gpu.host_offloaded else "-")
     console.print(table)
     console.print("[bold]inherited by the fine-tune[/]")
     for ob in ft.obligations:

@@ -48,6 +48,10 @@ class Family:
     moe: str = "none"
     state: str = "none"
     default_context: int | None = None
+    nested: tuple[str, ...] = ()  # sub-objects whose keys are read as top-level keys
+    defaults: tuple[tuple[str, Any], ...] = ()  # config-class defaults for omitted keys
+    rope_scaling_extends: bool = True
+    vision: str | None = None
 
     @property
     def norm_params_per_dim(self) -> int:
@@ -97,6 +101,10 @@ def families() -> dict[str, Family]:
             moe=row.get("moe", "none"),
             state=row.get("state", "none"),
             default_context=row.get("default_context"),
+            nested=tuple(row.get("nested", ())),
+            defaults=tuple(sorted(row.get("defaults", {}).items())),
+            rope_scaling_extends=bool(row.get("rope_scaling_extends", True)),
+            vision=row.get("vision"),
         )
         for mt in fam.model_types:
             out[mt.lower()] = fam

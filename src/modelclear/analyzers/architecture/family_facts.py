@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import InputError
 from .families import Family, family_of
-from .model import Architecture
+from .model import Architecture, VisionTower
 from .reader import Reader
 
 #: config keys that state the context length, in the order they are trusted
@@ -22,7 +22,8 @@ CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "seq_length", "max_seq
                 "max_seq_len", "model_max_length")
 
 
-def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | None, str | None]:
+def context_length(r: Reader, scaling: dict[str, Any] | None,
+                   extends: bool = True) -> tuple[int | None, str | None]:
     """Context from the config, with rope scaling that extends it (YaRN, linear, dynamic).
 
     ``llama3`` and ``longrope`` scaling already state the extended length in
@@ -34,18 +35,45 @@ def context_length(r: Reader, scaling: dict[str, Any] | None) -> tuple[int | Non
         if v is not None:
             base, key = v, k
             break
-    if scaling and base is not None:
+    if scaling and base is not None and extends:
         kind = str(scaling.get("rope_type") or scaling.get("type") or "").lower()
         factor = scaling.get("factor")
         original = scaling.get("original_max_position_embeddings")
         if kind in ("yarn", "linear", "dynamic") and isinstance(factor, int | float) \
                 and not isinstance(factor, bool) and factor > 1:
             start = original if isinstance(original, int) and not isinstance(original, bool) \
-                else base
+                and original > 0 else base
+            if not math.isfinite(factor) or start * factor > 1 << 40:
+                raise InputError(r.file, f"{r.prefix}rope_scaling.factor {factor} is not a "
+                                 "plausible context multiplier")
             scaled = int(start * factor)
             if scaled > base:
                 return scaled, f"{key} with rope_scaling {kind} × {factor:g}"
     return base, key
+
+
+def flatten_nested(inner: dict[str, Any], model_type: object, file: str) -> dict[str, Any]:
+    """A family that nests its facts (DBRX's attn_config / ffn_config) read as flat keys.
+
+    Keys already at the top level win; only the families that declare ``nested`` in
+    the data file are flattened, so a stray sub-object elsewhere changes nothing.
+    """
+    fam = family_of(model_type if isinstance(model_type, str) else None)
+    if fam is None or not (fam.nested or fam.defaults):
+        return inner
+    out = dict(inner)
+    for k, v in fam.defaults:
+        out.setdefault(k, v)
+    for key in fam.nested:
+        sub = inner.get(key)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise InputError(file, f"{key} must be an object, got {type(sub).__name__}")
+        for k, v in sub.items():
+            if k != "model_type":
+                out.setdefault(k, v)
+    return out
 
 
 def _bias(fam: Family, r: Reader, current_attn: bool, current_qkv: bool,
@@ -93,12 +121,83 @@ def _ssm(r: Reader, hidden: int, file: str) -> dict[str, int]:
             "ssm_dt_rank": dt_rank}
 
 
+def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
+    """Jamba: attention on i % attn_layer_period == attn_layer_offset, Mamba elsewhere;
+    MoE on i % expert_layer_period == expert_layer_offset; mamba_* mixer facts."""
+    period = r.int_("attn_layer_period") or 8
+    offset = r.int_("attn_layer_offset", allow_zero=True) or 0
+    if offset >= period:
+        raise InputError(file, f"attn_layer_offset {offset} must be below attn_layer_period "
+                         f"{period}")
+    dt = r.data.get("mamba_dt_rank", "auto")
+    dt_rank = math.ceil(hidden / 16) if dt in ("auto", None) else dt
+    if isinstance(dt_rank, bool) or not isinstance(dt_rank, int) or dt_rank < 1:
+        raise InputError(file, "mamba_dt_rank must be a positive integer or \"auto\"")
+    return {
+        "layer_types": tuple("full_attention" if i % period == offset else "mamba"
+                             for i in range(layers)),
+        "ssm_state_size": r.int_("mamba_d_state") or 16,
+        "ssm_conv_kernel": r.int_("mamba_d_conv") or 4,
+        "ssm_inner": (r.int_("mamba_expand") or 2) * hidden,
+        "ssm_dt_rank": dt_rank,
+        "ssm_inner_norms": True,
+        "expert_layer_period": r.int_("expert_layer_period") or 1,
+        "expert_layer_offset": r.int_("expert_layer_offset", allow_zero=True) or 0,
+    }
+
+
+def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    if v.bool_("vision_use_head", False):
+        raise InputError(top.file, "vision_config.vision_use_head: a SigLIP pooling head is not "
+                         "modelled")
+    return VisionTower(
+        kind="siglip",
+        hidden=v.int_("hidden_size") or 768,
+        intermediate=v.int_("intermediate_size") or 3072,
+        layers=v.int_("num_hidden_layers") or 12,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 16,
+        image=v.int_("image_size") or 224,
+        projector_out=text_hidden,
+    )
+
+
+def llama4_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's Llama-4 vision_config: ViT encoder, pixel-shuffle MLP, projector."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    hidden = v.int_("hidden_size") or 768
+    ratio = v.float_("pixel_shuffle_ratio") or 0.5
+    if not 0 < ratio <= 1:
+        raise InputError(top.file, "vision_config.pixel_shuffle_ratio must be in (0, 1]")
+    return VisionTower(
+        kind="llama4",
+        hidden=hidden,
+        intermediate=v.int_("intermediate_size") or 5632,
+        layers=v.int_("num_hidden_layers") or 34,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 14,
+        image=v.int_("image_size") or 336,
+        projector_out=text_hidden,
+        adapter_in=int(hidden / (ratio * ratio)),
+        adapter_hidden=v.int_("projector_input_dim") or 4096,
+        adapter_out=v.int_("vision_output_dim") or v.int_("projector_output_dim") or 4096,
+    )
+
+
 def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     """The architecture with its family's rules applied (unchanged when not modelled)."""
-    scaling = arch.rope_scaling
-    ctx, ctx_key = context_length(r, scaling)
-    arch = replace(arch, context_length=ctx, context_key=ctx_key)
     fam = family_of(arch.model_type)
+    ctx, ctx_key = context_length(r, arch.rope_scaling,
+                                  fam.rope_scaling_extends if fam is not None else True)
+    arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
     changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
@@ -138,6 +237,12 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes["tie_word_embeddings"] = fam.tied
     if fam.state == "mamba":
         changes.update(_ssm(r, H, arch.file))
+    elif fam.state == "jamba":
+        changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
+    if fam.vision == "siglip" and arch.wrapper_model_type:
+        changes["vision"] = siglip_tower(top, H)
+    elif fam.vision == "llama4" and arch.wrapper_model_type:
+        changes["vision"] = llama4_tower(top, H)
     if ctx is None and fam.default_context:
         changes["context_length"] = fam.default_context
         changes["context_key"] = f"{fam.key} default {fam.default_context} (config omits it)"

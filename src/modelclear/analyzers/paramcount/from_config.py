@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import InputError
 from ..architecture import Architecture
+from ..architecture.model import VisionTower
 from .model import (
     BIAS,
     EMBED,
@@ -141,7 +142,12 @@ def _mamba(arch: Architecture, layer: _Layer) -> None:
     add("mixer.A_log", (E, N), NORM)
     add("mixer.D", (E,), NORM)
     add("mixer.out_proj.weight", (H, E), LINEAR)
-    add("norm.weight", (H,), NORM)
+    if arch.ssm_inner_norms:
+        add("mixer.dt_layernorm.weight", (R,), NORM)
+        add("mixer.b_layernorm.weight", (N,), NORM)
+        add("mixer.c_layernorm.weight", (N,), NORM)
+    if not arch.is_hybrid_ssm:
+        add("norm.weight", (H,), NORM)  # a pure Mamba block: one norm, no MLP
 
 
 def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> None:
@@ -152,12 +158,75 @@ def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> No
         out.append(ParamEntry(name + ".bias", (H,), BIAS, **kw))
 
 
+def _siglip(v: VisionTower) -> list[ParamEntry]:
+    """A SigLIP vision tower (patch conv, position table, biased encoder layers, final
+    LayerNorm) and Gemma-3's projector (a vision→text matrix and an RMSNorm)."""
+    p = "vision_tower.vision_model."
+    d, i = v.hidden, v.intermediate
+    out = [ParamEntry(p + "embeddings.patch_embedding.weight",
+                      (d, v.channels, v.patch, v.patch), LINEAR, quantize=False),
+           ParamEntry(p + "embeddings.patch_embedding.bias", (d,), BIAS),
+           ParamEntry(p + "embeddings.position_embedding.weight",
+                      ((v.image // v.patch) ** 2, d), EMBED)]
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in ("layer_norm1", "layer_norm2"):
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    for name, shape, kind in per:
+        out.append(ParamEntry(p + f"encoder.layers.{{l}}.{name}", shape, kind,
+                              count=v.layers))
+    out += [ParamEntry(p + "post_layernorm.weight", (d,), NORM),
+            ParamEntry(p + "post_layernorm.bias", (d,), BIAS),
+            ParamEntry("multi_modal_projector.mm_input_projection_weight",
+                       (v.projector_out, d), LINEAR, quantize=False),
+            ParamEntry("multi_modal_projector.mm_soft_emb_norm.weight", (d,), NORM)]
+    return out
+
+
+def _llama4_vision(v: VisionTower) -> list[ParamEntry]:
+    """Llama-4's vision model: unfolded-patch linear, class token, position table, pre/post
+    LayerNorms, biased encoder layers, the pixel-shuffle MLP, and the bias-free projector."""
+    p = "vision_model."
+    d, i = v.hidden, v.intermediate
+    out = [ParamEntry(p + "patch_embedding.linear.weight",
+                      (d, v.channels * v.patch * v.patch), LINEAR, quantize=False),
+           ParamEntry(p + "class_embedding", (d,), EMBED),
+           ParamEntry(p + "positional_embedding_vlm", ((v.image // v.patch) ** 2 + 1, d),
+                      EMBED)]
+    for n in ("layernorm_pre", "layernorm_post"):
+        out += [ParamEntry(p + f"{n}.weight", (d,), NORM), ParamEntry(p + f"{n}.bias", (d,),
+                                                                       BIAS)]
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in ("input_layernorm", "post_attention_layernorm"):
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    for name, shape, kind in per:
+        out.append(ParamEntry(p + f"model.layers.{{l}}.{name}", shape, kind, count=v.layers))
+    out += [ParamEntry(p + "vision_adapter.mlp.fc1.weight", (v.adapter_hidden, v.adapter_in),
+                       LINEAR),
+            ParamEntry(p + "vision_adapter.mlp.fc2.weight", (v.adapter_out, v.adapter_hidden),
+                       LINEAR),
+            ParamEntry("multi_modal_projector.linear_1.weight", (v.projector_out,
+                                                                 v.adapter_out), LINEAR,
+                       quantize=False)]
+    return out
+
+
 def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     layer = _Layer(i, mtp)
-    if arch.is_ssm:
+    if arch.layer_is_ssm(i) and not arch.is_hybrid_ssm:
         _mamba(arch, layer)
         return layer.out
-    _attention(arch, layer)
+    if arch.layer_is_ssm(i):
+        _mamba(arch, layer)
+    else:
+        _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",
                   "pre_feedforward_layernorm", "post_feedforward_layernorm"]
     for n in norm_names[: arch.norms_per_layer]:
@@ -195,6 +264,9 @@ def entries_from_config(arch: Architecture, include_mtp: bool = True) -> list[Pa
         out.append(ParamEntry("lm_head.weight", (V, H), LM_HEAD))
     if arch.lm_head_bias:
         out.append(ParamEntry("lm_head.bias", (V,), BIAS))
+    if arch.vision is not None:
+        out.extend(_siglip(arch.vision) if arch.vision.kind == "siglip"
+                   else _llama4_vision(arch.vision))
     if include_mtp:
         for i in range(L, L + arch.num_nextn_predict_layers):
             p = f"model.layers.{i}."

@@ -29,17 +29,18 @@ from .obligations import Obligation
 from .weights import module_matches, native_linear_bytes
 
 METHODS = ("full", "lora", "qlora")
-STAGES = ("ddp", "zero1", "zero2", "zero3")
+STAGES = ("ddp", "zero1", "zero2", "zero3", "zero3-offload")
 #: short target names → the module names families use for them
 TARGETS: dict[str, tuple[str, ...]] = {
     "q": ("q_proj", "q_a_proj", "q_b_proj", "query_key_value", "c_attn", "W_pack", "qkv_proj",
-          "Wqkv", "wqkv"),
-    "k": ("k_proj", "kv_a_proj_with_mqa", "kv_b_proj"),
-    "v": ("v_proj",),
-    "o": ("o_proj", "dense", "out_proj", "c_proj", "wo"),
-    "gate": ("gate_proj", "w1", "gate_up_proj"),
-    "up": ("up_proj", "w3", "fc1", "c_fc", "dense_h_to_4h", "fc_in"),
-    "down": ("down_proj", "w2", "fc2", "dense_4h_to_h", "fc_out"),
+          "Wqkv", "wqkv", "attn_q", "attn_qkv"),
+    "k": ("k_proj", "kv_a_proj_with_mqa", "kv_b_proj", "attn_k"),
+    "v": ("v_proj", "attn_v"),
+    "o": ("o_proj", "dense", "out_proj", "c_proj", "wo", "attn_output"),
+    "gate": ("gate_proj", "w1", "gate_up_proj", "ffn_gate", "ffn_gate_exps"),
+    "up": ("up_proj", "w3", "fc1", "c_fc", "dense_h_to_4h", "fc_in", "ffn_up", "ffn_up_exps"),
+    "down": ("down_proj", "w2", "fc2", "dense_4h_to_h", "fc_out", "ffn_down",
+             "ffn_down_exps"),
 }
 DEFAULT_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
 #: QLoRA's base: NF4 with double-quantized absmax, blocks of 64 (Dettmers et al., 2023)
@@ -93,6 +94,8 @@ class Memory(JsonFields):
     activations: int
     gathered_weights: int
     runtime: int
+    #: bytes kept in host (CPU) memory instead, per GPU (zero3-offload), not in the total
+    host_offloaded: int = 0
 
     @property
     def total(self) -> int:
@@ -244,6 +247,15 @@ def _memory(p: FinetunePlan, entries_largest: int, stage: str, n: int) -> Memory
     frozen = 0 if full else p.base_bytes
     trainable = p.base_bytes if full else T * w_bytes
     gathered = 0
+    if stage == "zero3-offload":
+        # ZeRO-3-Offload / FSDP cpu_offload: weights, gradients and optimizer states live
+        # in host memory; the GPU holds the gathered layers, one layer's gradients in
+        # flight, activations and the runtime
+        host = math.ceil((frozen + trainable + grads + master + states) / n)
+        layer = p.largest_layer_bytes
+        return Memory(0, 0, 0, 0, 0, o.batch * o.seq * p.activation_bytes_per_token,
+                      int(rules()["runtime"]["gathered_layers"]) * layer + layer,
+                      int(rules()["runtime"]["bytes"]), host)
     if stage in ("zero1", "zero2", "zero3"):
         states, master = math.ceil(states / n), math.ceil(master / n)
     if stage in ("zero2", "zero3") and not o.fused_optimizer:
@@ -295,7 +307,9 @@ def plan_finetune(arch: Architecture, entries: Sequence[ParamEntry], opts: Finet
         "optimizer": f"{opt['title']}: {opt['moments']} moment(s) per trainable parameter",
         "activations": act_formula + f"; × batch {opts.batch} × seq {opts.seq:,}",
         "sharding": "zero1 shards optimizer states and master weights; zero2 also "
-                    "gradients; zero3/FSDP also weights, plus 2 gathered layers",
+                    "gradients; zero3/FSDP also weights, plus 2 gathered layers; "
+                    "zero3-offload keeps weights, gradients and optimizer states in host "
+                    "memory (GPU: gathered layers + one layer's gradients + activations)",
     }
     stub = FinetunePlan(opts, total, trainable, trainable * 2 if opts.method != "full" else 0,
                         n_mod, base, act, formulas, Memory(0, 0, 0, 0, 0, 0, 0, 0), (),

@@ -81,7 +81,7 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
     if not arch.complete:
         raise InputError(arch.file, "lacks " + ", ".join(arch.missing())
                          + ": cannot size the KV cache")
-    if arch.is_ssm:
+    if arch.is_ssm and not arch.is_hybrid_ssm:
         return _ssm_state(arch, kv_dtype)
     layers = arch.num_layers or 0
     skipped = 0
@@ -118,8 +118,17 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
         sliding = sum(1 for t in arch.layer_types[:layers] if t == "sliding_attention")
         formula += (f"; {sliding} of {layers} layers use a {arch.sliding_window:,}-token "
                     "sliding window (savings reported separately)")
+    state = 0
+    if arch.is_hybrid_ssm:
+        n_ssm = sum(1 for i in range(arch.num_layers or 0) if arch.layer_is_ssm(i))
+        per_ssm = (arch.ssm_inner or 0) * ((arch.ssm_conv_kernel or 0)
+                                           + (arch.ssm_state_size or 0))
+        state = n_ssm * per_ssm * bpe
+        formula += (f"; plus per sequence {n_ssm} Mamba layers × {arch.ssm_inner:,} channels × "
+                    f"(conv {arch.ssm_conv_kernel} + state {arch.ssm_state_size}) × {bpe} B = "
+                    f"{state:,} bytes")
     return KVCache(kind, layers, per, total, dtype, bpe, formula,
-                   arch.sliding_window if sliding else None, sliding, kvh)
+                   arch.sliding_window if sliding else None, sliding, kvh, state)
 
 
 def _ssm_state(arch: Architecture, kv_dtype: str) -> KVCache:

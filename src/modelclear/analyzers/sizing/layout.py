@@ -59,7 +59,7 @@ def usable_bytes(gpu: GPU) -> int:
 def _tp_problem(arch: Architecture, tp: int, group: int | None, ep: bool) -> str | None:
     """Why tensor parallel size ``tp`` cannot shard this model (None: it can)."""
     heads = arch.num_attention_heads or 1
-    if arch.is_ssm:
+    if arch.is_ssm and not arch.is_hybrid_ssm:
         return None if (arch.ssm_inner or 0) % tp == 0 else f"{arch.ssm_inner} channels / {tp}"
     if heads % tp:
         return f"{heads} attention heads are not divisible by {tp}"
