@@ -181,6 +181,10 @@ def test_malformed_forms_get_a_clear_4xx_page(env, release: Path) -> None:
         ("/requests", {"csrf": csrf, "target": "/no/such", "profile": "internal-tool"}, 400),
         ("/requests", {"csrf": csrf}, 422),
         ("/requests/abc/reopen", {"csrf": csrf, "reason": "x"}, 422),
+        (f"/requests/{rid}/decision", {"csrf": csrf, "kind": "approve", "version": "1",
+                                       "teams": ",".join(["t"] * 60)}, 422),
+        (f"/requests/{rid}/decision", {"csrf": csrf, "kind": "approve", "version": "1",
+                                       "owner": "o" * 300}, 422),
     ]
     for path, form, status in cases:
         r = c.post(path, data=form)

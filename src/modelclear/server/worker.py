@@ -10,7 +10,6 @@ kept as its type and message, never a traceback on a page.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -131,7 +130,6 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="mc-audit")
-        self.lock = threading.Lock()
 
     def audit(self, rid: int) -> Future[None]:
         return self.pool.submit(self._guard, rid, self._audit, True)
