@@ -418,3 +418,18 @@ def test_cli_creates_users_and_tokens(tmp_path: Path, monkeypatch, capsys) -> No
     finally:
         store.close()
     assert run_cli(["serve", "--registry", url, "--create-token", "nobody"]) == 2
+
+
+def test_a_restarted_server_runs_the_audits_it_left(tmp_path: Path, demo: Path) -> None:
+    from modelclear.server.app import Settings, create_app
+
+    url = str(tmp_path / "restart.sqlite3")
+    first = make_env(url)
+    release = copy_release(demo, tmp_path / "rel")
+    rid = first.svc.workflow.create(first.user("alice"), str(release), None, "rel",
+                                    "internal-tool", "", [])
+    close_env(first)  # stopped before its worker picked the request up
+    app = create_app(Settings(registry=url))
+    with TestClient(app):  # the lifespan resumes queued and running requests
+        req = wait_state(app.state.services, rid)
+    assert req["state"] == "ready" and req["record_id"]
