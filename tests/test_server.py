@@ -164,8 +164,14 @@ def test_malformed_api_bodies_get_a_clear_4xx(env, release: Path) -> None:
         assert r.status_code == status, (path, kwargs, r.status_code, r.text)
         detail = r.json()["detail"]
         assert isinstance(detail, str) and detail and "Traceback" not in detail
-    r = c.post("/api/requests", json={"target": "/no/such/dir", "profile": "internal-tool"})
-    assert "/no/such/dir" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": "/etc", "profile": "internal-tool"})
+    assert r.status_code == 400 and "--release-root" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": str(release.parent / "gone"),
+                                      "profile": "internal-tool"})
+    assert r.status_code == 400 and "does not exist" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": str(release) + "/.." * 12 + "/etc",
+                                      "profile": "internal-tool"})
+    assert r.status_code == 400 and "--release-root" in r.json()["detail"]
     assert env.svc.workflow.get(rid)["state"] == "ready"
 
 
@@ -429,7 +435,7 @@ def test_a_restarted_server_runs_the_audits_it_left(tmp_path: Path, demo: Path) 
     rid = first.svc.workflow.create(first.user("alice"), str(release), None, "rel",
                                     "internal-tool", "", [])
     close_env(first)  # stopped before its worker picked the request up
-    app = create_app(Settings(registry=url))
+    app = create_app(Settings(registry=url, release_roots=(str(tmp_path),)))
     with TestClient(app):  # the lifespan resumes queued and running requests
         req = wait_state(app.state.services, rid)
     assert req["state"] == "ready" and req["record_id"]

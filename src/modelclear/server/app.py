@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,6 +78,8 @@ class BadInput(Exception):
 class Settings:
     registry: str | None = None
     two_reviewer_profiles: frozenset[str] = field(default_factory=frozenset)
+    #: folders whose releases may be requested by local path
+    release_roots: tuple[str, ...] = ()
     worker_threads: int = 2
     #: cookies marked Secure (set when served behind HTTPS)
     secure_cookies: bool = False
@@ -166,7 +169,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
 
     settings = settings or Settings()
     store = Store(settings.registry)
-    workflow = Workflow(store, settings.two_reviewer_profiles)
+    roots = tuple(Path(r).expanduser().resolve() for r in settings.release_roots)
+    workflow = Workflow(store, settings.two_reviewer_profiles, roots)
     worker = Worker(workflow, settings.worker_threads)
 
     @asynccontextmanager

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -51,6 +52,8 @@ class Workflow:
     store: Store
     #: profiles whose approvals need two reviewers, neither of them the requester
     two_reviewer_profiles: frozenset[str] = field(default_factory=frozenset)
+    #: resolved folders local targets must lie under (none: only the HF cache)
+    release_roots: tuple[Path, ...] = ()
 
     # -- requests ---------------------------------------------------------------------
     def create(self, user: User, target: str, revision: str | None, model_key: str | None,
