@@ -72,6 +72,11 @@ def compressed() -> None:
         "bz2_pickle_in_zip", "zip")
     put("mal/lz4.joblib", b"\x04\x22\x4d\x18" + b"\x64\x40\xa7" + b"\x00" * 40, True,
         "joblib_lz4_unreadable", "joblib")
+    # a real LZ4 frame (one stored block) around the payload: joblib.load opens it with
+    # the lz4 package; written by hand so the generator needs no lz4 install
+    frame = (b"\x04\x22\x4d\x18\x60\x40\x82" + (len(EVIL) | 0x80000000).to_bytes(4, "little")
+             + EVIL + bytes(4))
+    put("mal/lz4_payload.joblib", frame, True, "joblib_lz4_payload", "joblib")
     put("ben/meta_bz2.joblib", bz2.compress(pickle.dumps({"a": [1, 2]}, protocol=4)), False,
         "joblib_bz2_plain", "joblib")
 

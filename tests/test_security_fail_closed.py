@@ -161,9 +161,9 @@ def test_joblib_compressors_are_opened(tmp_path: Path, compress: str) -> None:
     assert r.status == "unsafe" and r.kind == f"{compress}+pickle", r
 
 
-def test_lz4_is_unsupported_high(tmp_path: Path) -> None:
+def test_broken_lz4_frame_is_malformed_high(tmp_path: Path) -> None:
     r = _report(tmp_path, "model.joblib", b"\x04\x22\x4d\x18" + b"\x00" * 32)
-    assert r.status == "unsupported" and _high(r)
+    assert r.status == "malformed" and _high(r)
 
 
 def test_gzip_over_budget_is_unsupported(tmp_path: Path, monkeypatch) -> None:

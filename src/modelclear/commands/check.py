@@ -44,6 +44,7 @@ def check_json(result: AuditResult) -> dict[str, Any]:
 @app.command()
 def check(
     target: str = typer.Argument(..., help="Release directory, weights/GGUF file, org/name[@rev],"
+                                 " hf://org/name[@rev] on the hub,"
                                  " or a bare license text file."),
     profile: str | None = typer.Option(None, "--profile", "-p", help=PROFILE_HELP),
     fail_on: Annotated[FailOn, typer.Option(

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...release import ReleaseFile
+from .family_facts import apply_family
 from .model import TEXT_CONFIG_KEYS, Architecture
 from .quantization import read_quantization
 from .reader import Reader, key_lines, parse_config_text
@@ -126,10 +127,10 @@ def _attention_dims(
     r: Reader, prefix: str, file: str
 ) -> tuple[int | None, int | None, int | None, int | None, int | None]:
     """hidden_size, heads, KV heads, vocab size and head_dim, checked against each other."""
-    hidden = r.first_int("hidden_size", "n_embd", "d_model")
-    heads = r.first_int("num_attention_heads", "n_head", "num_heads")
+    hidden = r.first_int("hidden_size", "n_embd", "d_model", "n_embed")
+    heads = r.first_int("num_attention_heads", "n_head", "num_heads", "n_heads")
     kv_heads = r.first_int("num_key_value_heads", "num_kv_heads", "n_head_kv") or heads
-    vocab = r.int_("vocab_size")
+    vocab = r.first_int("padded_vocab_size", "vocab_size")
     head_dim = r.int_("head_dim")
     if head_dim is None and hidden and heads:
         if hidden % heads:
@@ -246,7 +247,7 @@ def read_architecture(
     if arch.is_mla and None in (arch.qk_rope_head_dim, arch.qk_nope_head_dim, arch.v_head_dim):
         raise InputError(file, "kv_lora_rank is set but qk_rope_head_dim, qk_nope_head_dim or "
                          "v_head_dim is missing")
-    return arch
+    return apply_family(arch, r, top)
 
 
 def read_config_file(f: ReleaseFile) -> Architecture:

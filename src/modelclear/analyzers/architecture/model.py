@@ -94,6 +94,22 @@ class Architecture:
     torch_dtype: str | None = None
     quantization: Quantization | None = None
     num_nextn_predict_layers: int = 0
+    # family description (data/architectures.toml); None: not modelled, no formula
+    family_key: str | None = None
+    mlp_gated: bool = True
+    norm_params: int = 1  # per normalised dimension: 1 (RMSNorm weight) or 2 (LayerNorm + bias)
+    qk_norm_scope: str = "head"  # head: head_dim vectors; heads: over all q / kv heads
+    learned_positions: int = 0  # rows of a learned position table (GPT-2, BigCode)
+    embedding_norm: bool = False  # BLOOM's LayerNorm after the embedding
+    lm_head_bias: bool = False
+    # Mamba state-space facts (per-sequence state instead of a KV cache)
+    ssm_state_size: int | None = None
+    ssm_inner: int | None = None
+    ssm_conv_kernel: int | None = None
+    ssm_dt_rank: int | None = None
+    # context: what the model serves, and the config key that says so
+    context_length: int | None = None
+    context_key: str | None = None
     #: config key -> line in the file it was read from (evidence)
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     findings: tuple[Finding, ...] = ()
@@ -105,18 +121,22 @@ class Architecture:
         return self.kv_lora_rank is not None
 
     @property
+    def modelled(self) -> bool:
+        """Whether a parameter formula describes this family (else headers/index only)."""
+        return self.family_key is not None
+
+    @property
+    def is_ssm(self) -> bool:
+        return self.ssm_state_size is not None
+
+    @property
     def is_moe(self) -> bool:
         return self.num_experts is not None and self.num_experts > 1
 
     @property
     def complete(self) -> bool:
         """Whether the facts the formulas need are all present."""
-        return None not in (
-            self.num_layers,
-            self.hidden_size,
-            self.num_attention_heads,
-            self.vocab_size,
-        )
+        return not self.missing()
 
     def missing(self) -> tuple[str, ...]:
         names = {
@@ -125,6 +145,8 @@ class Architecture:
             "num_attention_heads": self.num_attention_heads,
             "vocab_size": self.vocab_size,
         }
+        if self.is_ssm:  # state-space models have no attention heads
+            del names["num_attention_heads"]
         return tuple(k for k, v in names.items() if v is None)
 
     def is_moe_layer(self, i: int) -> bool:
@@ -219,5 +241,8 @@ class Architecture:
             "torch_dtype": self.torch_dtype,
             "quantization": self.quantization.to_json() if self.quantization else None,
             "num_nextn_predict_layers": self.num_nextn_predict_layers,
+            "modelled_family": self.family_key,
+            "context_length": self.context_length,
+            "context_key": self.context_key,
             "lines": dict(self.lines),
         }

@@ -66,8 +66,9 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
         if arch.attention_bias:
             add("self_attn.o_proj.bias", (H,), BIAS)
         if arch.qk_norm:
-            add("self_attn.q_norm.weight", (hd,), NORM)
-            add("self_attn.k_norm.weight", (hd,), NORM)
+            heads = arch.qk_norm_scope == "heads"  # OLMo-2: one norm over all heads
+            add("self_attn.q_norm.weight", (nh * hd if heads else hd,), NORM)
+            add("self_attn.k_norm.weight", (nkv * hd if heads else hd,), NORM)
         if arch.attention_sinks:
             add("self_attn.sinks", (nh,), BIAS)
 
@@ -116,22 +117,53 @@ def _dense_mlp(arch: Architecture, layer: _Layer) -> None:
     add = layer.add
     H = arch.hidden_size or 0
     inter = arch.intermediate_size or 0
-    for w, shape in (("gate_proj", (inter, H)), ("up_proj", (inter, H)),
-                     ("down_proj", (H, inter))):
-        add(f"mlp.{w}.weight", shape, LINEAR)
+    names = ("gate_proj", "up_proj") if arch.mlp_gated else ("up_proj",)
+    for w in names:
+        add(f"mlp.{w}.weight", (inter, H), LINEAR)
+        if arch.mlp_bias:
+            add(f"mlp.{w}.bias", (inter,), BIAS)
+    add("mlp.down_proj.weight", (H, inter), LINEAR)
     if arch.mlp_bias:
-        add("mlp.gate_proj.bias", (inter,), BIAS)
-        add("mlp.up_proj.bias", (inter,), BIAS)
         add("mlp.down_proj.bias", (H,), BIAS)
+
+
+def _mamba(arch: Architecture, layer: _Layer) -> None:
+    """One Mamba block: in/out projections, depthwise conv, selective-scan parameters."""
+    add = layer.add
+    H, E = arch.hidden_size or 0, arch.ssm_inner or 0
+    N, K, R = arch.ssm_state_size or 0, arch.ssm_conv_kernel or 0, arch.ssm_dt_rank or 0
+    add("mixer.in_proj.weight", (2 * E, H), LINEAR)
+    add("mixer.conv1d.weight", (E, 1, K), NORM)
+    add("mixer.conv1d.bias", (E,), BIAS)
+    add("mixer.x_proj.weight", (R + 2 * N, E), LINEAR)
+    add("mixer.dt_proj.weight", (E, R), LINEAR)
+    add("mixer.dt_proj.bias", (E,), BIAS)
+    add("mixer.A_log", (E, N), NORM)
+    add("mixer.D", (E,), NORM)
+    add("mixer.out_proj.weight", (H, E), LINEAR)
+    add("norm.weight", (H,), NORM)
+
+
+def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> None:
+    """A norm's weight, and its bias when the family uses LayerNorm."""
+    H = arch.hidden_size or 0
+    out.append(ParamEntry(name + ".weight", (H,), NORM, **kw))
+    if arch.norm_params == 2:
+        out.append(ParamEntry(name + ".bias", (H,), BIAS, **kw))
 
 
 def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     layer = _Layer(i, mtp)
+    if arch.is_ssm:
+        _mamba(arch, layer)
+        return layer.out
     _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",
                   "pre_feedforward_layernorm", "post_feedforward_layernorm"]
     for n in norm_names[: arch.norms_per_layer]:
         layer.add(f"{n}.weight", (arch.hidden_size or 0,), NORM)
+        if arch.norm_params == 2:
+            layer.add(f"{n}.bias", (arch.hidden_size or 0,), BIAS)
     if arch.is_moe_layer(i):
         _moe(arch, layer)
     else:
@@ -151,11 +183,18 @@ def entries_from_config(arch: Architecture, include_mtp: bool = True) -> list[Pa
                          + ": cannot count parameters from it")
     H, V, L = arch.hidden_size or 0, arch.vocab_size or 0, arch.num_layers or 0
     out = [ParamEntry("model.embed_tokens.weight", (V, H), EMBED)]
+    if arch.learned_positions:
+        out.append(ParamEntry("model.embed_positions.weight", (arch.learned_positions, H),
+                              EMBED))
+    if arch.embedding_norm:
+        _norm(out, "model.embed_layernorm", arch)
     for i in range(L):
         out.extend(_layer_entries(arch, i, mtp=False))
-    out.append(ParamEntry("model.norm.weight", (H,), NORM))
+    _norm(out, "model.norm", arch)
     if not arch.tie_word_embeddings:
         out.append(ParamEntry("lm_head.weight", (V, H), LM_HEAD))
+    if arch.lm_head_bias:
+        out.append(ParamEntry("lm_head.bias", (V,), BIAS))
     if include_mtp:
         for i in range(L, L + arch.num_nextn_predict_layers):
             p = f"model.layers.{i}."

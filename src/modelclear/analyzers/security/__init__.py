@@ -11,8 +11,11 @@ report (``has_pickle_weights``, per-file statuses, findings with MC3xx codes).
 
 from __future__ import annotations
 
+import posixpath
+from dataclasses import replace
+
 from ...errors import InputError
-from ...findings import Severity, finding
+from ...findings import Finding, Severity, finding
 from ...parsers.detect import detect_format
 from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
 from ...parsers.sniff import LFS_POINTER
@@ -41,10 +44,49 @@ def analyze(release: Release, progress: ProgressSink = SILENT) -> SecurityReport
         reports.append(analyze_file(f, release))
         progress.advance("security", f.size)
     return SecurityReport(
-        files=tuple(reports),
+        files=tuple(_scope_scripts(reports)),
         allowlist_version=allowlist_version(),
         target=release.source.location,
     )
+
+
+#: the configs whose presence says which loader reads the release (and so which Python
+#: files it imports: the auto_map closures)
+_LOADER_CONFIGS = ("config.json", "model_index.json")
+
+
+def _scope_scripts(reports: list[FileReport]) -> list[FileReport]:
+    """Scope a code repository's scripts apart from the code loaders import.
+
+    In a model release (a ``config.json`` or ``model_index.json`` is present) the Python
+    that loading runs is exactly the auto_map closures (MC330 ``runs``). Any other
+    ``.py`` — a demo, CLI or training script — runs only when someone runs it: its
+    findings are capped at low and an MC346 note says why, so a ``cli_demo.py`` calling
+    ``os.system`` never makes the model unsafe. Diffusers custom components (MC340)
+    name modules by other rules, so a release with one keeps every finding as is.
+    """
+    names = {r.path.rsplit("/", 1)[-1] for r in reports}
+    if not names & set(_LOADER_CONFIGS):
+        return reports
+    found = [x for r in reports for x in r.findings]
+    if any(x.code == "MC340" for x in found):
+        return reports
+    imported = {p for x in found if x.code == "MC330" for p in x.extra.get("runs", ())}
+    out = []
+    for r in reports:
+        if r.kind != "python" or r.path in imported:
+            out.append(r)
+            continue
+        capped = tuple(
+            replace(x, severity=Severity.LOW) if x.severity.rank > Severity.LOW.rank else x
+            for x in r.findings)
+        note = finding("MC346", "no loader imports this file (no auto_map entry reaches "
+                       "it): a script, reviewed apart; its findings are capped at low",
+                       file=r.path)
+        ft = (*capped, note) if r.findings else ()
+        malformed = any(x.code == "MC342" for x in ft)
+        out.append(replace(r, findings=ft, status=status_for(ft, malformed, False)))
+    return out
 
 
 def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
@@ -70,6 +112,7 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
             file=f.path,
         )
     findings = list(out.findings)
+    _sidecars(f, out, release, findings)
     severe = _loader_runs_partial(f, fmt, out)
     for msg in dict.fromkeys(out.malformed):
         findings.append(finding(
@@ -91,6 +134,34 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         imports=tuple(dict.fromkeys(out.imports)),
         pickle=out.pickle,
     )
+
+
+def _sidecars(f: ReleaseFile, out: Outcome, release: Release | None,
+              findings: list[Finding]) -> None:
+    """Judge the files an old-format joblib pickle loads beside itself.
+
+    joblib joins the wrapper's ``filename`` to the pickle's directory and loads it
+    (``np.load(allow_pickle=True)`` or a ZF file), so a name inside the release is
+    scanned as that file; a name that leaves the release directory, or that the release
+    lacks, is a load of bytes nobody examined: high, and the pickle is unsupported.
+    """
+    folder = posixpath.dirname(f.path)
+    for name, offset in dict.fromkeys(out.sidecars):
+        target = posixpath.normpath(posixpath.join(folder, name))
+        inside = not (posixpath.isabs(name) or target.startswith("../") or target == "..")
+        present = release is not None and inside and release.get(target) is not None
+        if present:
+            findings.append(finding(
+                "MC344", f"joblib loads {target!r} beside this pickle (np.load with "
+                "allow_pickle=True); that file is scanned on its own", file=f.path,
+                offset=offset))
+            continue
+        why = ("outside the release directory" if not inside
+               else "not in the release")
+        out.unsupported.append(f"joblib array file {name!r} is {why}")
+        findings.append(finding(
+            "MC345", f"joblib would load {name!r} ({why}) with np.load(allow_pickle=True) "
+            "while unpickling; its content was not examined", file=f.path, offset=offset))
 
 
 #: report kinds of containers: a lenient reader may still load what we could not parse

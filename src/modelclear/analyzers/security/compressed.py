@@ -1,7 +1,8 @@
 """Compressed streams that loaders open transparently: gzip, bz2, xz/lzma, zlib, lz4.
 
 ``joblib.load`` picks its decompressor from the first bytes whatever the file is called
-(zlib, gzip, bz2, xz, lzma, lz4), ``gzip.open``/``bz2.open``/``lzma.open`` read every
+(zlib, gzip, bz2, xz, lzma, lz4, and the ``ZF`` container of joblib < 0.10: a hex length
+then one zlib stream), ``gzip.open``/``bz2.open``/``lzma.open`` read every
 concatenated member, and a pickle loader runs opcodes as they arrive. So a stream is
 decoded the same way: all members, incrementally, within a byte budget, into a spill
 buffer that moves to a temporary file past :data:`SPILL` bytes (memory stays bounded
@@ -24,6 +25,7 @@ from typing import IO, Any
 
 from ...findings import finding
 from ...parsers.sniff import GZIP_MAGIC
+from .lz4frame import LZ4Error, decode_frames
 from .outcome import MAX_UNPACKED, Outcome
 
 #: decompressed bytes kept in memory before the rest goes to a temporary file
@@ -34,7 +36,12 @@ CHUNK = 1 << 20
 BZ2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ\x00"
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
-LZMA_ALONE = b"\x5d\x00\x00"
+#: joblib's own test for lzma-alone: the usual properties byte and a small dictionary
+LZMA_ALONE = b"\x5d\x00"
+#: joblib < 0.10 (``numpy_pickle_compat``): b"ZF", the inflated length in hex padded to
+#: 19 characters, an optional space, then one zlib stream
+ZFILE_MAGIC = b"ZF"
+_ZF_HEADER = 2 + 19
 
 
 def compression_of(head: bytes, *, loose: bool) -> str | None:
@@ -56,7 +63,24 @@ def compression_of(head: bytes, *, loose: bool) -> str | None:
         return "zlib"
     if loose and head.startswith(LZMA_ALONE):
         return "lzma"
+    if loose and head.startswith(ZFILE_MAGIC):
+        return "joblib-zf"
     return None
+
+
+def zfile_start(buf: Any) -> tuple[int, int]:
+    """Where the zlib stream of a ``ZF`` file starts and the length its header declares.
+
+    Read as ``joblib.numpy_pickle_compat.read_zfile`` reads it; raises ValueError when
+    the header is not a hexadecimal length (the loader fails there, before any pickle).
+    """
+    header = bytes(buf[:_ZF_HEADER + 1])
+    if len(header) < _ZF_HEADER:
+        raise ValueError("ZF header truncated")
+    length = int(header[2:_ZF_HEADER].decode("latin-1"), 16)
+    if length < 0:
+        raise ValueError("ZF header declares a negative length")
+    return _ZF_HEADER + (1 if header[_ZF_HEADER:] == b" " else 0), length
 
 
 def _decoder(kind: str) -> Any:
@@ -137,10 +161,18 @@ def _feed(d: Any, data: Any, sink: _Spill) -> None:
         sink.write(d.decompress(b"", CHUNK))
 
 
-def _members(buf: Any, kind: str, sink: _Spill) -> int:
-    """Decode every concatenated member of ``buf`` into ``sink``; the number decoded."""
+def _members(buf: Any, kind: str, sink: _Spill, start: int = 0) -> int:
+    """Decode every concatenated member of ``buf`` (from ``start``) into ``sink``; the
+    number decoded."""
     view = memoryview(buf) if isinstance(buf, mmap.mmap) else memoryview(bytes(buf))
-    pos, members, n = 0, 0, len(view)
+    pos, members, n = start, 0, len(view)
+    if kind == "lz4":
+        try:
+            return decode_frames(view[start:], sink.write)
+        except LZ4Error as exc:
+            raise Corrupt(f"lz4 stream: {exc}", exc.frames) from None
+        finally:
+            view.release()
     try:
         while pos < n:
             if members and not any(bytes(view[pos:pos + 512])):
@@ -165,7 +197,8 @@ def _members(buf: Any, kind: str, sink: _Spill) -> int:
 
 
 @contextmanager
-def inflate(buf: Any, kind: str, budget: int | None = None) -> Iterator[tuple[Any, int, str]]:
+def inflate(buf: Any, kind: str, budget: int | None = None,
+            start: int = 0) -> Iterator[tuple[Any, int, str]]:
     """The decoded content of every member, how many members, and what stopped decoding.
 
     A damaged stream still yields what decoded before the damage (a loader reading the
@@ -175,7 +208,7 @@ def inflate(buf: Any, kind: str, budget: int | None = None) -> Iterator[tuple[An
     sink = _Spill(MAX_UNPACKED if budget is None else budget)
     try:
         try:
-            members, error = _members(buf, kind, sink), ""
+            members, error = _members(buf, kind, sink, start), ""
         except Corrupt as exc:
             members, error = exc.members, str(exc)
         with sink.view() as data:
@@ -189,24 +222,29 @@ def scan_compressed(buf: Any, path: str, depth: int, kind: str) -> Outcome:
     from .files import examine_buffer  # the dispatcher imports this module
 
     out = Outcome(kind=kind)
-    if kind == "lz4":
-        out.not_examined(
-            "lz4-compressed content (joblib opens it with the lz4 package)",
-            "lz4-compressed stream: joblib decompresses it on load, the scanner "
-            "cannot, so its content was not examined",
-            file=path,
-            offset=0,
-        )
-        return out
+    start, declared, codec = 0, -1, kind
+    if kind == "joblib-zf":
+        try:
+            start, declared = zfile_start(buf)
+        except ValueError as exc:
+            out.malformed.append(f"joblib ZF header: {exc}")
+            return out
+        codec = "zlib"
     try:
-        with inflate(buf, kind) as (data, members, error):
+        with inflate(buf, codec, start=start) as (data, members, error):
             out.findings.append(finding(
                 "MC323", f"{kind}-compressed content ({members} member(s)); decompressed "
                 "and scanned", file=path,
             ))
+            if declared >= 0 and not error and len(data) != declared:
+                error = (f"ZF header declares {declared} bytes but the stream inflates to "
+                         f"{len(data)} (joblib refuses the file)")
             if error:
                 out.malformed.append(f"{error} ({members} complete member(s) before it; "
                                      "what decoded was scanned)")
+            elif not len(data):
+                out.malformed.append(f"{kind} stream decompresses to nothing (a loader "
+                                     "finds no object in it)")
             sub = examine_buffer(data, path=path, name=f"(un{kind})", depth=depth + 1,
                                  archived=True) if len(data) else Outcome()
     except OverBudget:

@@ -11,6 +11,15 @@ from ...findings import Finding, Severity
 
 STATUSES = ("clean", "warning", "unsafe", "malformed", "unsupported")
 
+#: findings about code a loader would run (auto_map entries, diffusers custom components)
+#: and about the Python it imports: the remote-code policy check judges these, once
+REMOTE_CODE_CODES = frozenset({"MC330", "MC331", "MC332", "MC333", "MC334", "MC335",
+                               "MC336", "MC337", "MC338", "MC339", "MC340", "MC346"})
+#: one finding per auto_map entry / custom component
+ENTRY_CODES = ("MC330", "MC331", "MC332", "MC340")
+#: entries whose code is not in the release: it would be downloaded at load time
+ABSENT_CODES = frozenset({"MC331", "MC332"})
+
 
 @dataclass(frozen=True)
 class FileReport:
@@ -25,6 +34,20 @@ class FileReport:
     imports: tuple[str, ...] = ()
     #: does loading this file run pickle (torch.load, joblib, np.load(allow_pickle))?
     pickle: bool = False
+
+    @property
+    def status_without_remote_code(self) -> str:
+        """The status once what the remote-code check judges is set aside.
+
+        Python files are entirely remote code's business; a config's auto_map findings
+        too. Other findings (a chat template's, a pickle's) keep their weight.
+        """
+        if self.kind == "python":
+            return "clean"
+        rest = tuple(x for x in self.findings if x.code not in REMOTE_CODE_CODES)
+        if len(rest) == len(self.findings) or self.status not in ("unsafe", "warning"):
+            return self.status
+        return status_for(rest, False, False)
 
     @property
     def max_severity(self) -> Severity | None:
@@ -60,6 +83,13 @@ class SecurityReport:
     @property
     def unsafe(self) -> tuple[FileReport, ...]:
         return tuple(r for r in self.files if r.status == "unsafe")
+
+    @property
+    def remote_code_entries(self) -> tuple[tuple[Finding, bool], ...]:
+        """One finding per auto_map entry or custom component, with whether its code is
+        absent from the release (downloaded at load time), in file order."""
+        return tuple((f, f.code in ABSENT_CODES) for f in self.findings
+                     if f.code in ENTRY_CODES)
 
     @property
     def has_pickle_weights(self) -> bool:

@@ -39,6 +39,9 @@ class Outcome:
     malformed: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     pickle: bool = False
+    #: files a joblib < 0.10 pickle loads beside itself (NDArrayWrapper: np.load with
+    #: allow_pickle=True; ZNDArrayWrapper: a ZF file), as (name, offset of the BUILD)
+    sidecars: list[tuple[str, int]] = field(default_factory=list)
 
     def not_examined(self, why: str, message: str, **where: Any) -> None:
         """Part of the input was not read: ``unsupported`` plus its high finding (MC341),
@@ -52,6 +55,7 @@ class Outcome:
         self.malformed += other.malformed
         self.unsupported += other.unsupported
         self.pickle = self.pickle or other.pickle
+        self.sidecars += other.sidecars
 
 
 @contextmanager
@@ -164,6 +168,25 @@ def _dtype_info(dtype: Any) -> tuple[str | None, int]:
     return kind, elsize
 
 
+#: joblib's wrappers for arrays kept in files beside the pickle (joblib < 0.10 wrote them;
+#: every joblib since still loads them), under each module path they were pickled from
+_SIDECAR_WRAPPERS = tuple(
+    f"{module}.{cls}"
+    for module in ("joblib.numpy_pickle", "joblib.numpy_pickle_compat",
+                   "sklearn.externals.joblib.numpy_pickle")
+    for cls in ("NDArrayWrapper", "ZNDArrayWrapper")
+)
+
+
+def _sidecar_hook(found: list[tuple[str, int]], base: int) -> Any:
+    """A BUILD hook noting the file an array wrapper names (joblib opens it right there)."""
+    def hook(state: Any, data: Any, pos: int) -> int | None:
+        name = state.get("filename") if isinstance(state, dict) else None
+        found.append((name if isinstance(name, str) else repr(name), base + pos))
+        return None
+    return hook
+
+
 def scan_pickle_buffer(
     buf: Any,
     *,
@@ -175,15 +198,10 @@ def scan_pickle_buffer(
     torchscript: bool = False,
 ) -> Outcome:
     out = Outcome(kind="pickle", pickle=True)
-    trace = simulate(
-        buf,
-        file=path,
-        base_offset=base,
-        max_streams=max_streams,
-        after_build={
-            "joblib.numpy_pickle.NumpyArrayWrapper": _joblib_array,
-        },
-    )
+    hooks = {name: _sidecar_hook(out.sidecars, base) for name in _SIDECAR_WRAPPERS}
+    hooks["joblib.numpy_pickle.NumpyArrayWrapper"] = _joblib_array
+    trace = simulate(buf, file=path, base_offset=base, max_streams=max_streams,
+                     after_build=hooks)
     if not trace.streams and trace.error is None:
         out.malformed.append(f"{member or 'file'} is empty")
         return out
@@ -198,7 +216,7 @@ def scan_pickle_buffer(
     out.imports += scan.imports
     if scan.malformed:
         out.malformed.append(scan.malformed)
-    if any(g.module == "joblib.numpy_pickle" for g in trace.globals):
+    if any((g.module or "").endswith("joblib.numpy_pickle") for g in trace.globals) or out.sidecars:
         out.kind = "joblib"
     return out
 

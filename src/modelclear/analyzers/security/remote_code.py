@@ -21,6 +21,9 @@ from typing import Any
 from ...findings import Finding, Severity, finding
 from ...release import Release
 
+#: Python files larger than this are not parsed for the import closure or graded again
+MAX_REVIEW_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class _Rules:
@@ -171,7 +174,8 @@ def review_auto_map(
             findings.append(
                 finding(
                     "MC332",
-                    f"auto_map {auto} names {ref}, but {rel} is not in the release",
+                    f"auto_map {auto} names {ref}, but {rel} is not in the release: "
+                    "trust_remote_code would download that code at load time",
                     file=file,
                     line=line,
                     quote=ref,
@@ -182,18 +186,41 @@ def review_auto_map(
         chain = _relative_closure(release, rel)
         runs.extend(chain)
         extra = f" (and {', '.join(c for c in chain if c != rel)})" if len(chain) > 1 else ""
+        worst, why = _code_severity(release, chain)
         findings.append(
             finding(
                 "MC330",
-                f"auto_map {auto} → {ref}: trust_remote_code=True imports and runs {rel}{extra}",
+                f"auto_map {auto} → {ref}: trust_remote_code=True imports and runs {rel}{extra}"
+                f"; {why}",
                 file=file,
                 line=line,
                 quote=ref,
                 callable=ref,
                 runs=chain,
+                severity=worst,
             )
         )
     return findings, list(dict.fromkeys(runs))
+
+
+def _code_severity(release: Release, chain: list[str]) -> tuple[Severity, str]:
+    """How dangerous the code an auto_map entry imports is: its own worst finding.
+
+    One auto_map entry is judged once, by what can run: the severity of the entry's
+    finding is the worst finding of the Python files trust_remote_code would import
+    (info when that code does nothing the review flags). A file that does not parse
+    cannot be imported, so MC342 does not count.
+    """
+    worst, where = Severity.INFO, ""
+    for rel in chain:
+        f = release.get(rel)
+        if f is None or f.size > MAX_REVIEW_BYTES:
+            continue
+        for fd in review_python(f.read_bytes(MAX_REVIEW_BYTES), file=rel):
+            if fd.code != "MC342" and fd.severity.rank > worst.rank:
+                worst, where = fd.severity, f"{rel}: {fd.code} {fd.message}"
+    return worst, (f"worst in that code: {where}" if where else
+                   "the review of that code found nothing to flag")
 
 
 def _relative_closure(release: Release, start: str) -> list[str]:
@@ -206,7 +233,7 @@ def _relative_closure(release: Release, start: str) -> list[str]:
             continue
         out.append(rel)
         f = release.get(rel)
-        if f is None or f.size > 8 * 1024 * 1024:
+        if f is None or f.size > MAX_REVIEW_BYTES:
             continue
         try:
             tree = ast.parse(f.read_bytes())

@@ -51,7 +51,7 @@ def serialization(ctx: CheckContext, out: Report) -> None:
 
 
 def _auto_map_refs(ctx: CheckContext) -> list[EvidenceRef]:
-    """Configs whose auto_map makes loading run the release's Python code."""
+    """Configs whose auto_map makes loading run the release's Python code (no scan)."""
     refs: list[EvidenceRef] = []
     for name, cfg in ctx.inputs.configs.items():
         if isinstance(cfg, dict) and isinstance(cfg.get("auto_map"), dict):
@@ -63,19 +63,50 @@ def _auto_map_refs(ctx: CheckContext) -> list[EvidenceRef]:
     return refs
 
 
+def _entries(ctx: CheckContext) -> list[tuple[bool, str, EvidenceRef]]:
+    """(code absent?, severity, evidence) per auto_map entry or custom component."""
+    sec = ctx.inputs.security
+    if sec is None:
+        return []
+    return [(absent, f.severity.value, EvidenceRef(
+        source="security", file=f.file or "", line=f.line,
+        quote=(f.extra.get("callable") or f.quote),
+        note=f"{f.code} {f.severity.value}: {f.message}"[:300]))
+        for f, absent in sec.remote_code_entries]
+
+
 @check("MC514", "remote-code", order=220, release_only=True)
 def remote_code(ctx: CheckContext, out: Report) -> None:
-    """trust_remote_code: forbidden by the profile, else code a reviewer must read."""
-    code_refs = _auto_map_refs(ctx)
+    """trust_remote_code, judged once: the profile decides, the code's own grade informs.
+
+    Forbidden by the profile → BLOCKED. Otherwise each auto_map entry is graded by what
+    can run: code a loader imports that is unsafe (high or worse) → BLOCKED; code that is
+    not in the release (downloaded at load time) or graded medium → REVIEW; code present
+    and clean → CLEAR. Scripts no loader imports never count (the scan caps them at low).
+    """
+    entries = _entries(ctx)
+    refs = [e[2] for e in entries] or _auto_map_refs(ctx)
     py = [p for p, _comp, _ in ctx.inputs.files if p.endswith(".py")]
-    if code_refs and ctx.profile.rules.forbid_remote_code:
+    if refs and ctx.profile.rules.forbid_remote_code:
         out.add(Status.BLOCKED, "loading the model needs trust_remote_code (auto_map) and the "
-                "profile forbids remote code (rules.forbid_remote_code)", code_refs)
-    elif code_refs and ctx.inputs.security is None:
+                "profile forbids remote code (rules.forbid_remote_code)", refs)
+    elif refs and ctx.inputs.security is None:
         out.not_analysed("security")
-    elif code_refs:
-        out.add(Status.REVIEW, "loading needs trust_remote_code: the release's Python code runs "
-                "at load time; review it (security findings below grade it)", code_refs)
+    elif refs:
+        unsafe = [ev for gone, sev, ev in entries if sev in ("high", "critical") and not gone]
+        absent = [ev for gone, _sev, ev in entries if gone]
+        medium = [ev for gone, sev, ev in entries if sev == "medium" and not gone]
+        if unsafe:
+            out.add(Status.BLOCKED, f"{len(unsafe)} auto_map entr(y/ies) import code the scan "
+                    "grades unsafe; trust_remote_code would run it", unsafe)
+        elif absent or medium:
+            out.add(Status.REVIEW, f"{len(absent)} auto_map entr(y/ies) would download code "
+                    f"at load time, {len(medium)} import code with medium findings: review "
+                    "before trusting remote code", absent + medium)
+        else:
+            out.add(Status.CLEAR, f"{len(refs)} auto_map entr(y/ies) import code in the "
+                    "release that the review does not flag; the profile allows remote code",
+                    refs)
     else:
         out.add(Status.CLEAR, "no auto_map: loads without trust_remote_code"
                 + (f" ({len(py)} Python file(s) ship but are not loaded automatically)"
@@ -95,14 +126,20 @@ def _scan_ref(f: FileReport) -> EvidenceRef:
 
 @check("MC524", "security-scan", order=230, release_only=True)
 def security_scan(ctx: CheckContext, out: Report) -> None:
-    """Files the scan graded unsafe block; files it could not read need a reader."""
+    """Files the scan graded unsafe block; files it could not read need a reader.
+
+    Remote code (auto_map entries and the Python they import) is judged once, by
+    remote_code (MC514): those findings are left out here.
+    """
     sec = ctx.inputs.security
     if sec is None:
         out.not_analysed("security")
         return
-    unsafe = [_scan_ref(f) for f in sec.files if f.status == "unsafe"]
-    malformed = [_scan_ref(f) for f in sec.files if f.status in ("malformed", "unsupported")]
-    warning = [_scan_ref(f) for f in sec.files if f.status == "warning"]
+    status = {f.path: f.status_without_remote_code for f in sec.files}
+    unsafe = [_scan_ref(f) for f in sec.files if status[f.path] == "unsafe"]
+    malformed = [_scan_ref(f) for f in sec.files
+                 if status[f.path] in ("malformed", "unsupported")]
+    warning = [_scan_ref(f) for f in sec.files if status[f.path] == "warning"]
     if unsafe:
         out.add(Status.BLOCKED, f"{len(unsafe)} file(s) would run code or are otherwise unsafe "
                 "to load", unsafe + malformed + warning)
