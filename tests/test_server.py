@@ -439,3 +439,38 @@ def test_a_restarted_server_runs_the_audits_it_left(tmp_path: Path, demo: Path) 
     with TestClient(app):  # the lifespan resumes queued and running requests
         req = wait_state(app.state.services, rid)
     assert req["state"] == "ready" and req["record_id"]
+
+
+def test_a_hub_release_is_requested_audited_and_not_reopened_by_verify(
+        env, demo: Path, monkeypatch) -> None:
+    """hf:// goes through the hub source (a hub on loopback); verify cannot hash a hub
+    release without its bytes: 'could not verify' is logged, the approval stands."""
+    import huggingface_hub.constants as hc
+    from hubserver import HubServer
+
+    from modelclear.sources.hub import set_endpoint
+
+    sha = "3" * 40
+    with HubServer() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(hc, "HF_HUB_DISABLE_IMPLICIT_TOKEN", True)
+        hub.repo("acme/demo").commit(sha, {p.name: p.read_bytes() for p in demo.iterdir()
+                                           if p.is_file()})
+        try:
+            r = api(env, "alice").post("/api/requests", json={
+                "target": f"hf://acme/demo@{sha}", "profile": "internal-tool"})
+            assert r.status_code == 201, r.text
+            rid = r.json()["request"]["id"]
+            req = wait_state(env.svc, rid)
+            assert req["state"] == "ready", req["error"]
+            assert (req["model_key"], req["revision"]) == ("acme/demo", sha)
+            assert approve(api(env, "bob"), rid).status_code == 200
+            env.svc.worker.verify(rid).result(timeout=60)
+        finally:
+            set_endpoint(None)
+    req = env.svc.workflow.get(rid)
+    assert req["state"] == "approved"
+    last = env.svc.store.log(1, rid)[0]
+    assert last["kind"] == "verify.failed" and last["data"]["findings"]

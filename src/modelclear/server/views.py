@@ -82,4 +82,6 @@ def drift(req: dict[str, Any], log: list[dict[str, Any]]) -> str:
             return "drifted " + str(e["at"])[:16]
         if e["kind"] == "verify.clean":
             return "verified " + str(e["at"])[:16]
+        if e["kind"] == "verify.failed":
+            return "could not verify " + str(e["at"])[:16]
     return "not verified"

@@ -122,13 +122,16 @@ def run_verify(workflow: Workflow, rid: int) -> bool:
         raise InputError(f"request {rid}", "has no record to verify against yet")
     record = workflow.store.registry.get(req["record_id"])
     try:
-        report = verify(open_target(req["target"], workflow.release_roots), record)
+        release = open_target(req["target"], workflow.release_roots)
     except InputError as exc:  # the release is gone or unreadable: that is drift too
-        workflow.note_verify(rid, False, [str(exc)])
+        workflow.note_verify(rid, "verify.drifted", [str(exc)])
         workflow.reopen(rid, f"verify could not read the release: {exc}", "worker")
         return True
+    # an InputError from here on (a hub release has no local bytes to hash) means "could
+    # not verify" (event verify.failed, the review stands), not drift
+    report = verify(release, record)
     summary = [f"{f.code} {f.message}" for f in report.findings]
-    workflow.note_verify(rid, not report.drifted, summary)
+    workflow.note_verify(rid, "verify.drifted" if report.drifted else "verify.clean", summary)
     if report.drifted:
         workflow.reopen(rid, "verify: " + "; ".join(summary)[:480], "worker")
     return report.drifted
@@ -169,7 +172,7 @@ class Worker:
             if fails_request or self.workflow.get(rid)["state"] in ("queued", "running"):
                 self.workflow.fail(rid, message)
             else:
-                self.workflow.note_verify(rid, False, [message])
+                self.workflow.note_verify(rid, "verify.failed", [message])
         except Exception:  # noqa: BLE001, S110 - the row may be gone; nothing else to tell
             pass
 

@@ -153,10 +153,10 @@ class Workflow:
                        reopen_reason=reason[:500])
             events.append(conn, name, "review.reopened", rid, {"reason": reason[:500]})
 
-    def note_verify(self, rid: int, clean: bool, summary: list[str]) -> None:
+    def note_verify(self, rid: int, kind: str, summary: list[str]) -> None:
+        """``verify.clean``, ``verify.drifted`` or ``verify.failed`` (could not compare)."""
         with self.store.tx() as conn:
-            events.append(conn, "worker", "verify.clean" if clean else "verify.drifted", rid,
-                          {"findings": summary[:50]})
+            events.append(conn, "worker", kind, rid, {"findings": summary[:50]})
 
     # -- decisions --------------------------------------------------------------------
     def decide(self, user: User, rid: int, d: DecisionInput) -> dict[str, Any]:
