@@ -228,7 +228,8 @@ def main() -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MODELCLEAR_CACHE_DIR=str(tmp / "c"))
     server = subprocess.Popen(
         [sys.executable, "-m", "modelclear", "serve", "--registry", registry,
-         "--port", str(port), "--audit-workers", "2"],
+         "--port", str(port), "--audit-workers", "2",
+         "--release-root", str(Path(target).parent)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

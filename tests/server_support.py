@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,10 +51,12 @@ class Env:
         return next(u for u in self.svc.store.users() if u.name == name)
 
 
-def make_env(url: str, two_reviewers: frozenset[str] = frozenset()) -> Env:
+def make_env(url: str, two_reviewers: frozenset[str] = frozenset(),
+             roots: tuple[str, ...] = (tempfile.gettempdir(),)) -> Env:
     from modelclear.server.app import Settings, create_app
 
-    app = create_app(Settings(registry=url, two_reviewer_profiles=two_reviewers))
+    app = create_app(Settings(registry=url, two_reviewer_profiles=two_reviewers,
+                              release_roots=roots))
     svc = app.state.services
     tokens = {}
     for name, role in USERS.items():
@@ -98,7 +101,7 @@ def audited(env: Env, target: Path | str, profile: str = "internal-tool",
     """A request whose audit ran to the end (synchronously, in this thread)."""
     from modelclear.server.worker import model_key, open_target, run_audit
 
-    release = open_target(str(target))
+    release = open_target(str(target), env.svc.workflow.release_roots)
     rid = env.svc.workflow.create(env.user(requester), str(target), release.source.revision,
                                   model_key(release), profile, "chat assistant", ["ml"])
     run_audit(env.svc.workflow, rid)

@@ -164,8 +164,14 @@ def test_malformed_api_bodies_get_a_clear_4xx(env, release: Path) -> None:
         assert r.status_code == status, (path, kwargs, r.status_code, r.text)
         detail = r.json()["detail"]
         assert isinstance(detail, str) and detail and "Traceback" not in detail
-    r = c.post("/api/requests", json={"target": "/no/such/dir", "profile": "internal-tool"})
-    assert "/no/such/dir" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": "/etc", "profile": "internal-tool"})
+    assert r.status_code == 400 and "--release-root" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": str(release.parent / "gone"),
+                                      "profile": "internal-tool"})
+    assert r.status_code == 400 and "does not exist" in r.json()["detail"]
+    r = c.post("/api/requests", json={"target": str(release) + "/.." * 12 + "/etc",
+                                      "profile": "internal-tool"})
+    assert r.status_code == 400 and "--release-root" in r.json()["detail"]
     assert env.svc.workflow.get(rid)["state"] == "ready"
 
 
@@ -181,6 +187,10 @@ def test_malformed_forms_get_a_clear_4xx_page(env, release: Path) -> None:
         ("/requests", {"csrf": csrf, "target": "/no/such", "profile": "internal-tool"}, 400),
         ("/requests", {"csrf": csrf}, 422),
         ("/requests/abc/reopen", {"csrf": csrf, "reason": "x"}, 422),
+        (f"/requests/{rid}/decision", {"csrf": csrf, "kind": "approve", "version": "1",
+                                       "teams": ",".join(["t"] * 60)}, 422),
+        (f"/requests/{rid}/decision", {"csrf": csrf, "kind": "approve", "version": "1",
+                                       "owner": "o" * 300}, 422),
     ]
     for path, form, status in cases:
         r = c.post(path, data=form)
@@ -414,3 +424,53 @@ def test_cli_creates_users_and_tokens(tmp_path: Path, monkeypatch, capsys) -> No
     finally:
         store.close()
     assert run_cli(["serve", "--registry", url, "--create-token", "nobody"]) == 2
+
+
+def test_a_restarted_server_runs_the_audits_it_left(tmp_path: Path, demo: Path) -> None:
+    from modelclear.server.app import Settings, create_app
+
+    url = str(tmp_path / "restart.sqlite3")
+    first = make_env(url)
+    release = copy_release(demo, tmp_path / "rel")
+    rid = first.svc.workflow.create(first.user("alice"), str(release), None, "rel",
+                                    "internal-tool", "", [])
+    close_env(first)  # stopped before its worker picked the request up
+    app = create_app(Settings(registry=url, release_roots=(str(tmp_path),)))
+    with TestClient(app):  # the lifespan resumes queued and running requests
+        req = wait_state(app.state.services, rid)
+    assert req["state"] == "ready" and req["record_id"]
+
+
+def test_a_hub_release_is_requested_audited_and_not_reopened_by_verify(
+        env, demo: Path, monkeypatch) -> None:
+    """hf:// goes through the hub source (a hub on loopback); verify cannot hash a hub
+    release without its bytes: 'could not verify' is logged, the approval stands."""
+    import huggingface_hub.constants as hc
+    from hubserver import HubServer
+
+    from modelclear.sources.hub import set_endpoint
+
+    sha = "3" * 40
+    with HubServer() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(hc, "HF_HUB_DISABLE_IMPLICIT_TOKEN", True)
+        hub.repo("acme/demo").commit(sha, {p.name: p.read_bytes() for p in demo.iterdir()
+                                           if p.is_file()})
+        try:
+            r = api(env, "alice").post("/api/requests", json={
+                "target": f"hf://acme/demo@{sha}", "profile": "internal-tool"})
+            assert r.status_code == 201, r.text
+            rid = r.json()["request"]["id"]
+            req = wait_state(env.svc, rid)
+            assert req["state"] == "ready", req["error"]
+            assert (req["model_key"], req["revision"]) == ("acme/demo", sha)
+            assert approve(api(env, "bob"), rid).status_code == 200
+            env.svc.worker.verify(rid).result(timeout=60)
+        finally:
+            set_endpoint(None)
+    req = env.svc.workflow.get(rid)
+    assert req["state"] == "approved"
+    last = env.svc.store.log(1, rid)[0]
+    assert last["kind"] == "verify.failed" and last["data"]["findings"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from typing import Annotated
 
 import typer
 
@@ -32,6 +33,10 @@ def serve(
     two_reviewers: str = typer.Option(
         "", "--two-reviewers", help="Comma-separated profiles whose approvals need two "
         "reviewers, neither of them the requester."),
+    release_root: Annotated[list[str] | None, typer.Option(
+        "--release-root", help="Folder whose releases may be requested by local path "
+        "(repeatable); without one, only models in the server's HF cache can be requested.",
+    )] = None,
     workers: int = typer.Option(2, "--audit-workers", min=1, max=16,
                                 help="Audits run at once in the background."),
     secure_cookies: bool = typer.Option(False, "--secure-cookies",
@@ -71,6 +76,7 @@ def serve(
 
     profiles = frozenset(p.strip() for p in two_reviewers.split(",") if p.strip())
     application = create_app(Settings(registry=registry, two_reviewer_profiles=profiles,
+                                      release_roots=tuple(release_root or ()),
                                       worker_threads=workers, secure_cookies=secure_cookies))
     out.print(f"modelclear review server on http://{host}:{port}/ "
               f"(registry {application.state.services.store.display_url})", highlight=False)

@@ -70,7 +70,8 @@ def submit(svc: Services, user: User, target: str, profile: str, use: str,
     """Create a request and queue its audit (shared by the page form and the API)."""
     require(user, "requester", "requesting a clearance")
     profile = builtin_profile(profile.strip())
-    release = open_target(target)  # a bad path is a 400 now, not a failed audit later
+    # a bad path is a 400 now, not a failed audit later
+    release = open_target(target, svc.workflow.release_roots)
     rid = svc.workflow.create(user, target.strip(), release.source.revision, model_key(release),
                               profile, use.strip(), [t.strip() for t in teams if t.strip()])
     svc.worker.audit(rid)

@@ -13,11 +13,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,6 +78,8 @@ class BadInput(Exception):
 class Settings:
     registry: str | None = None
     two_reviewer_profiles: frozenset[str] = field(default_factory=frozenset)
+    #: folders whose releases may be requested by local path
+    release_roots: tuple[str, ...] = ()
     worker_threads: int = 2
     #: cookies marked Secure (set when served behind HTTPS)
     secure_cookies: bool = False
@@ -135,6 +139,13 @@ def _install_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         return _error(request, 422, _validation_message(exc))
 
+    @app.exception_handler(ValidationError)
+    async def _model(request: Request, exc: ValidationError) -> Response:
+        # a form turned into an API model inside a page handler
+        parts = [f"{'.'.join(str(x) for x in e['loc']) or 'form'}: {e['msg']}"
+                 for e in exc.errors()[:5]]
+        return _error(request, 422, "invalid input: " + "; ".join(parts))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(request, exc.status_code, str(exc.detail))
@@ -158,7 +169,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool = True) -
 
     settings = settings or Settings()
     store = Store(settings.registry)
-    workflow = Workflow(store, settings.two_reviewer_profiles)
+    roots = tuple(Path(r).expanduser().resolve() for r in settings.release_roots)
+    workflow = Workflow(store, settings.two_reviewer_profiles, roots)
     worker = Worker(workflow, settings.worker_threads)
 
     @asynccontextmanager

@@ -128,7 +128,8 @@ def request_create(pu: Page, svc: Svc, csrf: Csrf,
 def request_page(rid: Rid, pu: Page, svc: Svc) -> HTMLResponse:
     req = svc.workflow.get(rid)
     return page("request", pu, title=f"Request {rid}", req=req,
-                decisions=svc.workflow.decisions(rid), log=svc.store.log(100, rid),
+                decisions=svc.workflow.decisions(rid),
+                log=views.with_details(svc.store.log(100, rid)),
                 pending=req["state"] in ("queued", "running"))
 
 
@@ -189,7 +190,7 @@ def export(rid: Rid, pu: Page, svc: Svc, fmt: Annotated[str, Path(max_length=20)
 
 @router.get("/log")
 def log_page(pu: Page, svc: Svc) -> HTMLResponse:
-    return page("log", pu, title="Audit log", events=svc.store.log(500),
+    return page("log", pu, title="Audit log", events=views.with_details(svc.store.log(500)),
                 chain=svc.store.verify_log())
 
 

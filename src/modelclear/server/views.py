@@ -9,6 +9,7 @@ Jinja's autoescape: license texts and file names are attacker-controlled.
 from __future__ import annotations
 
 import difflib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,4 +83,12 @@ def drift(req: dict[str, Any], log: list[dict[str, Any]]) -> str:
             return "drifted " + str(e["at"])[:16]
         if e["kind"] == "verify.clean":
             return "verified " + str(e["at"])[:16]
+        if e["kind"] == "verify.failed":
+            return "could not verify " + str(e["at"])[:16]
     return "not verified"
+
+
+def with_details(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events with their data as readable JSON text (non-ASCII kept, escaped by Jinja)."""
+    return [{**e, "details": json.dumps(e["data"], ensure_ascii=False, sort_keys=True)}
+            for e in log]

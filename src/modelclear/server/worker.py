@@ -10,10 +10,10 @@ kept as its type and message, never a traceback on a page.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,18 +26,28 @@ from .tables import requests
 from .workflow import Workflow
 
 
-def open_target(target: str) -> Release:
+def open_target(target: str, roots: tuple[Path, ...]) -> Release:
     """The release a request names, with a clear error for what the sources cannot read.
 
-    ``hf://`` is accepted only when a source understands it (hub mode); a web user cannot
-    name a profile file, only built-in profiles (checked by the caller).
+    A web user must not make the server read any folder it can see (an audit lists file
+    names and keeps license and card texts), so a local path must lie under one of the
+    ``--release-root`` folders; with none, only the Hugging Face cache can be named.
+    ``hf://`` is accepted only when a source understands it (hub mode). Profiles are
+    built-in names only (checked by the caller), never a file of the server's.
     """
     target = target.strip()
     if not target:
         raise InputError("target", "empty: give a local path or an org/name in the HF cache")
-    if target.startswith("hf://") and not any(s.matches(target) for s in SOURCES):
-        raise InputError(target, "hf:// targets are not supported by this modelclear yet; "
-                         "download the model into the HF cache and give org/name[@revision]")
+    if target.startswith("hf://"):
+        if not any(s.matches(target) for s in SOURCES):
+            raise InputError(target, "hf:// targets are not supported by this modelclear yet;"
+                             " download the model into the HF cache, give org/name[@revision]")
+    elif Path(target).exists() or Path(target).is_symlink() or target.startswith(("/", ".")):
+        real = Path(target).resolve()
+        if not any(real.is_relative_to(root) for root in roots):
+            where = ", ".join(str(r) for r in roots) or "none configured"
+            raise InputError(target, "local paths must lie under a --release-root of the "
+                             f"server ({where})")
     return open_release(target)
 
 
@@ -83,7 +93,7 @@ def run_audit(workflow: Workflow, rid: int) -> list[int]:
     from ..reports.audit import view
 
     req = workflow.start(rid)
-    release = open_target(req["target"])
+    release = open_target(req["target"], workflow.release_roots)
     check_names(release)
     sink = _RowProgress(workflow, rid)
     engine = Engine(release, RunOptions(profile=load_profile(req["profile"]), config=Config()),
@@ -112,13 +122,16 @@ def run_verify(workflow: Workflow, rid: int) -> bool:
         raise InputError(f"request {rid}", "has no record to verify against yet")
     record = workflow.store.registry.get(req["record_id"])
     try:
-        report = verify(open_target(req["target"]), record)
+        release = open_target(req["target"], workflow.release_roots)
     except InputError as exc:  # the release is gone or unreadable: that is drift too
-        workflow.note_verify(rid, False, [str(exc)])
+        workflow.note_verify(rid, "verify.drifted", [str(exc)])
         workflow.reopen(rid, f"verify could not read the release: {exc}", "worker")
         return True
+    # an InputError from here on (a hub release has no local bytes to hash) means "could
+    # not verify" (event verify.failed, the review stands), not drift
+    report = verify(release, record)
     summary = [f"{f.code} {f.message}" for f in report.findings]
-    workflow.note_verify(rid, not report.drifted, summary)
+    workflow.note_verify(rid, "verify.drifted" if report.drifted else "verify.clean", summary)
     if report.drifted:
         workflow.reopen(rid, "verify: " + "; ".join(summary)[:480], "worker")
     return report.drifted
@@ -131,7 +144,6 @@ class Worker:
 
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="mc-audit")
-        self.lock = threading.Lock()
 
     def audit(self, rid: int) -> Future[None]:
         return self.pool.submit(self._guard, rid, self._audit, True)
@@ -160,7 +172,7 @@ class Worker:
             if fails_request or self.workflow.get(rid)["state"] in ("queued", "running"):
                 self.workflow.fail(rid, message)
             else:
-                self.workflow.note_verify(rid, False, [message])
+                self.workflow.note_verify(rid, "verify.failed", [message])
         except Exception:  # noqa: BLE001, S110 - the row may be gone; nothing else to tell
             pass
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
@@ -51,6 +52,8 @@ class Workflow:
     store: Store
     #: profiles whose approvals need two reviewers, neither of them the requester
     two_reviewer_profiles: frozenset[str] = field(default_factory=frozenset)
+    #: resolved folders local targets must lie under (none: only the HF cache)
+    release_roots: tuple[Path, ...] = ()
 
     # -- requests ---------------------------------------------------------------------
     def create(self, user: User, target: str, revision: str | None, model_key: str | None,
@@ -150,10 +153,10 @@ class Workflow:
                        reopen_reason=reason[:500])
             events.append(conn, name, "review.reopened", rid, {"reason": reason[:500]})
 
-    def note_verify(self, rid: int, clean: bool, summary: list[str]) -> None:
+    def note_verify(self, rid: int, kind: str, summary: list[str]) -> None:
+        """``verify.clean``, ``verify.drifted`` or ``verify.failed`` (could not compare)."""
         with self.store.tx() as conn:
-            events.append(conn, "worker", "verify.clean" if clean else "verify.drifted", rid,
-                          {"findings": summary[:50]})
+            events.append(conn, "worker", kind, rid, {"findings": summary[:50]})
 
     # -- decisions --------------------------------------------------------------------
     def decide(self, user: User, rid: int, d: DecisionInput) -> dict[str, Any]:
@@ -218,7 +221,8 @@ class Workflow:
         if state is not None:
             q = q.where(requests.c.state == state)
         with self.store.read() as conn:
-            return [request_json(conn, r, brief=True) for r in conn.execute(q).all()]
+            names = user_names(conn)
+            return [request_json(conn, r, True, names) for r in conn.execute(q).all()]
 
     def models(self) -> list[dict[str, Any]]:
         """The newest request per (model, profile), with its decision in force."""
@@ -228,7 +232,8 @@ class Workflow:
                       .subquery())
             rows = conn.execute(select(requests).join(newest, newest.c.id == requests.c.id)
                                 .order_by(requests.c.model_key, requests.c.profile)).all()
-            return [request_json(conn, r, brief=True) for r in rows]
+            names = user_names(conn)
+            return [request_json(conn, r, True, names) for r in rows]
 
     def approved(self, model_key: str, revision: str | None,
                  profile: str | None) -> dict[str, Any] | None:
@@ -255,8 +260,15 @@ def decision_json(r: Any) -> dict[str, Any]:
     }
 
 
-def request_json(conn: Connection, r: Any, brief: bool = False) -> dict[str, Any]:
-    requester = conn.execute(select(users.c.name).where(users.c.id == r.requester_id)).scalar()
+def user_names(conn: Connection) -> dict[int, str]:
+    """Every user's name by id, read once for a list (users are few; names never change)."""
+    return {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
+
+
+def request_json(conn: Connection, r: Any, brief: bool = False,
+                 names: dict[int, str] | None = None) -> dict[str, Any]:
+    requester = (names.get(r.requester_id) if names is not None else conn.execute(
+        select(users.c.name).where(users.c.id == r.requester_id)).scalar())
     decision = None
     if r.decision_id is not None:
         d = conn.execute(select(decisions, users.c.name.label("reviewer"))
