@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +28,28 @@ BACKENDS = [
 #: name -> role of the users every test app has
 USERS = {"root": "admin", "alice": "requester", "bob": "reviewer", "carol": "reviewer",
          "dave": "reviewer", "victor": "viewer"}
+
+
+@contextmanager
+def live(app: Any) -> Iterator[str]:
+    """The app served by a real uvicorn on a free loopback port, for clients outside the
+    process (``check --server``, the browser); stopped on exit."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def database_url(backend: str, folder: Path) -> str:

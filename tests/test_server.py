@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from server_support import (
     close_env,
     copy_release,
     csrf_of,
+    live,
     login,
     make_env,
     wait_state,
@@ -337,20 +335,8 @@ def test_attacker_controlled_text_renders_inert(env, release: Path, tmp_path: Pa
 
 @pytest.fixture
 def live_server(env):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port,
-                                           log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live(env.app) as url:
+        yield url
 
 
 def test_check_fetches_the_teams_decision(env, release: Path, live_server: str,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_support import PASSWORD, close_env, copy_release, make_env
+from server_support import PASSWORD, close_env, copy_release, live, make_env
 
 CHROMIUM = os.environ.get("MODELCLEAR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -35,24 +33,12 @@ ARTEFACTS = Path(os.environ.get("MODELCLEAR_TEST_ARTEFACTS")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, demo: Path) -> Iterator[dict]:
-    import uvicorn
-
     folder = tmp_path_factory.mktemp("browser")
     env = make_env(str(folder / "serve.sqlite3"))
     release = copy_release(demo, folder / "acme-demo-moe")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port,
-                                           log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    yield {"url": f"http://127.0.0.1:{port}", "env": env, "release": release}
-    server.should_exit = True
-    thread.join(10)
+    with live(env.app) as url:
+        yield {"url": url, "env": env, "release": release}
     close_env(env)
 
 
