@@ -198,6 +198,7 @@ def test_every_command_is_bounded(case: str, releases: dict[str, Path],
         code, out, err, rss, secs = _run_measured(_args(cmd, releases[case], registry), env)
         text = (out + err).decode("utf-8", "replace")
         where = f"{case} {cmd}: exit {code}, {rss >> 20} MB, {secs:.1f} s"
+        sys.stdout.write(where + "\n")  # the figures, with pytest -s
         if "Traceback" in text or code not in (0, 1, 2):
             problems.append(f"{where}: {text[-400:]}")
             continue
