@@ -95,7 +95,12 @@ def score_doc(label: dict[str, Any], text: str) -> dict[str, Any]:
         "total": total,
         "misses": misses,
         "permissive": permissive,
-        "partial_primary": int(prim is not None and prim.match == "partial"),
+        # a fragment of a known text must not govern; a declaration or a reference with
+        # no text at all (``from_declaration``, ``reference``) is what the release names
+        "partial_primary": int(
+            prim is not None and prim.match == "partial"
+            and not (prim.from_declaration or prim.reference)
+        ),
         "split": int(len(licenses) > 1),
         "confident_wrong": confident_wrong,
     }
@@ -109,9 +114,10 @@ def score_half(dev: Path, ids: list[str], labels: dict[str, dict[str, Any]]) -> 
     for doc_id in ids:
         out["documents"] += 1
         label = labels.get(doc_id)
-        if label is None or not (dev / label["file"]).is_file():
+        path = _path(dev, label) if label is not None else None
+        if label is None or path is None or not path.is_file():
             continue
-        s = score_doc(label, (dev / label["file"]).read_text("utf-8"))
+        s = score_doc(label, path.read_text("utf-8"))
         out["labelled"] += 1
         for k in ("right", "total", "partial_primary", "split"):
             out[k] += s[k]
@@ -122,12 +128,28 @@ def score_half(dev: Path, ids: list[str], labels: dict[str, dict[str, Any]]) -> 
     return out
 
 
+def _path(dev: Path, label: dict[str, Any]) -> Path:
+    """A labelled text: in the development folder, or in a sibling (``folder``) of it."""
+    folder = label.get("folder")
+    return (dev.parent / folder if folder else dev) / label["file"]
+
+
+#: report columns: the two halves (first set plus widening) and the widening's
+#: held-out part alone, split before it was read (the fresh figure)
+HALVES = ("tune", "held_out", "fresh")
+
+
 def run(dev: Path = DEFAULT_DEV) -> dict[str, Any] | None:
     if not (dev / "sources.jsonl").is_file() or not SPLIT.is_file():
         return None
     split = json.loads(SPLIT.read_text("utf-8"))
     labels = load_labels()
-    return {half: score_half(dev, split[half], labels) for half in ("tune", "held_out")}
+    ids = {
+        "tune": split["tune"] + split.get("extra_tune", []),
+        "held_out": split["held_out"] + split.get("extra_held_out", []),
+        "fresh": split.get("extra_held_out", []),
+    }
+    return {half: score_half(dev, ids[half], labels) for half in HALVES}
 
 
 def report(r: dict[str, Any] | None) -> str:
@@ -144,9 +166,11 @@ def report(r: dict[str, Any] | None) -> str:
     ]
     width = max(len(r[0]) for r in rows)
     out = ["development set (benchmarks/license_dev_split.json):",
-           f"  {'':{width}}  {'tune':>16}  {'held-out':>16}"]
+           f"  {'':{width}}  {'tune':>16}  {'held-out':>16}  {'of which fresh':>16}"]
     for title, fn in rows:
-        out.append(f"  {title:{width}}  {fn(r['tune']):>16}  {fn(r['held_out']):>16}")
+        out.append(
+            f"  {title:{width}}  {fn(r['tune']):>16}  {fn(r['held_out']):>16}  {fn(r['fresh']):>16}"
+        )
     for half in ("tune", "held_out"):
         for p in r[half]["permissive"]:
             out.append(f"  {half} permissive: {p}")

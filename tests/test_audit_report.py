@@ -74,6 +74,20 @@ def test_html_is_self_contained(result) -> None:
         assert f'id="check-{c.name}"' in html
 
 
+def test_html_collapses_clear_checks_as_markdown_does(result) -> None:
+    """A reviewer reads what is open first; the CLEAR rows are one click away (issue 17)."""
+    html = render(result, "html")
+    clear = [c for c in result.policy.checks if c.status.value == "CLEAR"]
+    opened = [c for c in result.policy.checks if c.status.value != "CLEAR"]
+    assert clear and opened
+    folded = html.split('<details class="clear-checks">', 1)
+    assert len(folded) == 2 and f"<summary>{len(clear)} clear checks</summary>" in folded[1]
+    for c in clear:
+        assert f'id="check-{c.name}"' in folded[1] and f'id="check-{c.name}"' not in folded[0]
+    for c in opened:
+        assert f'id="check-{c.name}"' in folded[0]
+
+
 def test_html_escapes_release_text(tmp_path: Path) -> None:
     demo = build_demo(tmp_path)
     card = (demo / "README.md").read_text(encoding="utf-8")

@@ -229,7 +229,7 @@ def test_cli_deepseek_v3_config(capsys):
         pytest.skip("../shared corpus not present")
     data = _json_plan(capsys, cfg, "--gpu", "H100", "--gpu", "H200", "--gpus", "8",
                       "--precision", "fp8", "--precision", "int4", "--context", "32768")
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     wb = data["weights_bytes"]
     assert set(wb) >= {"native", "bf16", "fp8", "int8", "int4"}
     assert abs(wb["native"] - 688.6e9) / 688.6e9 < 0.01
@@ -304,6 +304,13 @@ def test_cli_on_safetensors_release_and_gguf(tmp_path, capsys):
     assert data["kv_cache_bytes_per_token"] == 2 * 4 * 16 * 2
     cmd = data["plans"][0]["commands"]
     assert cmd["vllm"] is None and cmd["llama_cpp"].startswith(f"llama-server -m {path}")
+    # a GGUF file is one quantization: one row, unless other rows are asked for by name
+    assert [p["precision"] for p in data["plans"]] == ["native"]
+    data = _json_plan(capsys, str(path), "--gpu", "M4-Max-128", "--precision", "native",
+                      "--precision", "Q4_K")
+    q4 = next(p for p in data["plans"] if p["precision"] == "Q4_K")
+    assert str(path) not in q4["commands"]["llama_cpp"]
+    assert any("needs a different GGUF file" in n for n in q4["notes"])
 
 
 @pytest.mark.parametrize(
@@ -436,7 +443,7 @@ def test_cli_zero_context_is_a_usage_error(tmp_path, capsys):
 def test_fuzz_plan_on_random_architectures(heads, kv_div, hd, layers, inter, vocab, experts,
                                            topk, mla, window, context, conc):
     kv = heads // kv_div if heads % kv_div == 0 and heads >= kv_div else heads
-    cfg = {"model_type": "x", "hidden_size": heads * hd, "num_attention_heads": heads,
+    cfg = {"model_type": "llama", "hidden_size": heads * hd, "num_attention_heads": heads,
            "num_key_value_heads": kv, "num_hidden_layers": layers, "vocab_size": vocab,
            "intermediate_size": inter or None, "sliding_window": window}
     if experts:

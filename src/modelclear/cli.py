@@ -45,6 +45,10 @@ def _build_app() -> typer.Typer:
             False, "--version", callback=_version, is_eager=True,
             help="Print the version and exit."
         ),
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", help="Hub (or mirror) URL for hf://org/name[@revision] "
+            "targets; default $HF_ENDPOINT, else huggingface.co. Accepted after the command "
+            "too."),
     ) -> None:
         """modelclear — clearance for open-weight models, offline, with evidence."""
 
@@ -64,6 +68,24 @@ def _the_app() -> typer.Typer:
     if application is None:
         globals()["app"] = application = _build_app()
     return application
+
+
+def take_endpoint(args: list[str]) -> list[str]:
+    """Remove ``--endpoint URL`` (anywhere on the line) and hand it to the hub source, so
+    every release command accepts it without declaring it again."""
+    out: list[str] = []
+    it = iter(args)
+    for a in it:
+        if a == "--endpoint" or a.startswith("--endpoint="):
+            value = a.partition("=")[2] if "=" in a else next(it, "")
+            if not value.startswith(("http://", "https://")):
+                raise InputError("--endpoint", f"expected an http(s) URL, not {value!r}")
+            from .sources.hub import set_endpoint
+
+            set_endpoint(value)
+            continue
+        out.append(a)
+    return out
 
 
 #: Commands defined in a module named otherwise (module name = command name elsewhere).
@@ -101,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
     err = stderr_console()
     args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = take_endpoint(args)
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
     load_commands(args)
     try:
         # Without standalone mode, click hands back the code of an Exit as the result.

@@ -31,6 +31,9 @@ class ReleaseFile:
     ctime_ns: int = 0
     #: sha256 the storage claims for the content (HF cache LFS blob name), if any
     claimed_sha256: str | None = None
+    #: sha256 of content that is not on this machine (a hub file read by range requests):
+    #: hashing takes it instead of downloading the bytes, and a record keeps it
+    remote_sha256: str | None = None
 
     @property
     def name(self) -> str:
@@ -91,19 +94,21 @@ class ReleaseFile:
 
 @dataclass(frozen=True)
 class SourceInfo:
-    kind: str  # local-dir | hf-cache | gguf | weights-file
+    kind: str  # local-dir | hf-cache | hf-hub | gguf | weights-file
     location: str  # absolute path of what was read
     model_id: str | None = None
     revision: str | None = None  # HF commit hash
     refs: tuple[str, ...] = ()
     retrieved_at: str | None = None  # ISO time the files were fetched, when known
     other_revisions: tuple[str, ...] = ()
+    #: the hub's gating mode (``auto``/``manual``) when the repository is gated
+    gated: str | None = None
 
     @property
     def whole_release(self) -> bool:
         """A folder or cache snapshot, expected to carry config, tokenizer, license, card;
         a single weights file is not."""
-        return self.kind in ("local-dir", "hf-cache")
+        return self.kind in ("local-dir", "hf-cache", "hf-hub")
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,15 @@ from typing import Any
 VERSIONS: Mapping[str, int] = {
     "inspect": 1,
     "license": 1,
+    "license-set": 1,
     "scan": 1,
-    "plan": 1,
+    "plan": 2,
     "audit": 1,
     "check": 1,
     "compare": 1,
     "record": 1,
     "verify": 1,
+    "watch": 1,
     "history": 1,
     "codes": 1,
     "profile": 1,
@@ -31,6 +33,7 @@ VERSIONS: Mapping[str, int] = {
     "probe-results": 1,
     "baseline": 1,
     "drift": 1,
+    "serve": 1,
 }
 
 

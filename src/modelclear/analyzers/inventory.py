@@ -20,6 +20,7 @@ from ..jsonout import JsonFields
 from ..parsers.detect import detect_format, extension_format, formats_agree
 from ..parsers.formats import unpickling_names, weight_names
 from ..release import Release, ReleaseFile
+from .absent import AbsentFile, absent_files, absent_findings, hub_findings
 
 SNIFF_BYTES = 64 * 1024
 
@@ -82,6 +83,8 @@ class InventoryFile(JsonFields):
 class Inventory:
     files: tuple[InventoryFile, ...]
     findings: tuple[Finding, ...] = field(default=())
+    #: weights the release names (LFS pointers, shards in an index) whose bytes are not here
+    absent: tuple[AbsentFile, ...] = field(default=())
 
     def components(self) -> set[str]:
         return {f.component for f in self.files}
@@ -106,6 +109,7 @@ class Inventory:
                 c: len(self.by_component(c)) for c in COMPONENTS if self.by_component(c)
             },
             "missing": list(self.missing()),
+            "absent": [a.to_json() for a in self.absent],
         }
 
 
@@ -121,7 +125,8 @@ def classify(f: ReleaseFile) -> tuple[InventoryFile, list[Finding]]:
     if fmt == "lfs-pointer":
         findings.append(finding(
             "MC106", "a Git LFS pointer stands where the file should be: the download is "
-            "incomplete", file=f.path, offset=0, quote=head[:80].decode("ascii", "replace"),
+            "incomplete and its content was not examined", file=f.path, offset=0,
+            quote=head[:80].decode("ascii", "replace"),
         ))
     elif claimed is not None and not formats_agree(fmt, claimed):
         findings.append(
@@ -145,7 +150,10 @@ def analyze(release: Release) -> Inventory:
         findings.extend(found)
     inv = Inventory(tuple(files))
     findings.extend(_release_findings(inv, release))
-    return Inventory(tuple(files), tuple(findings))
+    absent = absent_files(release)
+    findings.extend(absent_findings(release, absent))
+    findings.extend(hub_findings(release))
+    return Inventory(tuple(files), tuple(findings), absent)
 
 
 def _release_findings(inv: Inventory, release: Release) -> Iterable[Finding]:

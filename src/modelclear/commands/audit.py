@@ -19,7 +19,7 @@ from ..reports.audit import PROFILE_HELP, Format, write_output
 @app.command()
 def audit(
     target: str = typer.Argument(..., help="Release directory, weights/GGUF file, org/name[@rev],"
-                                 " or a bare license text file."),
+                                 " hf://org/name[@rev] on the hub, or a bare license text file."),
     profile: str | None = typer.Option(None, "--profile", "-p", help=PROFILE_HELP),
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.terminal,
     output: str | None = typer.Option(None, "--output", "-o", help="Write the report here."),

@@ -44,6 +44,7 @@ def check_json(result: AuditResult) -> dict[str, Any]:
 @app.command()
 def check(
     target: str = typer.Argument(..., help="Release directory, weights/GGUF file, org/name[@rev],"
+                                 " hf://org/name[@rev] on the hub,"
                                  " or a bare license text file."),
     profile: str | None = typer.Option(None, "--profile", "-p", help=PROFILE_HELP),
     fail_on: Annotated[FailOn, typer.Option(
@@ -56,8 +57,21 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     verbose: bool = typer.Option(False, "--verbose", "-v",
                                  help="Show the evidence of CLEAR checks too."),
+    server: str | None = typer.Option(None, "--server", help="Review server URL: fetch the "
+                                      "team's approved decision instead of analysing."),
+    token_env: str = typer.Option("MODELCLEAR_TOKEN", "--token-env",
+                                  help="Environment variable holding the server's API token."),
 ) -> None:
     """Check a release against a deployment profile: CLEAR / REVIEW / BLOCKED with reasons."""
+    if server is not None:
+        from ..server.client import describe, fetch_decision
+
+        doc = fetch_decision(server, token_env, target, profile)
+        if json_out:
+            emit_json(doc)
+        else:
+            stdout_console().print(describe(doc), highlight=False, markup=False)
+        raise typer.Exit(0 if doc["approved"] else 1)
     cfg = load_config(config)
     prof = resolve_profile(profile, cfg.profile, required=True)
     probes = load_probe_results(probe_results) if probe_results else None

@@ -15,8 +15,9 @@ from ..sources import open_release
 @app.command()
 def inspect(
     target: str = typer.Argument(
-        ..., help="Directory, weights/GGUF file (or one part of a split set), or "
-        "org/name[@revision] in the Hugging Face cache."),
+        ..., help="Directory, weights/GGUF file (or one part of a split set), "
+        "org/name[@revision] in the Hugging Face cache, or hf://org/name[@revision] on the "
+        "hub (weights read by range requests, not downloaded)."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output (schema 1.0)."),
     hash_all: bool = typer.Option(False, "--hash", help="sha256 of every file (cached)."),
     config: str | None = typer.Option(None, "--config", help="modelclear.toml or pyproject.toml "
@@ -26,6 +27,10 @@ def inspect(
     """Show what a model release contains: files, formats, parameters, architecture, card."""
     cfg = load_config(config)
     release = open_release(target)
+    if hash_all:
+        from ..sources.base import require_bytes
+
+        require_bytes(release, "--hash")
     with progress(show=not (quiet or json_out), transfer=True) as sink:
         result = inspect_release(release, hash_all=hash_all, progress=sink, config=cfg)
     if json_out:

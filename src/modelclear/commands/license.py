@@ -1,29 +1,44 @@
 """``modelclear license``: which license a release (or a bare license file) is under.
 
-Clause by clause, each with the file and lines it was read from.
+Clause by clause, each with the file and lines it was read from. Many targets are read
+in one process (files, folders of license texts, releases): the catalog is loaded once,
+and nothing a bare text does not need (the engine, the sources, the HTTP client) is
+imported for it, so a folder of texts costs start-up once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..analyzers.license.analyze import analyze_text
-from ..analyzers.license.consistency import document_findings
-from ..analyzers.license.model import TERM_NAMES
 from ..cli import app
-from ..config import load_config
-from ..console import emit_json, stdout_console
-from ..engine import Engine, RunOptions, apply_config, stages
 from ..errors import InputError, UsageError
-from ..release import stat_file
-from ..reports.license import print_report, print_term, report_json
-from ..sources import open_release
+
+if TYPE_CHECKING:  # imported when the command runs: start-up stays small
+    from ..analyzers.license.model import LicenseReport
+    from ..config import Config
 
 _WEIGHT_SUFFIXES = {".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".onnx", ".h5"}
 #: a bare license file bigger than this is not a license
 _MAX_TEXT = 4 * 1024 * 1024
+#: files whose presence makes a folder a model release rather than a folder of texts
+_RELEASE_FILES = {
+    "config.json", "model_index.json", "tokenizer.json", "tokenizer_config.json",
+    "generation_config.json", "params.json", "modelcard.md",
+}
+
+
+@dataclass
+class _Result:
+    """One target's license report and how to read its files back for ``--explain``."""
+
+    target: str
+    report: LicenseReport
+    read: Callable[[str], str]
 
 
 def _is_bare_text(target: str) -> bool:
@@ -31,18 +46,96 @@ def _is_bare_text(target: str) -> bool:
     return p.is_file() and p.suffix.lower() not in _WEIGHT_SUFFIXES
 
 
-def _read_bare(target: str) -> str:
-    p = Path(target)
-    f = stat_file(p, p.name)
-    return f.read_text(limit=_MAX_TEXT)
+#: what a license text in a folder of texts is called (README files describe the folder)
+_TEXT_SUFFIXES = {"", ".txt", ".md", ".rst", ".text"}
 
 
-@app.command("license")
+def _has_card(folder: Path) -> bool:
+    """A README that opens with front matter is a model card: the folder is a release."""
+    for f in folder.iterdir():
+        if f.is_file() and f.name.lower() == "readme.md":
+            with f.open("rb") as fh:
+                return fh.read(4).startswith(b"---")
+    return False
+
+
+def _texts_in(folder: Path) -> list[Path] | None:
+    """The license texts of a folder that holds nothing of a model (no weights, config,
+    tokenizer or model card), or None when the folder is a release."""
+    if not folder.is_dir():
+        return None
+    files = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
+    if any(
+        f.name.lower() in _RELEASE_FILES or f.suffix.lower() in _WEIGHT_SUFFIXES for f in files
+    ) or _has_card(folder):
+        return None
+    texts = sorted(
+        f for f in files
+        if f.suffix.lower() in _TEXT_SUFFIXES and not f.name.lower().startswith("readme")
+    )
+    return texts or None
+
+
+def _read_bare(p: Path) -> str:
+    from ..release import stat_file
+
+    return stat_file(p, p.name).read_text(limit=_MAX_TEXT)
+
+
+def _bare(path: Path, shown: str, cfg: Config) -> _Result:
+    from ..analyzers.license.analyze import analyze_text
+    from ..analyzers.license.consistency import document_findings
+    from ..engine.core import apply_config
+
+    text = _read_bare(path)
+    report = analyze_text(text, path.name)
+    findings = [f for m in report.licenses for f in document_findings(m)]
+    report = apply_config(report.model_copy(update={"findings": tuple(findings)}), cfg)
+    return _Result(shown, report, lambda file: text if file == path.name else "")
+
+
+def _release(target: str, cfg: Config) -> _Result:
+    from ..engine import Engine, RunOptions, stages
+    from ..sources import open_release
+
+    release = open_release(target)
+    report = Engine(release, RunOptions(config=cfg)).require(stages.LICENSE)
+    texts: dict[str, str] = {}
+
+    def read(file: str) -> str:
+        if file not in texts:
+            f = release.get(file)
+            if f is None:
+                raise InputError(file, "not in the release")
+            texts[file] = f.read_text()
+        return texts[file]
+
+    return _Result(target, report, read)
+
+
+def _results(target: str, cfg: Config) -> list[_Result]:
+    if _is_bare_text(target):
+        return [_bare(Path(target), Path(target).name, cfg)]
+    texts = _texts_in(Path(target))
+    if texts is not None:
+        return [_bare(f, str(f), cfg) for f in texts]
+    return [_release(target, cfg)]
+
+
+_HELP = (
+    "Identify license texts and read their terms, with the lines they come from.\n\n"
+    "One target prints one report (JSON: the license document); several targets, or a "
+    "folder of license texts, print one report per file (JSON: the license-set document)."
+)
+
+
+@app.command("license", help=_HELP)
 def license_cmd(
-    target: str = typer.Argument(
-        ...,
-        help="Directory, weights/GGUF file, org/name[@rev] in the HF cache, or a license file.",
-    ),
+    targets: Annotated[list[str], typer.Argument(
+        help="Directories (releases, or folders of license texts), weights/GGUF files, "
+        "org/name\\[@rev] in the HF cache, hf://org/name\\[@rev] on the hub, or license files; "
+        "several are read in one run.",
+    )],
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     explain: str | None = typer.Option(
         None, "--explain", help="Print one term's clause in context."
@@ -51,37 +144,27 @@ def license_cmd(
                                       "to use instead of the nearest one."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
-    """Identify a release's license texts and read their terms, with the lines they come from."""
+    """Identify license texts and read their terms, with the lines they come from."""
+    from ..analyzers.license.model import TERM_NAMES
+    from ..config import load_config
+    from ..console import emit_json, stdout_console
+    from ..reports.license import print_report, print_term, report_json, report_set_json
+
     if explain is not None and explain not in TERM_NAMES:
         raise UsageError(f"--explain: unknown term {explain!r} (one of: {', '.join(TERM_NAMES)})")
     cfg = load_config(config)
-    texts: dict[str, str] = {}
-    if _is_bare_text(target):
-        text = _read_bare(target)
-        name = Path(target).name
-        texts[name] = text
-        report = analyze_text(text, name)
-        findings = [f for m in report.licenses for f in document_findings(m)]
-        report = apply_config(report.model_copy(update={"findings": tuple(findings)}), cfg)
-
-        def read(file: str) -> str:
-            return texts.get(file, "")
-    else:
-        release = open_release(target)
-        report = Engine(release, RunOptions(config=cfg)).require(stages.LICENSE)
-
-        def read(file: str) -> str:
-            if file not in texts:
-                f = release.get(file)
-                if f is None:
-                    raise InputError(file, "not in the release")
-                texts[file] = f.read_text()
-            return texts[file]
-
+    results = [r for t in targets for r in _results(t, cfg)]
     if json_out:
-        emit_json(report_json(report, target))
+        if len(targets) == 1 and len(results) == 1:
+            emit_json(report_json(results[0].report, results[0].target))
+        else:
+            emit_json(report_set_json([(r.report, r.target) for r in results]))
         return
-    if explain is not None:
-        print_term(report, explain, read, stdout_console())
-        return
-    print_report(report, stdout_console())
+    console = stdout_console()
+    for r in results:
+        if len(results) > 1:
+            console.rule(r.target)
+        if explain is not None:
+            print_term(r.report, explain, r.read, console)
+        else:
+            print_report(r.report, console)

@@ -13,7 +13,8 @@ from ..errors import InputError
 
 @app.command()
 def record(
-    target: str = typer.Argument(..., help="Directory, weights/GGUF file, or org/name[@rev]."),
+    target: str = typer.Argument(..., help="Directory, weights/GGUF file, "
+                                 "org/name[@rev], or hf://org/name[@rev] on the hub."),
     profile: str | None = typer.Option(
         None, "--profile", "-p", help="Deployment profile (built-in name or YAML file)."
     ),

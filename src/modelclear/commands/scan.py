@@ -32,7 +32,8 @@ class FailOn(StrEnum):
 
 @app.command()
 def scan(
-    target: str = typer.Argument(..., help="Directory, weights/GGUF file, or org/name[@rev]."),
+    target: str = typer.Argument(..., help="Directory, weights/GGUF file, "
+                                 "org/name[@rev], or hf://org/name[@rev] on the hub."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
     sarif: str | None = typer.Option(None, "--sarif", help="Also write SARIF 2.1.0 to FILE."),
     fail_on: Annotated[

@@ -39,7 +39,10 @@ def verify(
     from ..sources import open_release
 
     fail_on = check_fail_on(fail_on)
+    from ..sources.base import require_bytes
+
     release = open_release(target)
+    require_bytes(release, "verify")
     with Registry(registry) as reg:
         rec: Record | None
         if record_ref:

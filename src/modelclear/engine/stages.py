@@ -10,6 +10,7 @@ one analyzer and see the isolation work.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -78,9 +79,22 @@ def _license(e: Engine) -> LicenseReport:
 
 
 def _security(e: Engine) -> SecurityReport:
+    """The scan, plus every weights file the release names but does not hold (a shard
+    an index lists) as ``unsupported``: bytes that are not here were not examined."""
     from ..analyzers import security
+    from ..analyzers.absent import absent_files
+    from ..analyzers.security.model import FileReport
 
-    return security.analyze(e.release, e.progress)
+    report = security.analyze(e.release, e.progress)
+    missing = [a for a in absent_files(e.release) if a.reason == "missing-shard"]
+    if not missing:
+        return report
+    extra = tuple(FileReport(
+        path=a.path, kind="absent", status="unsupported",
+        findings=(finding("MC108", f"{a.path} is {a.what}: its weights were not downloaded",
+                          file=a.declared_by, quote=a.path.rsplit("/", 1)[-1]),),
+        imports=(), pickle=False) for a in missing)
+    return dataclasses.replace(report, files=report.files + extra)
 
 
 def _architecture(e: Engine) -> Architecture | None:
@@ -126,14 +140,19 @@ def _sizing(e: Engine) -> SizingReport:
     if not arch.complete:
         raise Unavailable("config lacks " + ", ".join(arch.missing()))
     headers = e.optional(HEADERS)
-    from ..analyzers import sizing
+    from ..analyzers import params, sizing
 
+    index = params.load_index(params.find_index(e.release), arch)
+    if not arch.modelled and arch.source == "config" and headers is None and index is None:
+        raise Unavailable(f"architecture {arch.model_type} is not modelled and there are no "
+                          "weight headers or shard index (MC404)")
     return sizing.plan(
         arch, params=e.optional(PARAMS),
         tensors=headers.tensors if headers is not None else None,
-        model=e.release.source.model_id or e.release.root.name,
+        model=e.release.source.model_id or str(e.release.root),  # a path engines can load
         gguf=headers is not None and headers.format == "gguf",
         native_format=headers.quantization if headers is not None else None,
+        index=index,
     )
 
 
@@ -215,9 +234,15 @@ EMBEDDED: Stage[dict[str, str]] = Stage("embedded", (CONFIGS,), _embedded)
 
 
 def _hashes(e: Engine) -> dict[str, str]:
+    """sha256 of every file; for content that is not here (a Git LFS pointer, a hub file
+    read by range) the sha256 its publisher declares, never the pointer's own bytes."""
     from ..hashing import hash_files
+    from ..parsers.lfs import declared_content
 
-    return hash_files(e.release.files, e.progress)
+    declared = {f.path: d.sha256 for f in e.release.files
+                if (d := declared_content(f)) is not None}
+    read = hash_files([f for f in e.release.files if f.path not in declared], e.progress)
+    return {f.path: declared.get(f.path) or read[f.path] for f in e.release.files}
 
 
 HASHES: Stage[dict[str, str]] = Stage("hashes", (), _hashes)

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import InputError
 from ..findings import Finding, finding
 from ..release import Release, ReleaseFile
+from .lfs import parse_pointer
 from .safetensors import read_safetensors
 from .tensors import TensorInfo
 
@@ -60,19 +61,20 @@ def read_index(release: Release, index_file: ReleaseFile) -> ShardIndex:
     weight_map = _resolve_weight_map(path, wm)
     shard_paths = tuple(sorted(set(weight_map.values())))
     files: dict[str, ReleaseFile] = {}
+    # A shard that is missing or still a Git LFS pointer is the inventory's finding
+    # (MC108 / MC106): the index is checked against what is here, and not verified.
+    verified = True
     for sp in shard_paths:
         f = release.get(sp)
-        if f is None:
-            raise InputError(
-                path, f"shard {posixpath.basename(sp)!r} listed in the index is missing"
-            )
+        if f is None or (f.remote_sha256 is None and parse_pointer(f.head(1024)) is not None):
+            verified = False
+            continue
         files[sp] = f
 
     findings: list[Finding] = []
     held: dict[str, TensorInfo] = {}  # first shard holding each name
     copies: dict[str, list[TensorInfo]] = {}  # names held by several shards
     per_shard: dict[str, tuple[TensorInfo, ...]] = {}
-    verified = True
     for sp, f in files.items():
         tensors = _shard_tensors(fmt, f, findings)
         if tensors is None:

@@ -28,6 +28,7 @@ from ..analyzers.policy.profile import Profile
 from ..config import Config
 from ..engine import Engine, RunOptions, StageOutcome, StageState, stages
 from ..errors import InputError
+from ..parsers.lfs import declared_content
 from ..pipeline import AuditResult, audit_result
 from ..progress import SILENT, ProgressSink
 from ..release import Release, ReleaseFile
@@ -93,7 +94,8 @@ def _retrieved(release: Release, given: str | None) -> tuple[str | None, str]:
             when = when.replace(tzinfo=UTC)
         return when.isoformat(timespec="seconds"), "given"
     if release.source.retrieved_at:
-        return release.source.retrieved_at, "hf-cache-file-times"
+        basis = "hub-query-time" if release.source.kind == "hf-hub" else "hf-cache-file-times"
+        return release.source.retrieved_at, basis
     if release.files:
         newest = max(f.mtime_ns for f in release.files)
         return datetime.fromtimestamp(newest / 1e9, UTC).isoformat(timespec="seconds"), "file-times"
@@ -349,6 +351,18 @@ def build(
                       retrieved_at=retrieved_at, policy_error=policy_error)
 
 
+def _file_entry(f: ReleaseFile, hashes: Mapping[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": f.path, "size": f.size, "sha256": hashes[f.path],
+                             "component": component_of(f.path)}
+    declared = declared_content(f)
+    if declared is not None:
+        # The bytes were not read: the record keeps the size and sha256 the publisher
+        # declares (pointer or hub LFS metadata), which a later download must match.
+        entry["size"] = declared.size
+        entry["content"] = "hub" if f.remote_sha256 is not None else "lfs-pointer"
+    return entry
+
+
 def from_audit(release: Release, audit: AuditResult, hashes: Mapping[str, str], *,
                reviewer: str | None = None, note: str | None = None,
                retrieved_at: str | None = None, policy_error: str | None = None) -> Record:
@@ -357,14 +371,8 @@ def from_audit(release: Release, audit: AuditResult, hashes: Mapping[str, str], 
     lic = (license_json(audit.license, card_doc.text if card_doc is not None else None,
                         card_doc.file if card_doc is not None else None)
            if audit.license is not None else None)
-    files = []
-    doc_kinds: dict[str, str] = {}
-    for f in sorted(release.files, key=lambda f: f.path):
-        component = component_of(f.path)
-        files.append({"path": f.path, "size": f.size, "sha256": hashes[f.path],
-                      "component": component})
-        if component in DOCUMENT_KINDS:
-            doc_kinds[f.path] = component
+    files = [_file_entry(f, hashes) for f in sorted(release.files, key=lambda f: f.path)]
+    doc_kinds = {e["path"]: e["component"] for e in files if e["component"] in DOCUMENT_KINDS}
     # A license text under an unusual name is still a license document when the license
     # analyzer found one in it (the model card's License section is the card's, not one).
     for m in audit.license.licenses if audit.license is not None else ():

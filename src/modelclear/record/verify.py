@@ -420,10 +420,19 @@ def verify(
     check_names(release)
     misses = _cache_misses(release) if use_cache else len(release.files)
     hashes = hash_files(release.files, progress, use_cache=use_cache)
+    return compare(release, record, hashes, files_read=misses)
+
+
+def compare(release: Release, record: Record, hashes: dict[str, str], *,
+            files_read: int | None = None, cache_revisions: bool = True) -> DriftReport:
+    """The drift of ``release`` (its files' ``hashes`` given) from ``record``: what
+    ``verify`` reports, and what ``watch`` reports for a new revision on the hub, whose
+    weights' hashes are the ones the hub declares."""
     files = _compare_files(record, release, hashes)
     docs = _compare_documents(record, release, hashes)
     card = _compare_card(record, release)
-    rev = _revision_state(record, release)
+    rev = (_revision_state(record, release) if cache_revisions
+           else RevisionState(record.revision, release.source.revision))
     return DriftReport(
         record_id=record.id,
         record_created_at=record.created_at,
@@ -434,5 +443,5 @@ def verify(
         revision=rev,
         findings=tuple(_findings(files, docs, card, rev)),
         files_checked=len(release.files),
-        files_read=misses,
+        files_read=files_read,
     )

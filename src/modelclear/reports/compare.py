@@ -22,6 +22,7 @@ from rich.table import Table
 from ..analyzers.license.model import LicenseMatch, LicenseReport, Term
 from ..analyzers.policy import regions
 from ..analyzers.policy.checks import display_phrases, primary_license
+from ..analyzers.policy.checks.scale import on_release_date
 from ..analyzers.policy.model import Assumption, Status
 from ..pipeline import AuditResult
 from ..schemas import VERSIONS
@@ -216,7 +217,9 @@ def _scale_cell(lic: LicenseMatch, b: _Builder) -> Cell:
     if isinstance(_v(mau), int):
         then = {"above_threshold": "then a separate license at the licensor's discretion"}.get(
             reg or "", "then other terms")
-        return Cell(f"{round_count(_v(mau))} MAU; {then}", _v(mau), "caution", b.clause(mau, lic))
+        when = " on the release date" if on_release_date(mau) else ""
+        return Cell(f"{round_count(_v(mau))} MAU{when}; {then}", _v(mau), "caution",
+                    b.clause(mau, lic))
     if other is not None and _v(other) not in (None, "no", "none"):
         return Cell(str(other.value), other.value, "caution", b.clause(other, lic))
     if reg == "for_commercial":

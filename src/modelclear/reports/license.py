@@ -25,6 +25,16 @@ def report_json(report: LicenseReport, target: str) -> dict[str, Any]:
     }
 
 
+def report_set_json(reports: list[tuple[LicenseReport, str]]) -> dict[str, Any]:
+    """Several targets read in one run: one ``license`` document each, under ``reports``."""
+    body = []
+    for report, target in reports:
+        doc = report_json(report, target)
+        doc.pop("schema_version")
+        body.append(doc)
+    return {"schema_version": VERSIONS["license-set"], "reports": body}
+
+
 def _match_json(m: LicenseMatch) -> dict[str, Any]:
     data = m.model_dump(mode="json", exclude={"terms"})
     data["terms"] = {

@@ -20,12 +20,17 @@ def print_plan(report: SizingReport, console: Console, *, detailed: bool, quiet:
             act = f", {p.active:,} active" if p.active is not None and p.active != p.total \
                 else ""
             mtp = f", +{p.mtp:,} MTP" if p.mtp else ""
-            console.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method})")
+            console.print(f"parameters: {p.total:,}{act}{mtp} (method: {p.method}; "
+                          f"formula: {p.modelled_family or 'not modelled'})")
+            others = [f"{k} {v:,}" for k, v in p.sources.items() if k != p.method]
+            if others:
+                console.print("  cross-checked against: " + ", ".join(others))
+        whatif = " · ".join(f"{k} {gb(v)} GB" for k, v in w.by_precision.items()
+                            if k in ("bf16", "fp8", "int8", "int4"))
         console.print(
-            f"weights: native {gb(w.native)} GB ({w.native_format}"
+            f"weights: native {gb(w.native)} GB ({w.native_format}; from {w.method}"
             + (f"; {gb(w.native_main)} GB without MTP" if w.mtp else "")
-            + f") · bf16 {gb(w.by_precision['bf16'])} · fp8 {gb(w.by_precision['fp8'])}"
-            f" · int8 {gb(w.by_precision['int8'])} · int4 {gb(w.by_precision['int4'])} GB"
+            + ")" + (f" · {whatif}" if whatif else "")
         )
         console.print(f"KV cache ({kv.kind}): {kv.formula}")
         kvj = kv.to_json(report.context)
@@ -63,3 +68,46 @@ def print_plan(report: SizingReport, console: Console, *, detailed: bool, quiet:
                                  markup=False)
             for note in pl.notes:
                 console.print(f"  note: {note}", soft_wrap=True, highlight=False, markup=False)
+
+
+def print_finetune(report: SizingReport, console: Console, *, quiet: bool) -> None:
+    """The fine-tuning plan: memory terms with formulas, GPUs per stage, obligations."""
+    ft = report.finetune
+    assert ft is not None
+    o = ft.options
+    if not quiet:
+        console.print(f"[bold]{report.model}[/]  {o.method} fine-tuning · "
+                      f"{ft.total_params:,} parameters, {ft.trainable_params:,} trainable · "
+                      f"batch {o.batch} × seq {o.seq:,} · {o.optimizer}"
+                      + (" · gradient checkpointing" if o.gradient_checkpointing else ""))
+        for name, text in ft.formulas.items():
+            console.print(f"  {name}: {text}", soft_wrap=True, highlight=False)
+        for note in ft.notes:
+            console.print(f"  {note}", soft_wrap=True, highlight=False)
+    mem = Table(title="one GPU, no sharding (GB = 10^9 bytes)")
+    for col in ("frozen", "trainable", "grads", "master", "optimizer", "activations",
+                "runtime", "total"):
+        mem.add_column(col, justify="right")
+    m = ft.single_gpu
+    mem.add_row(gb(m.frozen_weights), gb(m.trainable_weights), gb(m.gradients),
+                gb(m.master_weights), gb(m.optimizer_states), gb(m.activations), gb(m.runtime),
+                gb(m.total))
+    console.print(mem)
+    table = Table(title="fewest GPUs per sharding stage")
+    for col in ("GPU", "stage", "GPUs", "GB per GPU", "of GB", "host GB per GPU"):
+        table.add_column(col, justify="left" if col in ("GPU", "stage") else "right")
+    for s in ft.stages:
+        table.add_row(s.gpu, s.stage, str(s.gpus) if s.gpus else "no fit",
+                      gb(s.per_gpu.total), gb(s.capacity_per_gpu),
+                      gb(s.per_gpu.host_offloaded) if s.per_gpu.host_offloaded else "-")
+    console.print(table)
+    console.print("[bold]inherited by the fine-tune[/]")
+    for ob in ft.obligations:
+        colour = {"obligation": "cyan", "review": "yellow", "allowed": "green",
+                  "prohibited": "red"}.get(ob.status, "white")
+        where = f" ({ob.file}:{ob.line})" if ob.file and ob.line else ""
+        console.print(f"  [{colour}]{ob.status.upper()}[/] {ob.term}: {ob.text}{where}",
+                      soft_wrap=True, highlight=False)
+    for f in (*report.findings, *ft.findings):
+        if not quiet:
+            console.print(f"[yellow]{f.code}[/] {f.message}", soft_wrap=True)

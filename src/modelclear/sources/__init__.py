@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..release import Release
-from . import hfcache, local, single
+from . import hfcache, hub, local, single
 from .base import Source
 
-SOURCES: tuple[Source, ...] = (single.SOURCE, local.SOURCE, hfcache.SOURCE)
+SOURCES: tuple[Source, ...] = (hub.SOURCE, single.SOURCE, local.SOURCE, hfcache.SOURCE)
 
 
 def open_release(target: str) -> Release:
@@ -23,8 +23,8 @@ def open_release(target: str) -> Release:
         raise InputError(target, "not a directory, a weights file or a GGUF file")
     raise InputError(
         target,
-        "does not exist (expected a directory, a weights/GGUF file, or an org/name[@revision] "
-        "in the Hugging Face cache)",
+        "does not exist (expected a directory, a weights/GGUF file, an org/name[@revision] "
+        "in the Hugging Face cache, or hf://org/name[@revision] on the hub)",
     )
 
 

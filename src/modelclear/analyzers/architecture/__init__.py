@@ -19,6 +19,7 @@ from ...release import Release, ReleaseFile
 from .config import read_architecture, read_config_file
 from .gguf import from_gguf_metadata, gguf_metadata
 from .model import TEXT_CONFIG_KEYS, Architecture, Quantization
+from .quantization import read_quantization
 from .reader import parse_config_text
 
 
@@ -32,6 +33,11 @@ def analyze(release: Release) -> Architecture | None:
     cfg = find_config(release)
     if cfg is not None:
         arch = read_config_file(cfg)
+        if arch.quantization is None:
+            base = cfg.path.rsplit("/", 1)[0] + "/" if "/" in cfg.path else ""
+            legacy = release.get(base + "quantize_config.json")
+            if legacy is not None:
+                arch = with_quantize_config(arch, legacy)
         if not arch.complete:
             extra = finding(
                 "MC403",
@@ -45,6 +51,14 @@ def analyze(release: Release) -> Architecture | None:
     if ggufs:
         return from_gguf_metadata(gguf_metadata(ggufs[0]), ggufs[0].path)
     return None
+
+
+def with_quantize_config(arch: Architecture, f: ReleaseFile) -> Architecture:
+    """AutoGPTQ's legacy ``quantize_config.json`` beside a config without
+    ``quantization_config`` (WizardCoder-GPTQ…): the checkpoint is GPTQ, not 16-bit."""
+    raw = parse_config_text(f.read_text(limit=1024 * 1024), f.path)
+    raw.setdefault("quant_method", "gptq")
+    return replace(arch, quantization=read_quantization(raw, f.path))
 
 
 def _with_findings(arch: Architecture, extra: tuple[Finding, ...]) -> Architecture:
@@ -62,4 +76,5 @@ __all__ = [
     "parse_config_text",
     "read_architecture",
     "read_config_file",
+    "with_quantize_config",
 ]

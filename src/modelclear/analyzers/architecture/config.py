@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...release import ReleaseFile
+from .family_facts import apply_family, flatten_nested
 from .model import TEXT_CONFIG_KEYS, Architecture
 from .quantization import read_quantization
 from .reader import Reader, key_lines, parse_config_text
@@ -59,7 +60,8 @@ def _moe_facts(r: Reader, mt: str, prefix: str, file: str) -> _MoE:
         moe_inter = moe_inter or intermediate
         n_shared = 1 if n_shared is None else n_shared
         intermediate = dense_inter or intermediate
-    topk = r.first_int("num_experts_per_tok", "moe_topk", "num_experts_per_token")
+    topk = r.first_int("num_experts_per_tok", "moe_topk", "num_experts_per_token",
+                       "moe_top_k")
     if n_experts and topk and topk > n_experts:
         raise InputError(file, f"{prefix}num_experts_per_tok {topk} exceeds the {n_experts} "
                          "experts")
@@ -116,8 +118,9 @@ def _bias_and_norms(r: Reader, mt: str) -> tuple[bool, bool, bool, int]:
     if mt.startswith("glm4"):
         # GLM-4.x: attention_bias puts biases on q, k and v only (o_proj has none)
         qkv_bias, attention_bias = attention_bias, False
-    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next")) or r.bool_(
-        "use_qk_norm", False)
+    # Llama-4's use_qk_norm is a weightless L2 norm: no parameters to count
+    qk_norm = mt.startswith(("qwen3", "gemma3", "olmo2", "olmoe", "qwen3_next")) or (
+        r.bool_("use_qk_norm", False) and not mt.startswith("llama4"))
     norms = 4 if mt.startswith(("gemma2", "gemma3")) else 2
     return attention_bias, qkv_bias, qk_norm, norms
 
@@ -126,10 +129,11 @@ def _attention_dims(
     r: Reader, prefix: str, file: str
 ) -> tuple[int | None, int | None, int | None, int | None, int | None]:
     """hidden_size, heads, KV heads, vocab size and head_dim, checked against each other."""
-    hidden = r.first_int("hidden_size", "n_embd", "d_model")
-    heads = r.first_int("num_attention_heads", "n_head", "num_heads")
-    kv_heads = r.first_int("num_key_value_heads", "num_kv_heads", "n_head_kv") or heads
-    vocab = r.int_("vocab_size")
+    hidden = r.first_int("hidden_size", "n_embd", "d_model", "n_embed")
+    heads = r.first_int("num_attention_heads", "n_head", "num_heads", "n_heads")
+    kv_heads = r.first_int("num_key_value_heads", "num_kv_heads", "n_head_kv",
+                           "kv_n_heads") or heads
+    vocab = r.first_int("padded_vocab_size", "vocab_size")
     head_dim = r.int_("head_dim")
     if head_dim is None and hidden and heads:
         if hidden % heads:
@@ -167,6 +171,7 @@ def read_architecture(
     if not isinstance(config, dict):
         raise InputError(file, f"must hold a JSON object, not a {type(config).__name__}")
     inner, wrapper, prefix = _text_config(config, file)
+    inner = flatten_nested(inner, inner.get("model_type") or config.get("model_type"), file)
     r = Reader(inner, file, prefix)
     top = Reader(config, file)
 
@@ -246,7 +251,7 @@ def read_architecture(
     if arch.is_mla and None in (arch.qk_rope_head_dim, arch.qk_nope_head_dim, arch.v_head_dim):
         raise InputError(file, "kv_lora_rank is set but qk_rope_head_dim, qk_nope_head_dim or "
                          "v_head_dim is missing")
-    return arch
+    return apply_family(arch, r, top)
 
 
 def read_config_file(f: ReleaseFile) -> Architecture:

@@ -41,6 +41,30 @@ class Quantization:
 
 
 @dataclass(frozen=True)
+class VisionTower:
+    """A multimodal wrapper's vision encoder and projector, counted beside the text model."""
+
+    kind: str  # siglip
+    hidden: int
+    intermediate: int
+    layers: int
+    channels: int
+    patch: int
+    image: int
+    projector_out: int  # the text model's hidden size
+    # Llama-4: pixel-shuffle MLP (hidden/ratio² → adapter_hidden → adapter_out) and the
+    # projector's input width
+    adapter_in: int = 0
+    adapter_hidden: int = 0
+    adapter_out: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "hidden_size": self.hidden,
+                "intermediate_size": self.intermediate, "num_hidden_layers": self.layers,
+                "patch_size": self.patch, "image_size": self.image}
+
+
+@dataclass(frozen=True)
 class Architecture:
     """Facts about a decoder-only transformer, as its config states them."""
 
@@ -94,6 +118,27 @@ class Architecture:
     torch_dtype: str | None = None
     quantization: Quantization | None = None
     num_nextn_predict_layers: int = 0
+    # family description (data/architectures.toml); None: not modelled, no formula
+    family_key: str | None = None
+    mlp_gated: bool = True
+    norm_params: int = 1  # per normalised dimension: 1 (RMSNorm weight) or 2 (LayerNorm + bias)
+    qk_norm_scope: str = "head"  # head: head_dim vectors; heads: over all q / kv heads
+    learned_positions: int = 0  # rows of a learned position table (GPT-2, BigCode)
+    embedding_norm: bool = False  # BLOOM's LayerNorm after the embedding
+    lm_head_bias: bool = False
+    # Mamba state-space facts (per-sequence state instead of a KV cache)
+    ssm_state_size: int | None = None
+    ssm_inner: int | None = None
+    ssm_conv_kernel: int | None = None
+    ssm_dt_rank: int | None = None
+    ssm_inner_norms: bool = False  # Jamba: RMSNorms on dt, B and C inside the mixer
+    # Jamba-style schedules: MoE on layers i % expert_layer_period == expert_layer_offset
+    expert_layer_period: int | None = None
+    expert_layer_offset: int = 0
+    vision: VisionTower | None = None
+    # context: what the model serves, and the config key that says so
+    context_length: int | None = None
+    context_key: str | None = None
     #: config key -> line in the file it was read from (evidence)
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     findings: tuple[Finding, ...] = ()
@@ -105,18 +150,34 @@ class Architecture:
         return self.kv_lora_rank is not None
 
     @property
+    def modelled(self) -> bool:
+        """Whether a parameter formula describes this family (else headers/index only)."""
+        return self.family_key is not None
+
+    @property
+    def is_ssm(self) -> bool:
+        return self.ssm_state_size is not None
+
+    @property
+    def is_hybrid_ssm(self) -> bool:
+        """State-space layers mixed with attention layers (Jamba): ``layer_types`` says which."""
+        return self.is_ssm and self.layer_types is not None
+
+    def layer_is_ssm(self, i: int) -> bool:
+        if not self.is_ssm:
+            return False
+        if self.layer_types is None:
+            return True
+        return i < len(self.layer_types) and self.layer_types[i] == "mamba"
+
+    @property
     def is_moe(self) -> bool:
         return self.num_experts is not None and self.num_experts > 1
 
     @property
     def complete(self) -> bool:
         """Whether the facts the formulas need are all present."""
-        return None not in (
-            self.num_layers,
-            self.hidden_size,
-            self.num_attention_heads,
-            self.vocab_size,
-        )
+        return not self.missing()
 
     def missing(self) -> tuple[str, ...]:
         names = {
@@ -125,6 +186,8 @@ class Architecture:
             "num_attention_heads": self.num_attention_heads,
             "vocab_size": self.vocab_size,
         }
+        if self.is_ssm and not self.is_hybrid_ssm:  # pure state-space: no attention heads
+            del names["num_attention_heads"]
         return tuple(k for k, v in names.items() if v is None)
 
     def is_moe_layer(self, i: int) -> bool:
@@ -138,6 +201,8 @@ class Architecture:
             return False
         if i in self.mlp_only_layers:
             return False
+        if self.expert_layer_period:
+            return i % self.expert_layer_period == self.expert_layer_offset
         if self.first_k_dense_replace is not None or self.moe_layer_freq is not None:
             first = self.first_k_dense_replace or 0
             freq = self.moe_layer_freq or 1
@@ -219,5 +284,9 @@ class Architecture:
             "torch_dtype": self.torch_dtype,
             "quantization": self.quantization.to_json() if self.quantization else None,
             "num_nextn_predict_layers": self.num_nextn_predict_layers,
+            "modelled_family": self.family_key,
+            "vision": self.vision.to_json() if self.vision else None,
+            "context_length": self.context_length,
+            "context_key": self.context_key,
             "lines": dict(self.lines),
         }

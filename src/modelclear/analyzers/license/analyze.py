@@ -18,9 +18,10 @@ from ..card import Card
 from ..card import analyze as analyze_card
 from .catalog import Catalog, Entry, load_catalog
 from .consistency import OpenBase, check
-from .declared import declared_by, from_declaration, gguf_license, readme_section
+from .declared import declared_by, from_declaration, gguf_file, gguf_license, readme_section
 from .files import MAX_LICENSE_BYTES, is_license_file, license_files
 from .model import LicenseMatch, LicenseReport
+from .resolve import resolve_references
 from .text import analyze_text
 
 
@@ -52,6 +53,7 @@ def analyze(
         matches.extend(analyze_text(text, f.path, cat).licenses)
     if card is not None:
         matches.extend(readme_section(card, cat))
+    matches, pointed = resolve_references(matches)
     report = LicenseReport(licenses=tuple(matches), declared=declared)
     findings = check(
         release,
@@ -62,9 +64,9 @@ def analyze(
         unreadable=unreadable,
         open_base=open_base,
     )
-    extra = from_declaration(report, declared, card, cat)
+    extra = from_declaration(report, declared, card, cat, gguf_file(release))
     return report.model_copy(
-        update={"findings": tuple(findings), "licenses": report.licenses + extra}
+        update={"findings": tuple(findings + pointed), "licenses": report.licenses + extra}
     )
 
 

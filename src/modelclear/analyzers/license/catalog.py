@@ -56,6 +56,18 @@ class CatalogTerm(_Strict):
         return Term(value=self.value, detail=self.detail, source="catalog")
 
 
+class CatalogLanguageDifference(_Strict):
+    """A term the two language versions of a bilingual catalogued text read differently."""
+
+    term: str
+    english: str | int | None = None
+    chinese: str | int | None = None
+    reported: str | int | None = None
+    #: a few words of each version's clause, to locate the evidence in the analysed file
+    english_anchor: str | None = None
+    chinese_anchor: str | None = None
+
+
 class CatalogIncorporated(_Strict):
     id: str | None = None
     title: str
@@ -100,6 +112,10 @@ class Entry(_Strict):
     standard_text: str | None = None
     #: are the terms checked against a copy of the text (corpus) or summarised from memory
     terms_verified: bool = True
+    #: the text has an English and a Chinese version, read and compared one by one;
+    #: ``language_differences`` lists where they differ (MC214), empty when they agree
+    bilingual: bool = False
+    language_differences: tuple[CatalogLanguageDifference, ...] = ()
     notes: str | None = None
 
     @field_validator("terms")

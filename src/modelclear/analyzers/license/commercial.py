@@ -21,7 +21,10 @@ class Threshold:
 def thresholds(doc: Doc) -> list[Threshold]:
     """Scale limits stated in the text (users, revenue, devices…)."""
     pt = patterns()
-    comparator = pt.compile(r"\b" + pt.raw["commercial"]["threshold_comparator"] + r"\b")
+    comparator = pt.compile(
+        r"\b" + pt.raw["commercial"]["threshold_comparator"] + r"\b|"
+        + pt.raw["commercial"]["threshold_comparator_zh"]
+    )
     request = pt.list("commercial", "request_license") + pt.list("commercial", "registration_route")
     out: list[Threshold] = []
     for q in doc.quantities:
@@ -41,11 +44,14 @@ def thresholds(doc: Doc) -> list[Threshold]:
 
 _GRANT_OR_USE = re.compile(
     r"\b(?:grant\w*|licen[cs]\w*|use|used|uses|using|exercise|access|rights?|permitted|may)\b"
+    r"|使用|授予|许可|用于|权"
 )
 
 # consent asked for something other than using the model (assigning the license,
 # using marks) is not a route to commercial use
-_NOT_USE = re.compile(r"\b(?:assign\w*|sublicens\w*|trademarks?|logos?|marks?)\b")
+_NOT_USE = re.compile(r"\b(?:assign\w*|sublicens\w*|trademarks?|logos?|marks?)\b|商标|标识|转让")
+#: the reader of the license, in English and Chinese
+_YOU = re.compile(r"\b(?:you|licensee)\b|您|你|使用者|被许可")
 
 
 _NONE_FOR_POLICY = (
@@ -161,7 +167,7 @@ def _noncommercial(doc: Doc, nc: re.Match[str], routes: _Routes) -> dict[str, Te
     if req_hit is None:
         for m in all_hits(doc, patterns().list("commercial", "request_license")):
             sentence = doc.sentence_text(m.start())
-            if re.search(r"\b(?:you|licensee)\b", sentence) and not _NOT_USE.search(sentence):
+            if _YOU.search(sentence) and not _NOT_USE.search(sentence):
                 req_hit = _Hit(m.start(), m.end(), m.group())
                 break
     if req_hit is not None:
@@ -210,6 +216,14 @@ def commercial(
         out["requires_registration_or_approval"] = term(
             "for_commercial", doc.evidence(reg_hit.start(), reg_hit.end())
         )
+        return out
+    authorised = first_hit(doc, patterns().list("commercial", "conditional_grant"))
+    if authorised is not None:
+        ev = hit_evidence(doc, authorised)
+        out["commercial_use"] = term(
+            "conditional", ev, detail="commercial use after the licensor's authorisation"
+        )
+        out["requires_registration_or_approval"] = term("for_commercial", ev)
         return out
     if routes.general is not None:
         out["requires_registration_or_approval"] = term("yes", hit_evidence(doc, routes.general))

@@ -79,9 +79,54 @@ def _term_differences(m: LicenseMatch) -> list[Finding]:
     return out
 
 
+def _language_differences(m: LicenseMatch) -> list[Finding]:
+    """MC214: the English and Chinese versions of a bilingual text read differently."""
+    out: list[Finding] = []
+    for d in m.language_differences:
+        ev = d.chinese_evidence or d.english_evidence
+        out.append(
+            finding(
+                "MC214",
+                f"{m.file}: {d.term} reads {d.english!r} in the English version and "
+                f"{d.chinese!r} in the Chinese version; {d.reported!r} is reported",
+                file=ev.file if ev is not None else m.file,
+                line=ev.line_start if ev is not None else m.line_start,
+                quote=ev.quote if ev is not None else None,
+                license_id=m.id,
+                term=d.term,
+                english_value=d.english,
+                chinese_value=d.chinese,
+                english_line=d.english_evidence.line_start if d.english_evidence else None,
+                chinese_line=d.chinese_evidence.line_start if d.chinese_evidence else None,
+            )
+        )
+    return out
+
+
+def _reference_findings(m: LicenseMatch) -> list[Finding]:
+    """MC216: a document names a license whose text is not there to read."""
+    if not m.reference or m.resolved_to is not None:
+        return []
+    ev = next((t.evidence for t in m.terms.values() if t.evidence is not None), None)
+    return [
+        finding(
+            "MC216",
+            f"{m.file} only names {m.title} ({m.id}); its text is absent, so its terms are "
+            "the catalog's summary, not read from a text",
+            file=m.file,
+            line=m.line_start,
+            quote=ev.quote if ev is not None else None,
+            license_id=m.id,
+        )
+    ]
+
+
 def document_findings(m: LicenseMatch) -> list[Finding]:
     """Findings about one license document on its own: edited, partial or unknown text."""
-    return _document_kind_findings(m) + _term_differences(m)
+    return (
+        _document_kind_findings(m) + _term_differences(m) + _language_differences(m)
+        + _reference_findings(m)
+    )
 
 
 def _document_kind_findings(m: LicenseMatch) -> list[Finding]:

@@ -6,8 +6,8 @@ from ...errors import InputError
 from ...parsers.gguf import read_gguf
 from ...release import Release
 from ..card import Card
-from .catalog import Catalog
-from .model import Declared, LicenseMatch, LicenseReport
+from .catalog import Catalog, Entry
+from .model import Declared, LicenseMatch, LicenseReport, Term
 from .text import analyze_text
 
 
@@ -29,6 +29,12 @@ def declared_by(card: Card | None, gguf_license: str | None, cat: Catalog) -> De
         gguf_license=gguf_license,
         resolved_ids=tuple(dict.fromkeys(resolved)),
     )
+
+
+def gguf_file(release: Release) -> str | None:
+    """The GGUF file whose metadata is read for a declaration (the first one)."""
+    ggufs = [f for f in release.files if f.suffix == ".gguf"]
+    return ggufs[0].path if ggufs else None
 
 
 def gguf_license(release: Release) -> str | None:
@@ -87,13 +93,17 @@ def readme_section(card: Card, cat: Catalog) -> list[LicenseMatch]:
 
 
 def from_declaration(
-    report: LicenseReport, declared: Declared, card: Card | None, cat: Catalog
+    report: LicenseReport, declared: Declared, card: Card | None, cat: Catalog,
+    gguf: str | None = None,
 ) -> tuple[LicenseMatch, ...]:
     """When no license text is shipped, the license the card names (low confidence).
 
     Policy still needs *some* terms to judge a release that only declares
-    ``license: llama3.1``; they come from the catalog, flagged ``from_declaration``,
-    with no evidence (the text is not there to quote) and a confidence that says so.
+    ``license: llama3.1``; they come from the catalog, flagged ``from_declaration``
+    and ``source: referenced`` (never as if read from a text), with no evidence (the
+    text is not there to quote) and a confidence that says so. The declaration is
+    cited where it was read: the card's ``license:`` line, or the GGUF file's
+    ``general.license`` key (``declared_key``) — never a file the release lacks.
     """
     if any(m.kind == "license" and m.match != "unknown" for m in report.licenses):
         return ()
@@ -102,8 +112,13 @@ def from_declaration(
     if not entries or len({e.family or e.id for e in entries}) != 1:
         return ()
     entry = max(entries, key=lambda e: e.date or "")  # several versions: the latest
-    file = card.file if card is not None else "README.md"
-    line = card.line_of("license") if card is not None else None
+    by_card = card is not None and bool(card.license or card.license_name or card.license_link)
+    if by_card and card is not None:
+        file, key, line = card.file, "license", card.line_of("license")
+    elif gguf is not None and declared.gguf_license:
+        file, key, line = gguf, "general.license", None
+    else:
+        return ()
     return (
         LicenseMatch(
             id=entry.id,
@@ -118,7 +133,21 @@ def from_declaration(
             publisher_country=entry.publisher_country,
             osi_approved=entry.osi_approved,
             incorporates=tuple(i.as_model() for i in entry.incorporates),
-            terms=entry.catalog_terms(),
+            terms=_declared_terms(entry, key),
             from_declaration=True,
+            declared_key=key,
         ),
     )
+
+
+def _declared_terms(entry: Entry, key: str) -> dict[str, Term]:
+    """The named license's catalogued terms, marked as referenced: no text was read."""
+    note = f"from the catalog entry of the license named by `{key}`; no license text was read"
+    return {
+        name: t.model_copy(
+            update={"source": "referenced", "detail": f"{t.detail}; {note}" if t.detail else note}
+        )
+        if t.value is not None
+        else Term()
+        for name, t in entry.catalog_terms().items()
+    }

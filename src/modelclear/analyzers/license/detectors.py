@@ -7,6 +7,7 @@ import re
 from .doc import Doc
 from .model import Term
 from .phrases import all_hits, any_hit, first_hit, hit_evidence, patterns, term
+from .reference import whole_quote
 
 
 def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
@@ -27,9 +28,12 @@ def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
     ranked: list[tuple[int, int, re.Match[str]]] = []
     for m in all_hits(doc, positive):
         sp = doc.sentence_at(m.start())
-        if neg_word.search(doc.norm[sp.start : m.start()]):
+        before = doc.norm[sp.start : m.start()]
+        if neg_word.search(before) or _ZH_NEG.search(before):
             continue
-        permissive = _PERMISSIVE.search(doc.norm[sp.start : sp.end])
+        permissive = _PERMISSIVE.search(doc.norm[sp.start : sp.end]) or _PERMISSIVE_ZH.search(
+            before
+        )
         rank = 0 if sp.start in grants else 1 if permissive else 2
         ranked.append((rank, m.start(), m))
     if ranked:
@@ -44,6 +48,10 @@ def fine_tuning(doc: Doc, grant: re.Match[str] | None, policy: bool) -> Term:
 _PERMISSIVE = re.compile(
     r"\b(?:you may|you can|you are free to|if you (?:modify|fine-?tune|adapt|create))\b"
 )
+#: a Chinese permission comes before its verb ("您可以对…进行修改")
+_PERMISSIVE_ZH = re.compile(r"可以|有权|允许|自由地?")
+#: Chinese negations that bar what follows (not 不可 alone: 不可撤销 is "irrevocable")
+_ZH_NEG = re.compile(r"不得|禁止|严禁|不允许|不可以|不能|无权")
 
 
 def outputs(doc: Doc, noncommercial: re.Match[str] | None = None) -> Term:
@@ -58,7 +66,9 @@ def outputs(doc: Doc, noncommercial: re.Match[str] | None = None) -> Term:
     allowed: Term | None = None
     for m in all_hits(doc, pt.list("outputs", "allowed")):
         sp = doc.sentence_at(m.start())
-        if neg_word.search(doc.norm[sp.start : m.end()]):
+        if neg_word.search(doc.norm[sp.start : m.end()]) or _ZH_NEG.search(
+            doc.norm[sp.start : m.end()]
+        ):
             continue
         allowed = term("allowed", hit_evidence(doc, m), detail=_condition_of(doc, m))
         break
@@ -104,7 +114,11 @@ def _notice(doc: Doc, evs: list[re.Match[str]]) -> str | None:
         for q in quote.finditer(doc.norm, sp.start, min(len(doc.norm), sp.end + 300)):
             if q.start() > sp.end + 2:  # a quote right after "…the following notice:" counts
                 break
-            found.append(doc.original_text(q.start("q"), q.end("q")))
+            a, b = q.start("q"), q.end("q")
+            if doc.norm[max(0, q.start() - 3) : q.start()].rstrip().endswith(":"):
+                # the notice itself may quote a name: take it whole, to its closing full stop
+                a, b = whole_quote(doc.norm, q.start()) or (a, b)
+            found.append(doc.original_text(a, b))
     found = [f for f in dict.fromkeys(found) if " " in f and f.lower() not in ("as is", "notice")]
     if not found:
         return None
@@ -213,12 +227,24 @@ def law(doc: Doc) -> Term:
     group = "adj" if "adj" in m.re.groupindex and m.group("adj") else "place"
     place = doc.original_text(m.start(group), m.end(group))
     place = re.split(r"\s+(?:without|excluding|notwithstanding|except)\b", place)[0]
+    if _PLACEHOLDER.search(place):
+        # a template never filled in ("the laws of [Country/Region]") names no law
+        return term(
+            "unclear",
+            hit_evidence(doc, m),
+            detail=f"the governing law is a template placeholder: {place.strip()}",
+        )
     value = f"{place.strip()} law" if group == "adj" else f"laws of {place.strip()}"
     venue_m = first_hit(doc, pt.list("law", "venue"))
     if venue_m:
         venue = doc.original_text(venue_m.start("venue"), venue_m.end("venue")).strip()
         value += f"; venue: {venue}"
     return term(value, hit_evidence(doc, m))
+
+
+_PLACEHOLDER = re.compile(
+    r"[\[<{【]|\b(?:x{3,}|your (?:country|jurisdiction|state)|country/region|insert)\b|国家/地区"
+)
 
 
 def redistribution(doc: Doc, policy: bool) -> Term:
@@ -235,4 +261,4 @@ def redistribution(doc: Doc, policy: bool) -> Term:
                 first = m
     if not found or first is None:
         return term(None)
-    return term("; ".join(found), hit_evidence(doc, first))
+    return term("; ".join(dict.fromkeys(found)), hit_evidence(doc, first))

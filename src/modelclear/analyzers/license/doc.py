@@ -140,7 +140,9 @@ def _normalize(text: str) -> tuple[str, list[int]]:
             pending_break = "\n"
         if out and out[-1] != "\n" and title_line:
             pending_break = "\n"  # the previous line was a heading
-        title_line = _looks_like_title(stripped, first=not out or out[-1] == "\n")
+        title_line = _looks_like_title(stripped, first=not out or out[-1] == "\n") or _zh_break(
+            stripped
+        )
         if out:
             sep = pending_break or " "
             if out[-1] in " \n":
@@ -189,6 +191,18 @@ def _normalize(text: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
+def _zh_break(line: str) -> bool:
+    """A Chinese line ends its sentence or paragraph when it ends in 。！？；： or is a
+    short heading ("第二部分：许可及许可限制"): Chinese is rarely hard-wrapped, and a
+    heading run into the next clause would make one sentence of both."""
+    if not _CJK_CHAR.search(line):
+        return False
+    return line[-1] in "。！？；：:" or (len(line) <= 24 and not re.search(r"[，、,]", line))
+
+
 def _looks_like_title(line: str, first: bool) -> bool:
     """A short capitalised line with no closing punctuation at the start of a
     paragraph: a heading, even when the body follows without a blank line."""
@@ -200,7 +214,9 @@ def _looks_like_title(line: str, first: bool) -> bool:
     return sum(1 for w in words if w[0].isupper()) / len(words) >= 0.6
 
 
-_BOUNDARY = re.compile(r"\n|(?<=[.;!?:。；！？])[\"')\]]?\s+")
+# Western sentences end at a stop followed by a space; Chinese ones at 。！？； with no
+# space after (the closing quote or bracket stays with the sentence it closes).
+_BOUNDARY = re.compile(r"\n|(?<=[.;!?:])[\"')\]]?\s+|(?<=[。；！？])[\"')\]）』]?\s*")
 
 
 def _sentences(norm: str) -> list[Span]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from .bilingual import merge, split_versions
 from .commercial import commercial, noncommercial_hit, thresholds
 from .detectors import (
     attribution,
@@ -30,7 +31,7 @@ from .detectors import (
     territory,
 )
 from .doc import MAX_TEXT_CHARS, Doc
-from .model import TERM_NAMES, Term
+from .model import TERM_NAMES, Evidence, LanguageDifference, Term
 from .normalize import lines_of
 from .phrases import _mandatory_literal, any_hit, first_hit, patterns, term
 
@@ -41,22 +42,65 @@ def _is_policy_doc(doc: Doc, grant: re.Match[str] | None) -> bool:
     return grant is None and any_hit(head, pt.list("document", "policy_title")) is not None
 
 
-def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) -> dict[str, Term]:
-    """Every term of `model.TERM_NAMES` read from `text` (the content of `file`).
+def read_terms(
+    text: str, file: str, lines: tuple[int, int] | None = None
+) -> tuple[dict[str, Term], list[LanguageDifference]]:
+    """Terms as :func:`extract_terms` reads them, and where a bilingual text's versions differ.
 
-    `lines` (1-based, inclusive) limits the reading to one document of a file
-    that holds several (see `segment`); evidence lines stay file lines.
-    A term the text says nothing about has value None, except where silence has
-    a meaning (no attribution duty: "no"; outputs: "unmentioned"; no
-    registration: "no").
+    A text with an English and a Chinese version is read once per version (the
+    other language's lines blanked, so evidence lines stay the file's) and the two
+    readings merged: a duty either states is reported, the stricter value wins.
     """
     if lines is not None:
         first, last = lines
         if first < 1 or last < first:
             raise ValueError(f"bad line range {lines}")
         body = "".join(lines_of(text, keepends=True)[first - 1 : last])
-        whole = extract_terms(body, file)
-        return {name: _shift_term(t, first - 1) for name, t in whole.items()}
+        terms, diffs = read_terms(body, file)
+        return (
+            {name: _shift_term(t, first - 1) for name, t in terms.items()},
+            [_shift_difference(d, first - 1) for d in diffs],
+        )
+    versions = split_versions(text[:MAX_TEXT_CHARS])
+    if versions is None:
+        return _read_one(text, file), []
+    en = _read_one(versions.en, file)
+    zh = _read_one(versions.zh, file)
+    return merge(en, zh, versions.prevailing)
+
+
+def _shift_difference(d: LanguageDifference, by: int) -> LanguageDifference:
+    if by == 0:
+        return d
+    return d.model_copy(
+        update={
+            "english_evidence": _shift_evidence(d.english_evidence, by),
+            "chinese_evidence": _shift_evidence(d.chinese_evidence, by),
+        }
+    )
+
+
+def _shift_evidence(ev: Evidence | None, by: int) -> Evidence | None:
+    if ev is None:
+        return None
+    return ev.model_copy(update={"line_start": ev.line_start + by, "line_end": ev.line_end + by})
+
+
+def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) -> dict[str, Term]:
+    """Every term of `model.TERM_NAMES` read from `text` (the content of `file`).
+
+    `lines` (1-based, inclusive) limits the reading to one document of a file
+    that holds several (see `segment`); evidence lines stay file lines. A
+    bilingual text is read once per language version (see :func:`read_terms`).
+    A term the text says nothing about has value None, except where silence has
+    a meaning (no attribution duty: "no"; outputs: "unmentioned"; no
+    registration: "no").
+    """
+    return read_terms(text, file, lines)[0]
+
+
+def _read_one(text: str, file: str) -> dict[str, Term]:
+    """One language's reading of a whole text (the detectors, in order)."""
     if len(text) > MAX_TEXT_CHARS:
         # license texts are far shorter; a longer document is read in its opening part
         # so that a hostile file cannot make the reading slow
@@ -85,13 +129,7 @@ def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) ->
 def _shift_term(term: Term, by: int) -> Term:
     if term.evidence is None or by == 0:
         return term
-    ev = term.evidence.model_copy(
-        update={
-            "line_start": term.evidence.line_start + by,
-            "line_end": term.evidence.line_end + by,
-        }
-    )
-    return term.model_copy(update={"evidence": ev})
+    return term.model_copy(update={"evidence": _shift_evidence(term.evidence, by)})
 
 
-__all__ = ["MAX_TEXT_CHARS", "Doc", "_mandatory_literal", "extract_terms", "patterns"]
+__all__ = ["MAX_TEXT_CHARS", "Doc", "_mandatory_literal", "extract_terms", "patterns", "read_terms"]

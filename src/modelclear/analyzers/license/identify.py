@@ -47,7 +47,9 @@ UNKNOWN_ID = "LicenseRef-modelclear-unknown"
 MAX_MODIFIED_CONFIDENCE = 0.89
 _LICENSEY = re.compile(
     r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
-    r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*)\b"
+    r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*|"
+    # Chinese: one ideograph is one word, so the words are spaced
+    r"许 可|协 议|授 权|版 权|商 业|担 保|责 任)\b"
 )
 
 
@@ -115,8 +117,8 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 class _File:
     """The analysed text with its shingles, computed once per identification."""
 
-    def __init__(self, text: str) -> None:
-        self.ws: Words = words(text)
+    def __init__(self, text: str, ws: Words | None = None) -> None:
+        self.ws: Words = ws if ws is not None else words(text)
         self.sh = np.asarray(shingles(self.ws), dtype=np.uint32)
         # distinct shingles, sorted, and where each position's shingle sits among them:
         # membership is tested once per distinct shingle and per fingerprint
@@ -351,10 +353,14 @@ def _match(
     return LicenseMatch.model_validate(base)
 
 
-def identify_regions(text: str, catalog: Catalog | None = None) -> tuple[_File, list[Region]]:
-    """Fingerprint regions of a text, in file order (the engine behind :func:`identify`)."""
+def identify_regions(
+    text: str, catalog: Catalog | None = None, ws: Words | None = None
+) -> tuple[_File, list[Region]]:
+    """Fingerprint regions of a text, in file order (the engine behind :func:`identify`).
+
+    ``ws`` is the text's words when the caller already has them (read once per text)."""
     cat = catalog if catalog is not None else load_catalog()
-    f = _File(text)
+    f = _File(text, ws)
     regions: list[Region] = []
     if len(f.ws) == 0 or not cat.fingerprints:
         return f, regions
@@ -420,14 +426,16 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
     return out
 
 
-def identify(text: str, file: str, catalog: Catalog | None = None) -> list[LicenseMatch]:
+def identify(
+    text: str, file: str, catalog: Catalog | None = None, ws: Words | None = None
+) -> list[LicenseMatch]:
     """Every license document found in ``text``, in file order, without terms.
 
     ``file`` is only used to label the results. :func:`..analyze.analyze_text`
     adds the terms with their evidence.
     """
     cat = catalog if catalog is not None else load_catalog()
-    f, regions = identify_regions(text, cat)
+    f, regions = identify_regions(text, cat, ws)
     out: list[tuple[int, LicenseMatch]] = []
     for r in regions:
         entry = cat.get(r.fp.license_id)

@@ -46,7 +46,9 @@ class Term(Frozen):
     value: str | int | None = None  # an int only for mau_threshold
     detail: str | None = None  # e.g. the exact attribution notice "Built with Llama"
     evidence: Evidence | None = None
-    source: Literal["catalog", "extracted", "none"] = "none"
+    #: referenced: the license a notice, card or GGUF key names, summarised from the
+    #: catalog because its text is not in the file (cited at the naming sentence or key)
+    source: Literal["catalog", "extracted", "referenced", "none"] = "none"
 
 
 class TermDifference(Frozen):
@@ -61,6 +63,17 @@ class TermDifference(Frozen):
     file: str | int | None
     why: str
     evidence: Evidence | None = None
+
+
+class LanguageDifference(Frozen):
+    """A term the two language versions of a bilingual text read differently (MC214)."""
+
+    term: str
+    english: str | int | None
+    chinese: str | int | None
+    reported: str | int | None  # the stricter reading, or the one only one version states
+    english_evidence: Evidence | None = None
+    chinese_evidence: Evidence | None = None
 
 
 class Incorporated(Frozen):
@@ -91,11 +104,21 @@ class LicenseMatch(Frozen):
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
     #: terms whose facts (numbers, places, names) in the file differ from the catalog's
     term_differences: tuple[TermDifference, ...] = ()
+    #: terms the English and Chinese versions of a bilingual text read differently
+    language_differences: tuple[LanguageDifference, ...] = ()
     #: for a text that is not a known license but close to one: the nearest known
     #: license and what differs (a hint, never the identification)
     closest: str | None = None
     #: no text in the release: named by the card only (terms from the catalog, no evidence)
     from_declaration: bool = False
+    #: where a declaration was read: "license" (card front matter), "general.license" (GGUF)
+    declared_key: str | None = None
+    #: the document only names a license (a notice, a one-line license file): a reference
+    reference: bool = False
+    #: catalog ids of the licenses this document names ("licensed under …")
+    references: tuple[str, ...] = ()
+    #: the file of the release holding the referenced license's text, when there is one
+    resolved_to: str | None = None
 
 
 class Declared(Frozen):
@@ -126,7 +149,7 @@ class LicenseReport(Frozen):
         licenses = [
             m
             for m in self.licenses
-            if m.kind == "license" and (m.match != "partial" or m.from_declaration)
+            if m.kind == "license" and (m.match != "partial" or m.from_declaration or m.reference)
         ]
         if not licenses:
             return None

@@ -73,18 +73,36 @@ _WORDY = (
     rf"(?:(?:hundred|thousand|million|billion|trillion)(?:[\s-]+(?:and\s+)?(?:{_WORDS}))*[\s-]*)+)"
 )
 
-NUMBER = re.compile(rf"(?<![\w.]){_NUMERIC}|\b{_WORDY}", re.IGNORECASE)
+# Chinese numerals, alone or after digits: 一亿, 五千万, 三千五百万, 1亿, 100万, 1,000万, 1.5亿.
+# At least one unit character (十百千万亿) is required: a lone 一 is a word ("一个"), not
+# a number. Chinese prose puts no space before a number, so no word boundary is asked.
+_ZH_DIGITS = "零〇一二两三四五六七八九"
+_ZH_UNITS = "十百千万亿"
+_ZH = (
+    r"(?P<zh>(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)?"
+    rf"[{_ZH_DIGITS}]*[{_ZH_UNITS}][{_ZH_DIGITS}{_ZH_UNITS}]*)"
+)
+# a number may follow a CJK character directly ("超过1亿"), but not a Latin letter or digit
+NUMBER = re.compile(
+    rf"(?<![0-9A-Za-z_.]){_ZH}|(?<![0-9A-Za-z_.]){_NUMERIC}|\b{_WORDY}", re.IGNORECASE
+)
 
 _CURRENCY_BEFORE = re.compile(
-    r"(?:US\s*\$|USD\s*\$?|U\.S\.\s*\$|\$|€|EUR\s*|£|GBP\s*|RMB\s*|CNY\s*|¥|JPY\s*|SGD\s*\$?)\s*$",
+    r"(?:人民币|美元|US\s*\$|USD\s*\$?|U\.S\.\s*\$|\$|€|EUR\s*|£|GBP\s*|RMB\s*|CNY\s*|¥|JPY\s*|SGD\s*\$?)\s*$",
     re.IGNORECASE,
 )
 _CURRENCY_AFTER = re.compile(
     r"^\s*(?:\(?(?:US|U\.S\.)\s*dollars?|dollars?|usd|euros?|eur|pounds?|rmb|cny|yuan|renminbi|"
-    r"yen|元)",
+    r"yen|[美欧日港]?元|人民币)",
     re.IGNORECASE,
 )
+# Chinese units: 1亿月活跃用户 / 月活跃用户数超过1亿 (no spaces, the unit often first)
+_ZH_GAP = r"[^\s。；！？，,\n]{0,4}?"
+_ZH_COMPARE = r"(?:数量?|人数)?(?:超过|达到|多于|高于|大于|逾|在|不超过|低于|少于)?\s*$"
 _UNIT_AFTER = [
+    ("monthly_active_users", re.compile(rf"^\W{{0,3}}{_ZH_GAP}(?:月度?活跃用户|月活)")),
+    ("daily_active_users", re.compile(rf"^\W{{0,3}}{_ZH_GAP}(?:日活跃用户|日活)")),
+    ("active_users", re.compile(rf"^\W{{0,3}}{_ZH_GAP}(?:活跃)?用户")),
     (
         "monthly_active_users",
         re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?monthly\s+active\s+users?", re.I),
@@ -102,6 +120,9 @@ _LINK = (
     r"over|above|at|least|more|greater|than|in|excess|the|number|total|count))*\s*$"
 )
 _UNIT_BEFORE = [
+    ("monthly_active_users", re.compile(r"(?:月度?活跃用户|月活)" + _ZH_COMPARE)),
+    ("daily_active_users", re.compile(r"(?:日活跃用户|日活)" + _ZH_COMPARE)),
+    ("active_users", re.compile(r"(?:活跃)?用户" + _ZH_COMPARE)),
     ("monthly_active_users", re.compile(r"\bmonthly\s+active\s+users?" + _LINK, re.I)),
     ("monthly_active_users", re.compile(r"\bMAUs?" + _LINK)),
     ("daily_active_users", re.compile(r"\bdaily\s+active\s+users?" + _LINK, re.I)),
@@ -109,6 +130,9 @@ _UNIT_BEFORE = [
     ("active_users", re.compile(r"\b(?:active\s+)?users?" + _LINK, re.I)),
 ]
 _PERIOD = [
+    ("month", re.compile(r"每月|月度|(?<![年日])月收入")),
+    ("year", re.compile(r"每年|年度|年收入|年营业|年营收")),
+    ("day", re.compile(r"每日|每天")),
     ("month", re.compile(r"\b(?:per\s+month|a\s+month|each\s+month|monthly|/\s*month)\b", re.I)),
     (
         "year",
@@ -155,9 +179,48 @@ def _from_words(phrase: str) -> int | None:
     return total + current if seen else None
 
 
+_ZH_DIGIT_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_ZH_SMALL_UNIT = {"十": 10, "百": 100, "千": 1000}
+_ARABIC_HEAD = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _from_chinese(phrase: str) -> int | None:
+    """A Chinese numeral, possibly led by digits: 一亿 → 10**8, 五千万 → 5*10**7,
+    三千五百万 → 35*10**6, 1,000万 → 10**7, 1.5亿 → 15*10**7, 十万 → 10**5.
+
+    Read left to right in three registers, as the notation is built: a section below
+    ten thousand (digits times 十/百/千), a 万 register and everything before a 亿.
+    """
+    total = 0.0  # whole 亿 groups already closed
+    wan = 0.0  # the 万 part of the current 亿 group
+    section = 0.0  # below 万
+    number: float | None = None  # the digit waiting for its unit
+    i = 0
+    head = _ARABIC_HEAD.match(phrase)
+    if head:
+        number = float(head.group().replace(",", ""))
+        i = head.end()
+    for ch in phrase[i:]:
+        if ch in _ZH_DIGIT_VALUE:
+            number = float(_ZH_DIGIT_VALUE[ch])
+        elif ch in _ZH_SMALL_UNIT:
+            section += (1.0 if number is None else number) * _ZH_SMALL_UNIT[ch]
+            number = None
+        elif ch == "万":
+            wan += (section + (number or 0.0) or 1.0) * 10**4
+            section, number = 0.0, None
+        elif ch == "亿":
+            total = (total + wan + section + (number or 0.0) or 1.0) * 10**8
+            wan, section, number = 0.0, 0.0, None
+        else:
+            return None
+    return int(round(total + wan + section + (number or 0.0)))
+
+
 def parse_number(text: str) -> int | None:
     """The integer a number phrase means: "100 million" → 100000000, "700,000,000",
-    "1.5 billion", "20M", "one hundred million", "1亿"; None if it holds no number."""
+    "1.5 billion", "20M", "one hundred million", "1亿", "一亿", "五千万", "1,000万";
+    None if it holds no number. This is the one reader of numbers in license prose."""
     m = NUMBER.search(text)
     if not m:
         return None
@@ -165,6 +228,8 @@ def parse_number(text: str) -> int | None:
 
 
 def _value(m: re.Match[str]) -> int | None:
+    if m.group("zh"):
+        return _from_chinese(m.group("zh"))
     if m.group("num"):
         digits = re.sub(r"[,\u00a0 ]", "", m.group("num"))
         try:

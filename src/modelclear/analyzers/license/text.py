@@ -12,14 +12,26 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from functools import lru_cache
 
+from .bilingual import split_versions
 from .catalog import Catalog, Entry, load_catalog
-from .extract import extract_terms
+from .extract import read_terms
 from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
-from .model import TERM_NAMES, Evidence, LicenseMatch, LicenseReport, Term, TermDifference
+from .model import (
+    TERM_NAMES,
+    Evidence,
+    LanguageDifference,
+    LicenseMatch,
+    LicenseReport,
+    Term,
+    TermDifference,
+)
 from .normalize import Words, lines_of, words
 from .reconcile import Known, Why, difference, quantities_of, shown
+from .reference import pointers, referenced_terms, whole_quote
 from .segment import segment, title_of
 
 # ---------------------------------------------------------------- evidence location
@@ -64,7 +76,7 @@ class _Locator:
 
     def find(self, phrase: str, lo: int = 0, hi: int | None = None) -> Evidence | None:
         hi = len(self.ws) - 1 if hi is None else hi
-        anchor = words(phrase).words
+        anchor = _phrase_words(phrase)
         i = self._exact(anchor, lo, hi)
         if i is None:
             i = self._fuzzy(anchor, lo, hi)
@@ -80,22 +92,37 @@ class _Locator:
         return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
 
     def word_range(self, line_start: int, line_end: int) -> tuple[int, int]:
-        """Word indices covering lines ``line_start..line_end``."""
-        lo = next((i for i, s in enumerate(self.ws.starts) if self.ws.line_of(s) >= line_start), 0)
-        hi = lo
-        for i in range(lo, len(self.ws)):
-            if self.ws.line_of(self.ws.starts[i]) > line_end:
-                break
-            hi = i
-        return lo, hi
+        """Word indices covering lines ``line_start..line_end`` (binary search: words
+        and lines are both in file order)."""
+        ls = self.ws.line_starts
+        if not self.ws.words:
+            return 0, 0
+        first = len(self.text)
+        if line_start <= len(ls):
+            first = ls[min(max(line_start, 1), len(ls)) - 1]
+        lo = bisect_left(self.ws.starts, first)
+        if lo >= len(self.ws):
+            lo = 0  # no word on or after those lines: from the start, as before
+        after = ls[line_end] if line_end < len(ls) else None
+        hi = (bisect_left(self.ws.starts, after) - 1) if after is not None else len(self.ws) - 1
+        return lo, max(lo, hi)
 
 
-def _extract(text: str, file: str, lines: tuple[int, int]) -> dict[str, Term]:
-    """The extractor's reading of one document of a file."""
+@lru_cache(maxsize=2048)
+def _phrase_words(phrase: str) -> list[str]:
+    """A catalog anchor's words (the same few hundred anchors are looked up per file)."""
+    return words(phrase).words
+
+
+def _extract(
+    text: str, file: str, lines: tuple[int, int]
+) -> tuple[dict[str, Term], tuple[LanguageDifference, ...]]:
+    """The extractor's reading of one document of a file (both versions when bilingual)."""
     try:
-        return extract_terms(text, file, lines=lines)
+        terms, diffs = read_terms(text, file, lines=lines)
     except ValueError:
-        return {n: Term() for n in TERM_NAMES}
+        return {n: Term() for n in TERM_NAMES}, ()
+    return terms, tuple(diffs)
 
 
 def _catalog_terms(
@@ -324,8 +351,24 @@ def _doc_title(m: LicenseMatch, text: str) -> str | None:
     """The document's own title: its first line when that reads as a title."""
     for line in lines_of(text)[m.line_start - 1 : m.line_end]:
         if line.strip():
-            return title_of(line)
+            return title_of(line) or _zh_title(line)
     return None
+
+
+_ZH_TITLE = re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
+
+
+def _zh_title(line: str) -> str | None:
+    """A Chinese first line naming an agreement ("bilibili Index-1.9B 模型许可协议")."""
+    bare = line.strip().lstrip("#").strip().replace("*", "")
+    return bare if len(bare) <= 60 and _ZH_TITLE.search(bare) else None
+
+
+def _own_title(m: LicenseMatch, text: str) -> str:
+    """An unknown text's title, read from the document when it has one."""
+    if m.match != "unknown" or m.title != "Unrecognised license text":
+        return m.title
+    return _doc_title(m, text) or m.title
 
 
 def _terms_for(
@@ -334,14 +377,20 @@ def _terms_for(
     lines = (m.line_start, m.line_end)
     entry = cat.get(m.id)
     if entry is None or not use_catalog or m.match == "unknown":
-        terms = _extract(text, m.file, lines)
-        return m.model_copy(update={"terms": terms})
+        terms, langs = _extract(text, m.file, lines)
+        return m.model_copy(
+            update={"terms": terms, "language_differences": langs, "title": _own_title(m, text)}
+        )
+    fast = _same_text(m, entry, text, loc)
+    if fast is not None:
+        return fast
     new_lines: set[int] = set()
     for quote in m.diff:
         ev = loc.find(quote, *loc.word_range(*lines))
         if ev is not None:
             new_lines.update(range(ev.line_start, ev.line_end + 1))
-    extracted = _extract(text, m.file, lines)
+    extracted, langs = _extract(text, m.file, lines)
+    m = m.model_copy(update={"language_differences": langs})
     known = _known(m, loc, cat)
     renamed = _own_names(m, loc, known)
     if m.match == "partial" or renamed:
@@ -364,6 +413,65 @@ def _terms_for(
     return m.model_copy(update=update)
 
 
+def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: _Locator) -> LicenseMatch | None:
+    """The catalogued text itself, word for word: its hand-checked terms with evidence.
+
+    The fast path (no extractor run): the words are those the entry's terms were
+    checked against, so no fact can differ, and ``tests/test_license_fast_path.py``
+    checks that the extractor never reads these texts more strictly than the catalog.
+    It does not vouch, and returns None, when any clause is not located, or when the
+    document is bilingual (each language version must still be read on its own).
+    """
+    if m.match != "exact" or m.confidence < 1.0:
+        return None
+    terms, changed = _catalog_terms(entry, m, loc, set())
+    if changed:
+        return None
+    if any(t.evidence is None and t.value not in _SILENT for t in terms.values()):
+        return None
+    body = "".join(lines_of(text, keepends=True)[m.line_start - 1 : m.line_end])
+    langs: list[LanguageDifference] = []
+    if split_versions(body) is not None:
+        if not entry.bilingual:
+            return None  # versions never compared for this entry: read them
+        lo, hi = loc.word_range(m.line_start, m.line_end)
+        for d in entry.language_differences:
+            en = loc.find(d.english_anchor, lo, hi) if d.english_anchor else None
+            zh = loc.find(d.chinese_anchor, lo, hi) if d.chinese_anchor else None
+            if (d.english_anchor and en is None) or (d.chinese_anchor and zh is None):
+                return None
+            langs.append(
+                LanguageDifference(
+                    term=d.term, english=d.english, chinese=d.chinese, reported=d.reported,
+                    english_evidence=en, chinese_evidence=zh,
+                )
+            )
+    att = terms.get("attribution_required")
+    if att is not None and att.value == "yes" and att.detail is None and att.evidence is not None:
+        notice = _required_notice(text, att.evidence)
+        if notice is not None:
+            terms["attribution_required"] = att.model_copy(update={"detail": notice})
+    # a silence (no clause: None, "no", "unmentioned") is the text's, not the catalog's:
+    # the full reading reports it as read from the file, and so does this path
+    for name, t in terms.items():
+        if t.evidence is None:
+            terms[name] = Term(value=t.value, source="extracted" if t.value is not None else "none")
+    return m.model_copy(update={"terms": terms, "language_differences": tuple(langs)})
+
+
+_NOTICE_INTRO = re.compile(r"notice\s*:\s*([\"“])", re.IGNORECASE)
+
+
+def _required_notice(text: str, ev: Evidence) -> str | None:
+    """The notice a clause asks to ship ("… contains the following notice: "…""), whole."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    at = starts[min(ev.line_start, len(starts)) - 1]
+    seg = text[at : at + 3000]
+    m = _NOTICE_INTRO.search(seg)
+    span = whole_quote(seg, m.start(1)) if m else None
+    return " ".join(seg[span[0] : span[1]].split()) if span else None
+
+
 def analyze_text(
     text: str, file: str, catalog: Catalog | None = None, use_catalog: bool = True
 ) -> LicenseReport:
@@ -376,11 +484,57 @@ def analyze_text(
     ws = words(text)
     loc = _Locator(text, file, ws)
     if use_catalog:
-        found = identify(text, file, cat)
+        found = identify(text, file, cat, ws)
     else:
         found = _segments_unknown(text, file)
     out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
+    if use_catalog:
+        out = _with_references(out, text, file, cat, len(ws))
     return LicenseReport(licenses=tuple(out))
+
+
+#: a document this short that names a license is a notice pointing at it
+_NOTICE_WORDS = 600
+
+
+def _with_references(
+    out: list[LicenseMatch], text: str, file: str, cat: Catalog, n_words: int
+) -> list[LicenseMatch]:
+    """Documents that name a license: references (``reference``), or their silences
+    filled from the named license (an unknown notice beside its Apache header)."""
+    if any(m.match != "unknown" for m in out) or n_words > _NOTICE_WORDS:
+        return out
+    found = pointers(text, file, cat)
+    if not found:
+        return out
+    first = found[0]
+    ids = tuple(dict.fromkeys(e.id for p in found for e in p.entries))
+    named = referenced_terms(first.entries, first.evidence)
+    if not out:
+        entry = first.entries[0] if len(first.entries) == 1 else max(
+            first.entries, key=lambda e: e.date or ""
+        )
+        ev = first.evidence
+        return [
+            LicenseMatch(
+                id=entry.id, title=entry.title, kind="license", match="partial",
+                confidence=0.3 if len(first.entries) == 1 else 0.2, file=file,
+                line_start=ev.line_start, line_end=ev.line_end, publisher=entry.publisher,
+                publisher_country=entry.publisher_country, osi_approved=entry.osi_approved,
+                incorporates=tuple(i.as_model() for i in entry.incorporates), terms=named,
+                reference=True, references=ids,
+                closest=f"{entry.title} ({entry.id}); the file names it, its text is absent",
+            )
+        ]
+    filled: list[LicenseMatch] = []
+    for m in out:
+        terms = dict(m.terms)
+        for name, t in named.items():
+            mine = terms.get(name, Term())
+            if t.value not in _SILENT and mine.evidence is None and mine.value in _SILENT:
+                terms[name] = t  # the notice is silent; the license it names is not
+        filled.append(m.model_copy(update={"terms": terms, "references": ids}))
+    return filled
 
 
 def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...errors import InputError
 from ..architecture import Architecture
+from ..architecture.model import VisionTower
 from .model import (
     BIAS,
     EMBED,
@@ -66,8 +67,9 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
         if arch.attention_bias:
             add("self_attn.o_proj.bias", (H,), BIAS)
         if arch.qk_norm:
-            add("self_attn.q_norm.weight", (hd,), NORM)
-            add("self_attn.k_norm.weight", (hd,), NORM)
+            heads = arch.qk_norm_scope == "heads"  # OLMo-2: one norm over all heads
+            add("self_attn.q_norm.weight", (nh * hd if heads else hd,), NORM)
+            add("self_attn.k_norm.weight", (nkv * hd if heads else hd,), NORM)
         if arch.attention_sinks:
             add("self_attn.sinks", (nh,), BIAS)
 
@@ -116,22 +118,121 @@ def _dense_mlp(arch: Architecture, layer: _Layer) -> None:
     add = layer.add
     H = arch.hidden_size or 0
     inter = arch.intermediate_size or 0
-    for w, shape in (("gate_proj", (inter, H)), ("up_proj", (inter, H)),
-                     ("down_proj", (H, inter))):
-        add(f"mlp.{w}.weight", shape, LINEAR)
+    names = ("gate_proj", "up_proj") if arch.mlp_gated else ("up_proj",)
+    for w in names:
+        add(f"mlp.{w}.weight", (inter, H), LINEAR)
+        if arch.mlp_bias:
+            add(f"mlp.{w}.bias", (inter,), BIAS)
+    add("mlp.down_proj.weight", (H, inter), LINEAR)
     if arch.mlp_bias:
-        add("mlp.gate_proj.bias", (inter,), BIAS)
-        add("mlp.up_proj.bias", (inter,), BIAS)
         add("mlp.down_proj.bias", (H,), BIAS)
+
+
+def _mamba(arch: Architecture, layer: _Layer) -> None:
+    """One Mamba block: in/out projections, depthwise conv, selective-scan parameters."""
+    add = layer.add
+    H, E = arch.hidden_size or 0, arch.ssm_inner or 0
+    N, K, R = arch.ssm_state_size or 0, arch.ssm_conv_kernel or 0, arch.ssm_dt_rank or 0
+    add("mixer.in_proj.weight", (2 * E, H), LINEAR)
+    add("mixer.conv1d.weight", (E, 1, K), NORM)
+    add("mixer.conv1d.bias", (E,), BIAS)
+    add("mixer.x_proj.weight", (R + 2 * N, E), LINEAR)
+    add("mixer.dt_proj.weight", (E, R), LINEAR)
+    add("mixer.dt_proj.bias", (E,), BIAS)
+    add("mixer.A_log", (E, N), NORM)
+    add("mixer.D", (E,), NORM)
+    add("mixer.out_proj.weight", (H, E), LINEAR)
+    if arch.ssm_inner_norms:
+        add("mixer.dt_layernorm.weight", (R,), NORM)
+        add("mixer.b_layernorm.weight", (N,), NORM)
+        add("mixer.c_layernorm.weight", (N,), NORM)
+    if not arch.is_hybrid_ssm:
+        add("norm.weight", (H,), NORM)  # a pure Mamba block: one norm, no MLP
+
+
+def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> None:
+    """A norm's weight, and its bias when the family uses LayerNorm."""
+    H = arch.hidden_size or 0
+    out.append(ParamEntry(name + ".weight", (H,), NORM, **kw))
+    if arch.norm_params == 2:
+        out.append(ParamEntry(name + ".bias", (H,), BIAS, **kw))
+
+
+def _siglip(v: VisionTower) -> list[ParamEntry]:
+    """A SigLIP vision tower (patch conv, position table, biased encoder layers, final
+    LayerNorm) and Gemma-3's projector (a vision→text matrix and an RMSNorm)."""
+    p = "vision_tower.vision_model."
+    d, i = v.hidden, v.intermediate
+    out = [ParamEntry(p + "embeddings.patch_embedding.weight",
+                      (d, v.channels, v.patch, v.patch), LINEAR, quantize=False),
+           ParamEntry(p + "embeddings.patch_embedding.bias", (d,), BIAS),
+           ParamEntry(p + "embeddings.position_embedding.weight",
+                      ((v.image // v.patch) ** 2, d), EMBED)]
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in ("layer_norm1", "layer_norm2"):
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    for name, shape, kind in per:
+        out.append(ParamEntry(p + f"encoder.layers.{{l}}.{name}", shape, kind,
+                              count=v.layers))
+    out += [ParamEntry(p + "post_layernorm.weight", (d,), NORM),
+            ParamEntry(p + "post_layernorm.bias", (d,), BIAS),
+            ParamEntry("multi_modal_projector.mm_input_projection_weight",
+                       (v.projector_out, d), LINEAR, quantize=False),
+            ParamEntry("multi_modal_projector.mm_soft_emb_norm.weight", (d,), NORM)]
+    return out
+
+
+def _llama4_vision(v: VisionTower) -> list[ParamEntry]:
+    """Llama-4's vision model: unfolded-patch linear, class token, position table, pre/post
+    LayerNorms, biased encoder layers, the pixel-shuffle MLP, and the bias-free projector."""
+    p = "vision_model."
+    d, i = v.hidden, v.intermediate
+    out = [ParamEntry(p + "patch_embedding.linear.weight",
+                      (d, v.channels * v.patch * v.patch), LINEAR, quantize=False),
+           ParamEntry(p + "class_embedding", (d,), EMBED),
+           ParamEntry(p + "positional_embedding_vlm", ((v.image // v.patch) ** 2 + 1, d),
+                      EMBED)]
+    for n in ("layernorm_pre", "layernorm_post"):
+        out += [ParamEntry(p + f"{n}.weight", (d,), NORM), ParamEntry(p + f"{n}.bias", (d,),
+                                                                       BIAS)]
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in ("input_layernorm", "post_attention_layernorm"):
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    for name, shape, kind in per:
+        out.append(ParamEntry(p + f"model.layers.{{l}}.{name}", shape, kind, count=v.layers))
+    out += [ParamEntry(p + "vision_adapter.mlp.fc1.weight", (v.adapter_hidden, v.adapter_in),
+                       LINEAR),
+            ParamEntry(p + "vision_adapter.mlp.fc2.weight", (v.adapter_out, v.adapter_hidden),
+                       LINEAR),
+            ParamEntry("multi_modal_projector.linear_1.weight", (v.projector_out,
+                                                                 v.adapter_out), LINEAR,
+                       quantize=False)]
+    return out
 
 
 def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     layer = _Layer(i, mtp)
-    _attention(arch, layer)
+    if arch.layer_is_ssm(i) and not arch.is_hybrid_ssm:
+        _mamba(arch, layer)
+        return layer.out
+    if arch.layer_is_ssm(i):
+        _mamba(arch, layer)
+    else:
+        _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",
                   "pre_feedforward_layernorm", "post_feedforward_layernorm"]
     for n in norm_names[: arch.norms_per_layer]:
         layer.add(f"{n}.weight", (arch.hidden_size or 0,), NORM)
+        if arch.norm_params == 2:
+            layer.add(f"{n}.bias", (arch.hidden_size or 0,), BIAS)
     if arch.is_moe_layer(i):
         _moe(arch, layer)
     else:
@@ -151,11 +252,21 @@ def entries_from_config(arch: Architecture, include_mtp: bool = True) -> list[Pa
                          + ": cannot count parameters from it")
     H, V, L = arch.hidden_size or 0, arch.vocab_size or 0, arch.num_layers or 0
     out = [ParamEntry("model.embed_tokens.weight", (V, H), EMBED)]
+    if arch.learned_positions:
+        out.append(ParamEntry("model.embed_positions.weight", (arch.learned_positions, H),
+                              EMBED))
+    if arch.embedding_norm:
+        _norm(out, "model.embed_layernorm", arch)
     for i in range(L):
         out.extend(_layer_entries(arch, i, mtp=False))
-    out.append(ParamEntry("model.norm.weight", (H,), NORM))
+    _norm(out, "model.norm", arch)
     if not arch.tie_word_embeddings:
         out.append(ParamEntry("lm_head.weight", (V, H), LM_HEAD))
+    if arch.lm_head_bias:
+        out.append(ParamEntry("lm_head.bias", (V,), BIAS))
+    if arch.vision is not None:
+        out.extend(_siglip(arch.vision) if arch.vision.kind == "siglip"
+                   else _llama4_vision(arch.vision))
     if include_mtp:
         for i in range(L, L + arch.num_nextn_predict_layers):
             p = f"model.layers.{i}."

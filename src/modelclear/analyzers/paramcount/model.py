@@ -92,5 +92,10 @@ class ParameterCount(JsonFields):
     active_excluding_embedding: int | None = None
     config_total: int | None = None  # the config formula's total, for cross-checking headers
     config_active: int | None = None
+    #: every source that gave a total: headers, index (total_size / dtype width), config
+    #: (the family formula) and card (the size the model card states)
+    sources: dict[str, int] = field(default_factory=dict)
+    #: the family formula used, None when the architecture is not modelled
+    modelled_family: str | None = None
     entries: tuple[ParamEntry, ...] = field(default=(), compare=False, hash=False, repr=False)
     findings: tuple[Finding, ...] = ()

@@ -71,3 +71,15 @@ def is_mtp(name: str, layer: int | None, n_layers: int | None) -> bool:
 def is_side_tensor(name: str) -> bool:
     """Whether a tensor is quantization bookkeeping (scale, zero point, index), not weights."""
     return bool(SIDE_RE.search(name))
+
+
+#: leading names of multimodal towers and projectors: stored and served, but no text
+#: token passes through them, so they are not "active" parameters
+_TOWER_PREFIXES = ("vision_tower.", "vision_model.", "visual.", "model.vision_tower.",
+                   "model.visual.", "multi_modal_projector.", "model.multi_modal_projector.",
+                   "audio_tower.", "model.vision_model.", "mm_projector.")
+
+
+def is_tower(name: str) -> bool:
+    """Whether a tensor belongs to a vision/audio tower or its projector."""
+    return name.startswith(_TOWER_PREFIXES)

@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from ...findings import Finding
 from ..architecture import Architecture
 from .model import BIAS, EMBED, LM_HEAD, NORM, ROUTER, ParamEntry, ParameterCount
-from .names import EXPERT_RE
+from .names import EXPERT_RE, is_tower
 
 
 def _component(e: ParamEntry) -> str:
+    if is_tower(e.name):
+        return "vision_tower"
     if e.kind in (EMBED, LM_HEAD, ROUTER, NORM, BIAS):
         return {EMBED: "embedding", LM_HEAD: "lm_head", ROUTER: "router", NORM: "norms",
                 BIAS: "biases"}[e.kind]
@@ -40,12 +42,15 @@ def summarize(
     breakdown: dict[str, int] = {}
     # routed params per layer and how many experts they span
     routed: dict[int | None, list[ParamEntry]] = {}
+    towers = 0
     for e in entries:
         n = e.numel
         if e.mtp:
             mtp += n
             continue
         total += n
+        if is_tower(e.name):
+            towers += n
         if config_dtypes is not None:
             dt = e.dtype or config_dtypes.get(e.kind if e.quantize else "default",
                                               config_dtypes["default"])
@@ -56,7 +61,7 @@ def summarize(
         breakdown[comp] = breakdown.get(comp, 0) + n
         if e.routed:
             routed.setdefault(e.layer, []).append(e)
-    active: int | None = total
+    active: int | None = total - towers
     for layer_entries in routed.values():
         layer_total = sum(e.numel for e in layer_entries)
         n_exp = _experts_in_layer(layer_entries)

@@ -14,9 +14,11 @@ layer by layer. Runtime overhead rules and the GPU catalog are data files
 """
 
 from .commands import serve_commands
+from .finetune import DEFAULT_TARGETS, METHODS, STAGES, FinetuneOptions, FinetunePlan, plan_finetune
 from .gpus import GPU, find_gpu, gpu_catalog, serving_rules
 from .kvcache import ATTENTION_LAYER_TYPES, KV_DTYPE_BYTES, KVCache, kv_cache
 from .layout import Layout, Overhead, gpu_counts, overhead, usable_bytes
+from .obligations import Obligation, inherited
 from .planner import ExpertParallel, Plan, SizingReport, plan, plan_one
 from .weights import (
     FP8_BLOCK,
@@ -31,6 +33,14 @@ from .weights import (
 
 __all__ = [
     "ATTENTION_LAYER_TYPES",
+    "DEFAULT_TARGETS",
+    "METHODS",
+    "STAGES",
+    "FinetuneOptions",
+    "FinetunePlan",
+    "Obligation",
+    "inherited",
+    "plan_finetune",
     "FP8_BLOCK",
     "GPU",
     "INT4_GROUP",

@@ -26,6 +26,34 @@ def label(precision: str, weights: WeightBytes) -> str:
     }.get(precision, f"GGUF {precision.upper()}")
 
 
+#: quantization_config methods vLLM/SGLang accept by the same --quantization name
+ENGINE_QUANTIZATIONS = ("fp8", "gptq", "awq", "compressed-tensors", "bitsandbytes", "mxfp4",
+                        "modelopt", "fbgemm_fp8", "quark")
+
+
+def _quantization(precision: str, native_q: str | None, weights: WeightBytes,
+                  notes: list[str]) -> str | None:
+    """The --quantization flag a command needs (naming the checkpoint's own), with notes."""
+    quant_flag: str | None = None
+    if precision == "native" and native_q in ENGINE_QUANTIZATIONS:
+        # name the checkpoint's quantization: the command says what it loads
+        quant_flag = native_q
+        notes.append(f"the checkpoint is {weights.native_format}: engines load it as stored")
+    elif precision == "native" and native_q:
+        notes.append(f"vLLM/SGLang have no loader named {native_q!r}: check the engine "
+                     "supports this checkpoint's quantization before serving it")
+    elif precision == "fp8" and native_q != "fp8":
+        quant_flag = "fp8"
+        notes.append("vLLM/SGLang quantize to fp8 on load (--quantization fp8, per-tensor "
+                     "scales); a pre-quantized block-fp8 checkpoint matches the bytes shown")
+    elif precision in ("int8", "int4") and native_q not in ("gptq", "awq",
+                                                             "compressed-tensors"):
+        notes.append(f"{precision} needs a pre-quantized checkpoint of this model (GPTQ/AWQ or "
+                     "compressed-tensors); engines read its quantization_config, so serve that "
+                     "checkpoint with the same flags")
+    return quant_flag
+
+
 def serve_commands(
     model: str, arch: Architecture, gpu: GPU, precision: str, lay: Layout, context: int,
     concurrency: int, kv_dtype: str, weights: WeightBytes, gguf: bool,
@@ -35,16 +63,7 @@ def serve_commands(
     native_q = arch.quantization.method if arch.quantization else None
     vllm: str | None = None
     sglang: str | None = None
-    quant_flag: str | None = None
-    if precision == "fp8" and native_q != "fp8":
-        quant_flag = "fp8"
-        notes.append("vLLM/SGLang quantize to fp8 on load (--quantization fp8, per-tensor "
-                     "scales); a pre-quantized block-fp8 checkpoint matches the bytes shown")
-    elif precision in ("int8", "int4") and native_q not in ("gptq", "awq",
-                                                             "compressed-tensors"):
-        notes.append(f"{precision} needs a pre-quantized checkpoint of this model (GPTQ/AWQ or "
-                     "compressed-tensors); engines read its quantization_config, so serve that "
-                     "checkpoint with the same flags")
+    quant_flag = _quantization(precision, native_q, weights, notes)
     if "vllm" in gpu.engines and not gguf:
         parts = [f"vllm serve {model}", f"--tensor-parallel-size {lay.tensor_parallel}"]
         if lay.pipeline_parallel > 1:
@@ -80,14 +99,22 @@ def serve_commands(
         notes.append("vLLM across nodes: start a Ray cluster spanning the nodes first")
     llama: str | None = None
     if "llama.cpp" in gpu.engines and lay.gpus <= gpu.max_per_node:
-        if gguf:
+        if gguf and precision != "native":
+            notes.insert(0, f"{model} is one quantization ({weights.native_format}); the "
+                         f"{precision} row needs a different GGUF file of this model")
+            gguf_path = f"<{precision.upper()} GGUF of this model>"
+        elif gguf:
             gguf_path = model
         else:
-            suffix = {"native": (weights.native_format.split()[0] if weights.native_format
-                                 else "BF16"),
+            native_suffix = (weights.native_format.split()[0] if weights.native_format
+                             else "BF16")
+            if arch.quantization is not None:  # llama.cpp re-quantizes from the 16-bit model
+                native_suffix = "Q4_K_M" if (arch.quantization.bits or 8) <= 4 else "Q8_0"
+            suffix = {"native": native_suffix,
                       "bf16": "BF16", "fp8": "Q8_0", "int8": "Q8_0", "int4": "Q4_K_M"}.get(
                 precision, precision.upper())
-            gguf_path = f"{model.rstrip('/').rsplit('/', 1)[-1]}-{suffix.upper()}.gguf"
+            stem = "<model>" if model.startswith("<") else model.rstrip("/").rsplit("/", 1)[-1]
+            gguf_path = f"{stem}-{suffix.upper()}.gguf"
             notes.append(f"llama.cpp needs a GGUF: convert with convert_hf_to_gguf.py and "
                          f"llama-quantize to {gguf_path}")
         slots = max(1, min(concurrency, lay.max_concurrency or 1))

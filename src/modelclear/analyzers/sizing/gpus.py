@@ -27,6 +27,7 @@ class GPU:
     fp8: bool
     engines: tuple[str, ...]
     memory_fraction: float | None = None
+    aliases: tuple[str, ...] = ()
 
     @property
     def unified(self) -> bool:
@@ -64,24 +65,34 @@ def gpu_catalog() -> dict[str, GPU]:
             fp8=bool(row["fp8"]),
             engines=tuple(row["engines"]),
             memory_fraction=row.get("memory_fraction"),
+            aliases=tuple(row.get("aliases", ())),
         )
     return out
 
 
+def _norm(s: str) -> str:
+    """A GPU name as people type it: case, spaces, dashes and a trailing GB ignored."""
+    out = "".join(ch for ch in s.lower() if ch.isalnum())
+    return out.removesuffix("gb")
+
+
 def find_gpu(name: str) -> GPU:
-    """A catalog GPU by key, case- and punctuation-insensitively (``h100``, ``a100-80``)."""
+    """A catalog GPU by key or alias as people type it (``A100``, ``a100-80gb``, ``H100 SXM``).
+
+    Exact key or alias first; then a unique key/alias prefix. Anything else is a usage
+    error listing the catalog, never a nearest guess.
+    """
     cat = gpu_catalog()
-
-    def norm(s: str) -> str:
-        return "".join(ch for ch in s.lower() if ch.isalnum())
-
-    wanted = norm(name)
+    wanted = _norm(name)
+    names: dict[str, GPU] = {}
     for key, gpu in cat.items():
-        if norm(key) == wanted:
-            return gpu
-    prefixed = [g for k, g in cat.items() if norm(k).startswith(wanted)]
+        for n in (key, *gpu.aliases):
+            names.setdefault(_norm(n), gpu)
+    if wanted in names:
+        return names[wanted]
+    prefixed = {g.key: g for n, g in names.items() if wanted and n.startswith(wanted)}
     if len(prefixed) == 1:
-        return prefixed[0]
+        return next(iter(prefixed.values()))
     raise UsageError(f"unknown GPU {name!r}; known: {', '.join(cat)}")
 
 

@@ -33,6 +33,8 @@ class KVCache:
     sliding_window: int | None
     sliding_layers: int
     kv_heads: int | None
+    #: fixed per-sequence state (Mamba: conv + SSM state per layer), whatever the context
+    state_bytes_per_sequence: int = 0
 
     @property
     def bytes_per_token(self) -> int:
@@ -41,7 +43,7 @@ class KVCache:
     def bytes_per_sequence(self, context: int, window_aware: bool = False) -> int:
         """KV bytes one sequence of ``context`` tokens holds (all layers full unless asked)."""
         if not window_aware or not self.sliding_window or not self.sliding_layers:
-            return self.bytes_per_token * context
+            return self.bytes_per_token * context + self.state_bytes_per_sequence
         full_layers = self.layers - self.sliding_layers
         per = self.elements_per_layer * self.bytes_per_element
         return per * (full_layers * context + self.sliding_layers * min(context,
@@ -59,6 +61,7 @@ class KVCache:
             "formula": self.formula,
             "sliding_window": self.sliding_window,
             "sliding_layers": self.sliding_layers,
+            "state_bytes_per_sequence": self.state_bytes_per_sequence,
         }
         if context:
             full = self.bytes_per_sequence(context)
@@ -78,6 +81,8 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
     if not arch.complete:
         raise InputError(arch.file, "lacks " + ", ".join(arch.missing())
                          + ": cannot size the KV cache")
+    if arch.is_ssm and not arch.is_hybrid_ssm:
+        return _ssm_state(arch, kv_dtype)
     layers = arch.num_layers or 0
     skipped = 0
     if arch.layer_types:
@@ -113,5 +118,28 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
         sliding = sum(1 for t in arch.layer_types[:layers] if t == "sliding_attention")
         formula += (f"; {sliding} of {layers} layers use a {arch.sliding_window:,}-token "
                     "sliding window (savings reported separately)")
+    state = 0
+    if arch.is_hybrid_ssm:
+        n_ssm = sum(1 for i in range(arch.num_layers or 0) if arch.layer_is_ssm(i))
+        per_ssm = (arch.ssm_inner or 0) * ((arch.ssm_conv_kernel or 0)
+                                           + (arch.ssm_state_size or 0))
+        state = n_ssm * per_ssm * bpe
+        formula += (f"; plus per sequence {n_ssm} Mamba layers × {arch.ssm_inner:,} channels × "
+                    f"(conv {arch.ssm_conv_kernel} + state {arch.ssm_state_size}) × {bpe} B = "
+                    f"{state:,} bytes")
     return KVCache(kind, layers, per, total, dtype, bpe, formula,
-                   arch.sliding_window if sliding else None, sliding, kvh)
+                   arch.sliding_window if sliding else None, sliding, kvh, state)
+
+
+def _ssm_state(arch: Architecture, kv_dtype: str) -> KVCache:
+    """Mamba keeps no per-token cache: a conv window and an SSM state per layer."""
+    bpe = KV_DTYPE_BYTES[kv_dtype]
+    dtype = "bf16" if kv_dtype == "auto" else kv_dtype
+    layers, inner = arch.num_layers or 0, arch.ssm_inner or 0
+    per_layer = inner * ((arch.ssm_conv_kernel or 0) + (arch.ssm_state_size or 0))
+    state = per_layer * layers * bpe
+    formula = (f"no KV cache: per sequence {layers} layers × {inner:,} channels × "
+               f"(conv_kernel {arch.ssm_conv_kernel} + state_size {arch.ssm_state_size}) = "
+               f"{per_layer * layers:,} elements × {bpe} byte(s) ({dtype}) = {state:,} bytes, "
+               "whatever the context")
+    return KVCache("ssm", layers, 0, 0, dtype, bpe, formula, None, 0, None, state)

@@ -59,6 +59,8 @@ def usable_bytes(gpu: GPU) -> int:
 def _tp_problem(arch: Architecture, tp: int, group: int | None, ep: bool) -> str | None:
     """Why tensor parallel size ``tp`` cannot shard this model (None: it can)."""
     heads = arch.num_attention_heads or 1
+    if arch.is_ssm and not arch.is_hybrid_ssm:
+        return None if (arch.ssm_inner or 0) % tp == 0 else f"{arch.ssm_inner} channels / {tp}"
     if heads % tp:
         return f"{heads} attention heads are not divisible by {tp}"
     if not arch.is_mla:
@@ -149,7 +151,7 @@ def best_layout(
         usable = usable_bytes(gpu)
         w = math.ceil(weights / n)
         budget = usable - w - ov.total
-        if kv.kind == "mla":
+        if kv.kind in ("mla", "ssm"):
             shard = 1  # the latent is replicated on every tensor-parallel rank
         else:
             shard = min(tp, kv.kv_heads or 1)

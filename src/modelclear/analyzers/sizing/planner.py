@@ -12,7 +12,9 @@ from ...findings import Finding, finding
 from ...parsers.tensors import TensorInfo
 from ..architecture import Architecture
 from ..paramcount import ParameterCount
+from ..paramcount.sources import ShardIndex
 from .commands import gb, label, serve_commands
+from .finetune import FinetunePlan
 from .gpus import GPU, find_gpu, gpu_catalog, serving_rules
 from .kvcache import KVCache, kv_cache
 from .layout import Layout, best_layout, gpu_counts
@@ -100,6 +102,7 @@ class SizingReport:
     concurrency: int
     plans: tuple[Plan, ...]
     findings: tuple[Finding, ...] = ()
+    finetune: FinetunePlan | None = None
 
     def plan_for(self, gpu: str, precision: str = "native") -> Plan | None:
         """The plan for one catalog GPU and precision, if it was computed."""
@@ -122,6 +125,7 @@ class SizingReport:
             "rules": {"engine": dict(rules["engine"]), "overhead": dict(rules["overhead"])},
             "plans": [p.to_json() for p in self.plans],
             "findings": [f.to_json() for f in self.findings],
+            "finetune": self.finetune.to_json() if self.finetune is not None else None,
         }
 
 
@@ -170,6 +174,37 @@ def plan_one(
                 kv_dtype, lay, meets, min_gpus, ep_alt, commands, tuple(notes), arith)
 
 
+#: context planned when the config states none (MC407)
+DEFAULT_CONTEXT = 2048
+
+
+def _context(arch: Architecture, asked: int | None) -> tuple[int, list[Finding]]:
+    """The planned context and the findings about it (MC407 unstated, MC411 too long)."""
+    findings: list[Finding] = []
+    limit = arch.context_length or arch.max_position_embeddings
+    if limit is None:
+        ctx = asked or DEFAULT_CONTEXT
+        findings.append(finding(
+            "MC407",
+            f"config.json states no context length; the plan uses {ctx:,} tokens"
+            + ("" if asked else " (--context to change)"),
+            file=arch.file,
+        ))
+        return ctx, findings
+    if asked is None:
+        return min(limit, 32768), findings
+    if asked > limit:
+        key = arch.context_key or "max_position_embeddings"
+        findings.append(finding(
+            "MC411",
+            f"requested context {asked:,} exceeds the model's {limit:,} ({key}); the plan "
+            f"and its serve commands use {limit:,}",
+            file=arch.file, line=arch.lines.get(key.split()[0]),
+        ))
+        return limit, findings
+    return asked, findings
+
+
 def plan(
     arch: Architecture,
     *,
@@ -184,37 +219,40 @@ def plan(
     model: str = "MODEL",
     gguf: bool = False,
     native_format: str | None = None,
+    index: ShardIndex | None = None,
 ) -> SizingReport:
-    """Size a model and plan it on GPUs (every catalog GPU and precision by default)."""
+    """Size a model and plan it on GPUs (every catalog GPU and precision by default).
+
+    The context is the model's own (config, rope scaling included) unless a shorter one
+    is asked; a longer one is a finding (MC411) and the plan keeps the model's, so no
+    serve command asks an engine for more than the model serves.
+    """
     if not arch.complete:
         raise InputError(arch.file, "lacks " + ", ".join(arch.missing())
                          + ": cannot plan hardware for it")
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    ctx = context if context is not None else min(arch.max_position_embeddings or 32768,
-                                                  32768)
-    if ctx < 1:
+    if context is not None and context < 1:
         raise UsageError("--context must be at least 1")
-    precs = list(precisions) if precisions else ["native", *PRECISIONS]
+    ctx, findings = _context(arch, context)
+    if gguf and precisions:
+        precs = list(precisions)
+    elif gguf:
+        precs = ["native"]  # a GGUF file is one quantization: it serves as it is
+    else:
+        precs = list(precisions) if precisions else ["native", *PRECISIONS]
     for p in precs:
         if p not in ("native", *PRECISIONS) and ggml_precision(p) is None:
             raise UsageError(f"unknown precision {p!r}; use native, "
                              + ", ".join(PRECISIONS) + " or a GGUF type such as Q4_K")
     extra = [p for p in precs if p not in ("native", *PRECISIONS)]
-    weights = weight_bytes(arch, tensors, extra, native_format)
-    if not precisions:
+    weights = weight_bytes(arch, tensors, extra, native_format, index)
+    if not precisions and not gguf:
         # a what-if precision that prices exactly like the checkpoint adds nothing
         precs = ["native"] + [p for p in PRECISIONS
-                              if weights.by_precision[p] != weights.native_main]
+                              if weights.by_precision.get(p) not in (None, weights.native_main)]
     kv = kv_cache(arch, kv_dtype)
-    findings: list[Finding] = list(weights.findings)
-    if arch.max_position_embeddings and ctx > arch.max_position_embeddings:
-        findings.append(finding(
-            "MC411",
-            f"target context {ctx:,} exceeds max_position_embeddings "
-            f"{arch.max_position_embeddings:,}",
-            file=arch.file, line=arch.lines.get("max_position_embeddings"),
-        ))
+    findings += list(weights.findings)
     gpu_list = [find_gpu(g) for g in gpus] if gpus else list(gpu_catalog().values())
     plans = []
     for g in gpu_list:

@@ -30,6 +30,7 @@ from ..paramcount import (
     is_mtp,
     layer_of,
 )
+from ..paramcount.sources import ShardIndex
 
 #: precisions every plan considers, besides the checkpoint's native one
 PRECISIONS = ("bf16", "fp8", "int8", "int4")
@@ -189,58 +190,112 @@ def weight_bytes(
     tensors: Sequence[TensorInfo] | None = None,
     extra_precisions: Sequence[str] = (),
     native_format: str | None = None,
+    index: ShardIndex | None = None,
 ) -> WeightBytes:
-    """Weight bytes from headers (exact) or from the config formula."""
-    findings: list[Finding] = []
+    """Weight bytes from headers (exact), else the shard index, else the config formula.
+
+    The formula is used only for a modelled family; an unmodelled one without
+    headers is sized from the index alone (native and 16-bit bytes), never guessed.
+    """
     precisions = tuple(dict.fromkeys((*PRECISIONS, *extra_precisions)))
+    modelled = arch is not None and arch.complete and arch.source == "config" and arch.modelled
     if tensors:
-        entries, _, _ = entries_from_tensors(tensors, arch)
-        if arch is not None and arch.complete and arch.source == "config":
-            # Packed checkpoints lose matrix shapes (bitsandbytes, GPTQ's transposed
-            # qweight). When the files hold exactly the parameters the config describes,
-            # price the what-if precisions on the config's shapes instead.
-            cfg_entries = entries_from_config(arch)
-            if _numel(cfg_entries) == _numel(entries):
-                entries = cfg_entries
-        n_layers = arch.num_layers if arch else None
-        native = sum(t.nbytes for t in tensors)
-        mtp = 0
-        if n_layers is not None:
-            for t in tensors:
-                if is_mtp(t.name, layer_of(t.name), n_layers):
-                    mtp += t.nbytes
-        method = "headers"
-        fmt = native_format or _format_from_tensors(tensors)
-    else:
-        if arch is None or not arch.complete:
-            raise InputError(arch.file if arch else None,
-                             "no weight headers and no complete config: cannot size weights")
-        entries = entries_from_config(arch)
-        q = arch.quantization
-        base = dtype_name(arch.torch_dtype)
-        native = mtp = 0
-        unknown = False
-        for e in entries:
-            b: int | None = None
-            if _quantized_in_native(e, q):
-                assert q is not None
-                b = native_linear_bytes(e, q)
-                unknown = unknown or b is None
-            if b is None:
-                b = _kept_bytes(e, base)
-            native += b
-            if e.mtp:
-                mtp += b
-        if unknown and q is not None:
-            findings.append(finding(
-                "MC420",
-                f"quantization method {q.method!r} has no byte formula; native bytes assume "
-                f"{base} for its linear layers",
-                file=arch.file,
-                line=arch.lines.get("quantization_config"),
-            ))
-        method = "config"
-        fmt = _format_from_config(arch)
+        return _from_headers(arch, tensors, precisions, native_format, modelled)
+    if not modelled:
+        if arch is not None and arch.complete and arch.source == "config" and index is not None:
+            return _from_index_only(arch, index)
+        why = (f"architecture {arch.model_type} is not modelled and there are no weight "
+               "headers or shard index" if arch is not None and arch.complete
+               else "no weight headers and no complete config")
+        raise InputError(arch.file if arch else None, why + ": cannot size weights")
+    assert arch is not None
+    return _from_config(arch, precisions, index)
+
+
+def _from_headers(
+    arch: Architecture | None, tensors: Sequence[TensorInfo], precisions: tuple[str, ...],
+    native_format: str | None, modelled: bool,
+) -> WeightBytes:
+    entries, _, _ = entries_from_tensors(tensors, arch)
+    if modelled and arch is not None:
+        # Packed checkpoints lose matrix shapes (bitsandbytes, GPTQ's transposed
+        # qweight). When the files hold exactly the parameters the config describes,
+        # price the what-if precisions on the config's shapes instead.
+        cfg_entries = entries_from_config(arch)
+        if _numel(cfg_entries) == _numel(entries):
+            entries = cfg_entries
+    n_layers = arch.num_layers if arch else None
+    native = sum(t.nbytes for t in tensors)
+    mtp = 0
+    if n_layers is not None:
+        for t in tensors:
+            if is_mtp(t.name, layer_of(t.name), n_layers):
+                mtp += t.nbytes
+    fmt = native_format or _format_from_tensors(tensors)
+    return _priced(entries, native, mtp, fmt, "headers", precisions, ())
+
+
+def _from_config(arch: Architecture, precisions: tuple[str, ...],
+                 index: ShardIndex | None) -> WeightBytes:
+    findings: list[Finding] = []
+    entries = entries_from_config(arch)
+    q = arch.quantization
+    base = dtype_name(arch.torch_dtype)
+    native = mtp = 0
+    unknown = False
+    for e in entries:
+        b: int | None = None
+        if _quantized_in_native(e, q):
+            assert q is not None
+            b = native_linear_bytes(e, q)
+            unknown = unknown or b is None
+        if b is None:
+            b = _kept_bytes(e, base)
+        native += b
+        if e.mtp:
+            mtp += b
+    if unknown and q is not None:
+        findings.append(finding(
+            "MC420",
+            f"quantization method {q.method!r} has no byte formula; native bytes assume "
+            f"{base} for its linear layers",
+            file=arch.file,
+            line=arch.lines.get("quantization_config"),
+        ))
+    out = _priced(entries, native, mtp, _format_from_config(arch), "config", precisions,
+                  tuple(findings))
+    if index is None or index.total_size == native:
+        return out
+    # The shard index is measured: the checkpoint's bytes are what it says, and the
+    # what-if precisions scale with it (the formula's layout, the index's size).
+    ratio = index.total_size / max(native, 1)
+    return WeightBytes(
+        native=index.total_size,
+        native_main=index.total_size - round(mtp * ratio),
+        mtp=round(mtp * ratio),
+        native_format=out.native_format,
+        method="index",
+        by_precision={p: round(v * ratio) for p, v in out.by_precision.items()},
+        kept_bytes=round(out.kept_bytes * ratio),
+        findings=out.findings,
+    )
+
+
+def _from_index_only(arch: Architecture, index: ShardIndex) -> WeightBytes:
+    """An unmodelled architecture: the index's bytes, and 16-bit bytes if params are known."""
+    by: dict[str, int] = {}
+    if index.params is not None:
+        by["bf16"] = index.params * 2
+    fmt = (index.dtype or "unknown").lower()
+    if arch.quantization is not None:
+        fmt = f"{arch.quantization.method} + {fmt}"
+    return WeightBytes(index.total_size, index.total_size, 0, fmt, "index", by, 0, ())
+
+
+def _priced(
+    entries: Sequence[ParamEntry], native: int, mtp: int, fmt: str, method: str,
+    precisions: tuple[str, ...], findings: tuple[Finding, ...],
+) -> WeightBytes:
     main = [e for e in entries if not e.mtp]
     kept = sum(_whatif_kept_bytes(e) for e in main if e.kind != LINEAR)
     linear = [e for e in main if e.kind == LINEAR]
@@ -253,7 +308,7 @@ def weight_bytes(
         method=method,
         by_precision=by_precision,
         kept_bytes=kept,
-        findings=tuple(findings),
+        findings=findings,
     )
 
 

@@ -36,14 +36,19 @@ def _mau_threshold(ctx: CheckContext) -> int | None:
     return int(threshold) if isinstance(threshold, (int, float)) else None
 
 
-def measured_when(term: Term | None) -> str:
-    """How the clause counts users: on the version's release date (Llama, Hunyuan) or not said.
+def on_release_date(term: Term | None) -> bool:
+    """Whether the clause counts users once, on the version's release date (Llama, Hunyuan).
 
-    Those licenses test the MAU once, "on the … version release date … in the preceding
+    Those licenses test the MAU "on the … version release date … in the preceding
     calendar month", not every month; a reviewer must know a later growth is not the test."""
-    quote = text(term).lower()
-    if "release date" not in quote:
+    return "release date" in text(term).lower()
+
+
+def measured_when(term: Term | None) -> str:
+    """How the clause counts users, as a phrase for a reason ("" when it does not say)."""
+    if not on_release_date(term):
         return ""
+    quote = text(term).lower()
     return (" — measured once, on the license version's release date (users in the preceding "
             "calendar month" + (", affiliates included" if "affiliate" in quote else "")
             + "), not monthly")
@@ -174,9 +179,13 @@ def other_scale(ctx: CheckContext, out: Report) -> None:
         return
     unknown, over, under = _compare_scale(ctx, found)
     under = list(dict.fromkeys(under))
-    if over:
+    if over and _RESTRICTS.search(text(term)) and lic.id not in ctx.profile.rules.registered:
+        out.add(Status.BLOCKED, f"above the license's threshold ({'; '.join(over)}), where the "
+                f"grant ends or another license is needed: {term.value}", evidence)
+    elif over:
         out.add(Status.REVIEW, f"above the license's threshold ({'; '.join(over)}); read what "
-                f"the clause then requires: {term.value}", evidence)
+                f"the clause then requires (a separate license recorded in rules.registered "
+                f"counts only if it covers this): {term.value}", evidence)
     elif unknown:
         out.add(Status.REVIEW, f"the license sets a threshold on {', '.join(unknown)}; the "
                 "profile does not state it", evidence)

@@ -1,0 +1,249 @@
+"""Family rules applied to the facts read from a config (``data/architectures.toml``).
+
+The generic reader takes the keys most families share; this step applies what
+the family description says the keys mean (Falcon's KV groups and norms, GPT-2's
+learned positions, MPT's ``no_bias``…) and decides the served context length.
+A model_type without a family keeps ``family_key=None``: not modelled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from ...errors import InputError
+from .families import Family, family_of
+from .model import Architecture, VisionTower
+from .reader import Reader
+
+#: config keys that state the context length, in the order they are trusted
+CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "seq_length", "max_sequence_length",
+                "max_seq_len", "model_max_length")
+
+
+def context_length(r: Reader, scaling: dict[str, Any] | None,
+                   extends: bool = True) -> tuple[int | None, str | None]:
+    """Context from the config, with rope scaling that extends it (YaRN, linear, dynamic).
+
+    ``llama3`` and ``longrope`` scaling already state the extended length in
+    max_position_embeddings; YaRN/linear/dynamic multiply the original length.
+    """
+    base, key = None, None
+    for k in CONTEXT_KEYS:
+        v = r.int_(k)
+        if v is not None:
+            base, key = v, k
+            break
+    if scaling and base is not None and extends:
+        kind = str(scaling.get("rope_type") or scaling.get("type") or "").lower()
+        factor = scaling.get("factor")
+        original = scaling.get("original_max_position_embeddings")
+        if kind in ("yarn", "linear", "dynamic") and isinstance(factor, int | float) \
+                and not isinstance(factor, bool) and factor > 1:
+            start = original if isinstance(original, int) and not isinstance(original, bool) \
+                and original > 0 else base
+            if not math.isfinite(factor) or start * factor > 1 << 40:
+                raise InputError(r.file, f"{r.prefix}rope_scaling.factor {factor} is not a "
+                                 "plausible context multiplier")
+            scaled = int(start * factor)
+            if scaled > base:
+                return scaled, f"{key} with rope_scaling {kind} × {factor:g}"
+    return base, key
+
+
+def flatten_nested(inner: dict[str, Any], model_type: object, file: str) -> dict[str, Any]:
+    """A family that nests its facts (DBRX's attn_config / ffn_config) read as flat keys.
+
+    Keys already at the top level win; only the families that declare ``nested`` in
+    the data file are flattened, so a stray sub-object elsewhere changes nothing.
+    """
+    fam = family_of(model_type if isinstance(model_type, str) else None)
+    if fam is None or not (fam.nested or fam.defaults):
+        return inner
+    out = dict(inner)
+    for k, v in fam.defaults:
+        out.setdefault(k, v)
+    for key in fam.nested:
+        sub = inner.get(key)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise InputError(file, f"{key} must be an object, got {type(sub).__name__}")
+        for k, v in sub.items():
+            if k != "model_type":
+                out.setdefault(k, v)
+    return out
+
+
+def _bias(fam: Family, r: Reader, current_attn: bool, current_qkv: bool,
+          current_mlp: bool) -> tuple[bool, bool, bool]:
+    """attention (q,k,v,o), q,k,v-only and MLP biases under the family's keys."""
+    attn = {"config": current_attn, "all": True, "qkv": False, "none": False}[fam.attention_bias]
+    qkv = current_qkv or fam.attention_bias == "qkv"
+    mlp = current_mlp or fam.mlp_bias
+    if fam.bias_key == "no_bias":  # MPT: true (its default) switches every bias off
+        attn = mlp = not r.bool_("no_bias", True)
+    elif fam.bias_key and fam.bias_key in r.data:
+        on = r.bool_(fam.bias_key, False)
+        attn = on
+        if fam.bias_covers_mlp:
+            mlp = on
+    if fam.qkv_bias_key:
+        qkv = qkv or r.bool_(fam.qkv_bias_key, False)
+    return attn, qkv and not attn, mlp
+
+
+def _falcon(r: Reader, heads: int | None) -> tuple[int | None, int]:
+    """Falcon KV heads and norms per layer, from its three layouts."""
+    new = r.bool_("new_decoder_architecture", False)
+    if new:
+        kv = r.first_int("num_kv_heads", "n_head_kv", "num_key_value_heads") or heads
+        return kv, 2
+    kv = 1 if r.bool_("multi_query", True) else heads
+    return kv, 1 if r.bool_("parallel_attn", True) else 2
+
+
+def _ssm(r: Reader, hidden: int, file: str) -> dict[str, int]:
+    """Mamba: inner width (expand × hidden), state size, conv kernel and dt rank."""
+    state = r.int_("state_size") or r.int_("d_state") or 16
+    expand = r.int_("expand") or 2
+    conv = r.int_("conv_kernel") or r.int_("d_conv") or 4
+    dt = r.data.get("time_step_rank", "auto")
+    if dt == "auto" or dt is None:
+        dt_rank = math.ceil(hidden / 16)
+    elif isinstance(dt, int) and not isinstance(dt, bool) and dt > 0:
+        dt_rank = dt
+    else:
+        raise InputError(file, "time_step_rank must be a positive integer or \"auto\"")
+    inner = r.int_("intermediate_size") or expand * hidden
+    return {"ssm_state_size": state, "ssm_inner": inner, "ssm_conv_kernel": conv,
+            "ssm_dt_rank": dt_rank}
+
+
+def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
+    """Jamba: attention on i % attn_layer_period == attn_layer_offset, Mamba elsewhere;
+    MoE on i % expert_layer_period == expert_layer_offset; mamba_* mixer facts."""
+    period = r.int_("attn_layer_period") or 8
+    offset = r.int_("attn_layer_offset", allow_zero=True) or 0
+    if offset >= period:
+        raise InputError(file, f"attn_layer_offset {offset} must be below attn_layer_period "
+                         f"{period}")
+    dt = r.data.get("mamba_dt_rank", "auto")
+    dt_rank = math.ceil(hidden / 16) if dt in ("auto", None) else dt
+    if isinstance(dt_rank, bool) or not isinstance(dt_rank, int) or dt_rank < 1:
+        raise InputError(file, "mamba_dt_rank must be a positive integer or \"auto\"")
+    return {
+        "layer_types": tuple("full_attention" if i % period == offset else "mamba"
+                             for i in range(layers)),
+        "ssm_state_size": r.int_("mamba_d_state") or 16,
+        "ssm_conv_kernel": r.int_("mamba_d_conv") or 4,
+        "ssm_inner": (r.int_("mamba_expand") or 2) * hidden,
+        "ssm_dt_rank": dt_rank,
+        "ssm_inner_norms": True,
+        "expert_layer_period": r.int_("expert_layer_period") or 1,
+        "expert_layer_offset": r.int_("expert_layer_offset", allow_zero=True) or 0,
+    }
+
+
+def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    if v.bool_("vision_use_head", False):
+        raise InputError(top.file, "vision_config.vision_use_head: a SigLIP pooling head is not "
+                         "modelled")
+    return VisionTower(
+        kind="siglip",
+        hidden=v.int_("hidden_size") or 768,
+        intermediate=v.int_("intermediate_size") or 3072,
+        layers=v.int_("num_hidden_layers") or 12,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 16,
+        image=v.int_("image_size") or 224,
+        projector_out=text_hidden,
+    )
+
+
+def llama4_tower(top: Reader, text_hidden: int) -> VisionTower | None:
+    """The wrapper's Llama-4 vision_config: ViT encoder, pixel-shuffle MLP, projector."""
+    cfg = top.dict_("vision_config")
+    if cfg is None:
+        return None
+    v = Reader(cfg, top.file, "vision_config.")
+    hidden = v.int_("hidden_size") or 768
+    ratio = v.float_("pixel_shuffle_ratio") or 0.5
+    if not 0 < ratio <= 1:
+        raise InputError(top.file, "vision_config.pixel_shuffle_ratio must be in (0, 1]")
+    return VisionTower(
+        kind="llama4",
+        hidden=hidden,
+        intermediate=v.int_("intermediate_size") or 5632,
+        layers=v.int_("num_hidden_layers") or 34,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or 14,
+        image=v.int_("image_size") or 336,
+        projector_out=text_hidden,
+        adapter_in=int(hidden / (ratio * ratio)),
+        adapter_hidden=v.int_("projector_input_dim") or 4096,
+        adapter_out=v.int_("vision_output_dim") or v.int_("projector_output_dim") or 4096,
+    )
+
+
+def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
+    """The architecture with its family's rules applied (unchanged when not modelled)."""
+    fam = family_of(arch.model_type)
+    ctx, ctx_key = context_length(r, arch.rope_scaling,
+                                  fam.rope_scaling_extends if fam is not None else True)
+    arch = replace(arch, context_length=ctx, context_key=ctx_key)
+    if fam is None:
+        return arch
+    changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
+                               "norm_params": fam.norm_params_per_dim,
+                               "embedding_norm": fam.embedding_norm,
+                               "lm_head_bias": fam.lm_head_bias}
+    H = arch.hidden_size or 0
+    if fam.norms_per_layer and arch.norms_per_layer == 2:
+        changes["norms_per_layer"] = fam.norms_per_layer
+    if fam.kv_heads == "multi_query" and r.bool_("multi_query", False):
+        changes["num_kv_heads"] = 1
+    elif fam.kv_heads == "falcon":
+        changes["num_kv_heads"], changes["norms_per_layer"] = _falcon(
+            r, arch.num_attention_heads)
+    elif fam.kv_heads == "chatglm":
+        if r.bool_("multi_query_attention", False):
+            changes["num_kv_heads"] = r.int_("multi_query_group_num") or 1
+        kvc = r.int_("kv_channels")
+        if kvc:
+            changes["head_dim"] = kvc
+    if fam.intermediate == "4h" and arch.intermediate_size is None:
+        ratio = r.int_("expansion_ratio") or 4
+        changes["intermediate_size"] = ratio * H
+    elif fam.intermediate == "half" and arch.intermediate_size:
+        changes["intermediate_size"] = arch.intermediate_size // 2
+    if fam.qk_norm != "none":
+        changes["qk_norm"] = True
+        changes["qk_norm_scope"] = fam.qk_norm
+    attn, qkv, mlp = _bias(fam, r, arch.attention_bias, arch.qkv_bias, arch.mlp_bias)
+    changes.update(attention_bias=attn, qkv_bias=qkv, mlp_bias=mlp)
+    if fam.bias_key == "no_bias" and r.bool_("no_bias", True):
+        changes["norm_params"] = 1  # MPT's no_bias also drops the LayerNorm biases
+    if fam.positions == "learned":
+        changes["learned_positions"] = r.first_int("n_positions", "max_position_embeddings") \
+            or 0
+    if not any("tie_word_embeddings" in d for d in (r.data, top.data)):
+        changes["tie_word_embeddings"] = fam.tied
+    if fam.state == "mamba":
+        changes.update(_ssm(r, H, arch.file))
+    elif fam.state == "jamba":
+        changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
+    if fam.vision == "siglip" and arch.wrapper_model_type:
+        changes["vision"] = siglip_tower(top, H)
+    elif fam.vision == "llama4" and arch.wrapper_model_type:
+        changes["vision"] = llama4_tower(top, H)
+    if ctx is None and fam.default_context:
+        changes["context_length"] = fam.default_context
+        changes["context_key"] = f"{fam.key} default {fam.default_context} (config omits it)"
+    return replace(arch, **changes)

@@ -1,0 +1,67 @@
+"""``modelclear check --server``: ask the team's review server for its decision.
+
+CI holds an API token in an environment variable (never on the command line, where
+process listings and shell history would keep it). The release is opened locally only
+to learn its model id and revision; nothing is analysed. Approved and unexpired → exit 0.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+from ..errors import InputError, UsageError
+from ..sources import open_release
+from .worker import model_key
+
+TIMEOUT_S = 30.0
+
+
+def fetch_decision(server: str, token_env: str, target: str,
+                   profile: str | None) -> dict[str, Any]:
+    """The server's ``decision`` document for ``target`` (see docs/json.md, ``serve``)."""
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise UsageError(f"--token-env {token_env}: the variable is not set or empty")
+    if not server.startswith(("http://", "https://")):
+        raise UsageError(f"--server must be an http(s) URL (got {server!r})")
+    release = open_release(target)
+    params = {"model": model_key(release)}
+    if release.source.revision:
+        params["revision"] = release.source.revision
+    if profile:
+        params["profile"] = profile
+    url = server.rstrip("/") + "/api/decision"
+    try:
+        resp = httpx.get(url, params=params, timeout=TIMEOUT_S,
+                         headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        raise InputError(server, f"cannot reach the review server: {exc}") from None
+    if resp.status_code == 401:
+        raise InputError(server, f"the server refused the token in ${token_env}")
+    if resp.status_code != 200:
+        raise InputError(server, f"HTTP {resp.status_code}: {resp.text[:200]}")
+    try:
+        doc: dict[str, Any] = resp.json()
+        doc["approved"], doc["reason"]  # noqa: B018 - the fields this command reads
+    except (ValueError, KeyError, TypeError):
+        raise InputError(server, "the answer is not a modelclear decision document") from None
+    return doc
+
+
+def describe(doc: dict[str, Any]) -> str:
+    req = doc.get("request") or {}
+    d = req.get("decision") or {}
+    if doc["approved"]:
+        parts = [f"APPROVED by {d.get('reviewer')} ({d.get('kind', '').replace('_', ' ')})",
+                 f"profile {req.get('profile')}", f"owner {d.get('owner')}",
+                 f"expires {d.get('expires_on')}"]
+        text = "; ".join(parts)
+        for o in d.get("obligations", []):
+            text += f"\n  obligation: {o}"
+        if d.get("conditions"):
+            text += f"\n  conditions: {d['conditions']}"
+        return text
+    return f"NOT APPROVED: {doc['reason']}"
