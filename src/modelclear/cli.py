@@ -7,45 +7,67 @@ This module only assembles them and turns errors into exit codes (design.md):
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
-
-import typer
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .console import stderr_console
 from .errors import InputError
 
-app = typer.Typer(
-    name="modelclear",
-    help="Clear open-weight language models for use: what a release contains, what its "
-    "license permits, whether it is safe to load, what it needs to run, and proof of it all.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+if TYPE_CHECKING:
+    import typer
+
+    app: typer.Typer
 
 
+def _build_app() -> typer.Typer:
+    """The typer application, built on first use (``scan`` may never need it)."""
+    import typer
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"modelclear {__version__}")
-        raise typer.Exit()
+    application = typer.Typer(
+        name="modelclear",
+        help="Clear open-weight language models for use: what a release contains, what its "
+        "license permits, whether it is safe to load, what it needs to run, and proof of it "
+        "all.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+
+    def _version(value: bool) -> None:
+        if value:
+            print(f"modelclear {__version__}")
+            raise typer.Exit()
+
+    @application.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True,
+            help="Print the version and exit."
+        ),
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", help="Hub (or mirror) URL for hf://org/name[@revision] "
+            "targets; default $HF_ENDPOINT, else huggingface.co. Accepted after the command "
+            "too."),
+    ) -> None:
+        """modelclear — clearance for open-weight models, offline, with evidence."""
+
+    return application
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-    endpoint: str | None = typer.Option(
-        None, "--endpoint", help="Hub (or mirror) URL for hf://org/name[@revision] targets; "
-        "default $HF_ENDPOINT, else huggingface.co. Accepted after the command too."),
-) -> None:
-    """modelclear — clearance for open-weight models, offline, with evidence."""
+def __getattr__(name: str) -> Any:
+    """``app`` on first access (commands register on it; PEP 562 module attribute)."""
+    if name == "app":
+        return _the_app()
+    raise AttributeError(name)
+
+
+def _the_app() -> typer.Typer:
+    """The one application: built once, then a plain module global."""
+    application = globals().get("app")
+    if application is None:
+        globals()["app"] = application = _build_app()
+    return application
 
 
 def take_endpoint(args: list[str]) -> list[str]:
@@ -77,6 +99,9 @@ def load_commands(argv: list[str]) -> None:
     one a run needs keeps start-up small: the registry, the license catalog and the
     HTTP client are not loaded to inspect a file.
     """
+    import importlib
+    import pkgutil
+
     from . import commands
 
     wanted = next((a for a in argv if not a.startswith("-")), None)
@@ -91,6 +116,11 @@ def load_commands(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import typer
+    from rich.markup import escape
+
+    from .console import stderr_console
+
     err = stderr_console()
     args = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -101,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     load_commands(args)
     try:
         # Without standalone mode, click hands back the code of an Exit as the result.
-        result = app(args=args, standalone_mode=False, prog_name="modelclear")
+        result = _the_app()(args=args, standalone_mode=False, prog_name="modelclear")
     except InputError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
@@ -124,5 +154,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    """The console script: output stays UTF-8 whatever the file names (a name that is not
+    UTF-8 is written escaped), and ``scan`` in its simple form skips the CLI stack."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    if sys.argv[1:2] == ["scan"]:
+        from .reports.scan_lean import run_scan
+
+        code = run_scan(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
     sys.exit(main())
 

@@ -53,7 +53,8 @@ class Finding(JsonFields):
 
     @property
     def title(self) -> str:
-        return codes()[self.code].title
+        info = code_info(self.code)
+        return info.title if info is not None else codes()[self.code].title
 
     def to_json(self) -> dict[str, Any]:
         """The shape every document uses for a finding: its per-code extras inline."""
@@ -79,17 +80,43 @@ def codes() -> dict[str, CodeInfo]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".toml"):
             continue
-        data = tomllib.loads(entry.read_text(encoding="utf-8"))
-        for code, info in data.items():
+        for code, info in _codes_of(entry.name).items():
             if code in out:
                 raise RuntimeError(f"finding code {code} defined twice ({entry.name})")
-            out[code] = CodeInfo(
-                code=code,
-                title=info["title"],
-                severity=Severity(info["severity"]),
-                docs=info.get("docs", ""),
-            )
+            out[code] = info
     return out
+
+
+@cache
+def _codes_of(name: str) -> dict[str, CodeInfo]:
+    """The codes one data file defines (``mc3-security.toml``)."""
+    text = (resources.files("modelclear") / "data" / "codes" / name).read_text(encoding="utf-8")
+    return {
+        code: CodeInfo(code=code, title=info["title"], severity=Severity(info["severity"]),
+                       docs=info.get("docs", ""))
+        for code, info in tomllib.loads(text).items()
+    }
+
+
+@cache
+def _code_files() -> dict[str, tuple[str, ...]]:
+    """Data files by family (``mc3`` → the MC3xx files), from their names."""
+    folder = resources.files("modelclear") / "data" / "codes"
+    out: dict[str, list[str]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            out.setdefault(entry.name[:3].lower(), []).append(entry.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def code_info(code: str) -> CodeInfo | None:
+    """One code's entry, parsing only its family's files (a ``scan`` of one file makes
+    security findings only: the other families' data need not be read at start-up)."""
+    for name in _code_files().get(code[:3].lower(), ()):
+        info = _codes_of(name).get(code)
+        if info is not None:
+            return info
+    return None
 
 
 def finding(
@@ -103,7 +130,7 @@ def finding(
     severity: Severity | None = None,
     **extra: Any,
 ) -> Finding:
-    info = codes().get(code)
+    info = code_info(code)
     if info is None:
         raise KeyError(f"unknown finding code {code}")
     return Finding(

@@ -15,12 +15,11 @@ build on :func:`jsonable` for everything inside.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import PurePath
 from typing import Any, ClassVar, Protocol, runtime_checkable
-
-from pydantic import BaseModel
 
 
 @runtime_checkable
@@ -53,7 +52,10 @@ def jsonable(value: Any) -> Any:
         return value
     if isinstance(value, ToJson):
         return value.to_json()
-    if isinstance(value, BaseModel):
+    # pydantic is looked up, not imported: without it loaded no value can be a model, and
+    # `scan` starts faster without it
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, Enum):
         return value.value

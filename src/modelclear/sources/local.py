@@ -7,31 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..release import Release, ReleaseFile, SourceInfo, stat_file
-
-#: Directories that are tooling state, not part of the release.
-SKIP_DIRS = {".git", ".cache", "__pycache__", ".ipynb_checkpoints"}
-MAX_FILES = 100_000
+from ..release import Release, ReleaseFile, SourceInfo
+from . import walk
 
 
 def walk_files(root: Path) -> list[ReleaseFile]:
-    """Every regular file under ``root`` (symlinked files followed, symlinked dirs not)."""
-    out: list[ReleaseFile] = []
-
-    def onerror(exc: OSError) -> None:
-        raise InputError(str(exc.filename or root), f"cannot list: {exc.strerror or exc}")
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            rel = full.relative_to(root).as_posix()
-            if full.is_symlink() or full.is_file() or not full.exists():
-                rf = stat_file(full, rel, claimed_sha256=_blob_name(full))
-                out.append(rf)
-            if len(out) > MAX_FILES:
-                raise InputError(str(root), f"more than {MAX_FILES} files: not a model release")
-    return out
+    """Every regular file under ``root`` (the bounded walk of :mod:`.walk`)."""
+    return walk.walk_files(root, claim=_blob_name)
 
 
 def _blob_name(path: Path) -> str | None:

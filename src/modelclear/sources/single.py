@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..release import Release, SourceInfo, stat_file
+from ..release import Release, SourceInfo
+from .walk import release_file
 
 SPLIT_RE = re.compile(r"^(?P<stem>.+)-(?P<idx>\d{5})-of-(?P<count>\d{5})\.gguf$")
 
@@ -42,7 +43,7 @@ class SingleFileSource:
         else:
             parts = [path]
         root = path.resolve().parent
-        files = tuple(stat_file(p, p.name) for p in parts)
+        files = tuple(release_file(p, p.name) for p in parts)
         return Release(
             source=SourceInfo(kind=kind, location=str(path.resolve()), model_id=_model_id(name)),
             root=root,

@@ -113,6 +113,10 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         )
     findings = list(out.findings)
     _sidecars(f, out, release, findings)
+    if not _utf8(f.abspath.name):
+        findings.append(finding(
+            "MC347", f"the file name is not valid UTF-8; it is shown escaped as {f.path!r}",
+            file=f.path))
     severe = _loader_runs_partial(f, fmt, out)
     for msg in dict.fromkeys(out.malformed):
         findings.append(finding(
@@ -125,7 +129,8 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
     # worst first: consumers (policy, terminal) show the first finding as the reason
     ft = tuple(sorted(findings, key=lambda x: -x.severity.rank))
     unparsable = any(x.code in ("MC342", "MC353") for x in ft)
-    status = status_for(ft, bool(out.malformed) or unparsable, bool(out.unsupported))
+    unread = bool(out.unsupported) or any(x.code == "MC341" for x in ft)
+    status = status_for(ft, bool(out.malformed) or unparsable, unread)
     return FileReport(
         path=f.path,
         kind=out.kind,
@@ -162,6 +167,14 @@ def _sidecars(f: ReleaseFile, out: Outcome, release: Release | None,
         findings.append(finding(
             "MC345", f"joblib would load {name!r} ({why}) with np.load(allow_pickle=True) "
             "while unpickling; its content was not examined", file=f.path, offset=offset))
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: report kinds of containers: a lenient reader may still load what we could not parse

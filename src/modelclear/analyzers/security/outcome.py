@@ -69,6 +69,10 @@ def mapped(f: ReleaseFile) -> Iterator[Any]:
             mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
             raise InputError(f.path, f"cannot map file: {exc}") from None
+        if hasattr(mmap, "MADV_RANDOM"):
+            # the scan touches a few pages (headers, pickles, a directory): without this
+            # hint the kernel's read-around pulls in megabytes of tensor data per touch
+            mm.madvise(mmap.MADV_RANDOM)
         try:
             yield mm
         finally:

@@ -13,12 +13,21 @@ import json
 from typing import Any
 
 from ...findings import Finding, finding
-from ...parsers.gguf import read_gguf
-from ...parsers.safetensors import read_safetensors
 from ...release import Release, ReleaseFile
 from .files import Outcome, examine_buffer, mapped
-from .remote_code import auto_map_refs, review_auto_map, review_model_index, review_python
-from .templates import review_template
+
+# Format readers and the code review are imported by the scanner that needs them: a
+# ``scan`` of one pickle should not pay for GGUF, safetensors, ast review or jinja2.
+
+#: templates reviewed per file (real files hold one to a handful)
+MAX_TEMPLATES = 1000
+
+
+def review_template(source: str, **kw: Any) -> list[Finding]:
+    """jinja2 is imported only when a template is there to review (start-up of ``scan``)."""
+    from .templates import review_template as review
+
+    return review(source, **kw)
 
 #: JSON files bigger than this are not parsed for auto_map/chat_template
 MAX_JSON = 64 * 1024 * 1024
@@ -32,13 +41,25 @@ def scan_buffer(f: ReleaseFile, release: Release | None = None) -> Outcome:
 
 def scan_safetensors(f: ReleaseFile, release: Release | None = None) -> Outcome:
     """safetensors holds no code: a header the reference loader accepts is clean."""
+    from ...parsers.safetensors import read_safetensors
+
     read_safetensors(f)  # InputError → malformed
     return Outcome(kind="safetensors")
 
 
 def scan_python(f: ReleaseFile, release: Release | None = None) -> Outcome:
+    """Review a ``.py`` with ``ast``; one too large to parse within memory is not examined
+    (its syntax tree costs ~200 bytes of memory per byte of source)."""
+    from .remote_code import MAX_REVIEW_BYTES, review_python
+
     out = Outcome(kind="python")
-    out.findings += review_python(f.read_bytes(), file=f.path)
+    if f.size > MAX_REVIEW_BYTES:
+        out.not_examined(
+            f"Python file of {f.size} bytes, over the {MAX_REVIEW_BYTES}-byte review limit",
+            f"Python file of {f.size} bytes is over the {MAX_REVIEW_BYTES}-byte review limit;"
+            " not examined", file=f.path)
+        return out
+    out.findings += review_python(f.read_bytes(MAX_REVIEW_BYTES), file=f.path)
     return out
 
 
@@ -51,6 +72,8 @@ def scan_template(f: ReleaseFile, release: Release | None = None) -> Outcome:
 def scan_gguf(f: ReleaseFile, release: Release | None = None) -> Outcome:
     """GGUF: the header must parse, and its chat templates are reviewed like any other."""
     out = Outcome(kind="gguf")
+    from ...parsers.gguf import read_gguf
+
     g = read_gguf(f)
     templates: dict[str, str] = {}
     if g.chat_template:
@@ -83,6 +106,8 @@ def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
         return out
     if not isinstance(obj, dict):
         return out
+    from .remote_code import auto_map_refs, review_auto_map, review_model_index
+
     if f.name.lower() == "model_index.json":
         out.findings += review_model_index(obj, file=f.path, text=text)
     has_code = bool(auto_map_refs(obj))
@@ -111,8 +136,14 @@ def scan_json(f: ReleaseFile, release: Release | None = None) -> Outcome:
                 templates.append((f"chat_template[{item.get('name', i)}]", item["template"]))
     if templates:
         out.kind = "chat-template"
+    if len(templates) > MAX_TEMPLATES:
+        out.not_examined(
+            f"{len(templates)} chat templates, over the {MAX_TEMPLATES}-template limit",
+            f"{len(templates)} chat templates: only the first {MAX_TEMPLATES} were reviewed",
+            file=f.path)
+        templates = templates[:MAX_TEMPLATES]
+    line = _json_line(text) if templates else None  # once: the file is one JSON text
     for label, tpl in templates:
-        line = _json_line(text, label)
         for fd in review_template(tpl, file=f.path, label=label):
             # the template is one JSON string: report the JSON line, keep the template line
             fd.extra["template_line"] = fd.line
@@ -134,7 +165,7 @@ def _with_line(fd: Finding, line: int | None) -> Finding:
     )
 
 
-def _json_line(text: str, label: str) -> int | None:
+def _json_line(text: str) -> int | None:
     key = '"chat_template"'
     for i, ln in enumerate(text.splitlines(), 1):
         if key in ln:

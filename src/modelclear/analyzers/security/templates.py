@@ -36,6 +36,10 @@ class _GenerationTag(Extension):
         return nodes.Scope(body, lineno=lineno)
 
 
+#: longest template reviewed (real chat templates are a few KB; the largest seen ~40 KB)
+MAX_TEMPLATE_CHARS = 256 * 1024
+
+
 @cache
 def _env() -> SandboxedEnvironment:
     return SandboxedEnvironment(extensions=["jinja2.ext.loopcontrols", _GenerationTag])
@@ -85,7 +89,16 @@ def review_template(
     line_base: int = 0,
     offset: int | None = None,
 ) -> list[Finding]:
-    """Findings for one template. ``line_base`` maps template lines to file lines."""
+    """Findings for one template. ``line_base`` maps template lines to file lines.
+
+    A template over :data:`MAX_TEMPLATE_CHARS` is not parsed (jinja2's parser needs
+    memory and time far beyond its size); it is reported not examined (MC341), which
+    makes the file unsupported rather than clean.
+    """
+    if len(source) > MAX_TEMPLATE_CHARS:
+        return [finding("MC341", f"{label} is {len(source)} characters, over the "
+                        f"{MAX_TEMPLATE_CHARS}-character review limit; not examined",
+                        file=file, offset=offset)]
     try:
         tree = _env().parse(source)
     except RecursionError:

@@ -1,0 +1,92 @@
+"""``modelclear scan TARGET [--json] [--quiet] [--fail-on LEVEL]`` without the CLI stack.
+
+Why: a scanner is run per file in CI loops, where start-up is most of its time. The full
+CLI imports typer, click, pydantic (the config model) and the engine before reading a
+byte. This path runs when the command line is exactly that simple form and no project
+configuration applies (``modelclear.toml`` or ``[tool.modelclear]`` up the folders): it
+opens the release, runs the same analyzer and writes the same output (rich only for the
+terminal table, imported when used). Anything else returns ``None`` and the full CLI
+runs, so behaviour never depends on which path ran.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+_LEVELS = ("info", "low", "medium", "high", "critical", "never")
+
+
+def _options(argv: list[str]) -> tuple[str, bool, bool, str] | None:
+    """(target, json, quiet, fail_on) for the simple form; None for anything else."""
+    target: str | None = None
+    json_out = quiet = False
+    fail_on = "high"
+    it = iter(argv)
+    for arg in it:
+        if arg == "--json":
+            json_out = True
+        elif arg in ("--quiet", "-q"):
+            quiet = True
+        elif arg == "--fail-on" or arg.startswith("--fail-on="):
+            value = arg.partition("=")[2] if "=" in arg else next(it, None)
+            if value not in _LEVELS:
+                return None  # let the full CLI word the usage error
+            fail_on = value
+        elif arg.startswith("-") or target is not None:
+            return None
+        else:
+            target = arg
+    return (target, json_out, quiet, fail_on) if target else None
+
+
+def _config_applies() -> bool:
+    """Would the full CLI find a configuration? (Then it must run, to validate it.)"""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "modelclear.toml").is_file():
+            return True
+        py = folder / "pyproject.toml"
+        if py.is_file():
+            try:
+                table = tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {})
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                return True  # the full CLI reports the broken file
+            if "modelclear" in table:
+                return True
+    return False
+
+
+def run_scan(argv: list[str]) -> int | None:
+    """Exit code of the scan, or None when the full CLI must handle this command line."""
+    opts = _options(argv)
+    if opts is None or _config_applies():
+        return None
+    target, json_out, quiet, fail_on = opts
+    if not (json_out or quiet) and sys.stderr.isatty():
+        return None  # the full CLI shows progress bars on a terminal
+    from ..analyzers.security import analyze
+    from ..errors import InputError
+    from ..findings import Severity
+    from ..schemas import document
+    from ..sources import open_release
+
+    try:
+        report = analyze(open_release(target))
+    except InputError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    if json_out:
+        sys.stdout.write(json.dumps(document("scan", report.to_json()), indent=2,
+                                    ensure_ascii=False, default=str) + "\n")
+    else:
+        from rich.console import Console  # not ..console: it loads rich's progress bars
+
+        from .scan import print_terminal
+
+        print_terminal(report, Console(file=sys.stdout, soft_wrap=False), quiet=quiet)
+    if fail_on != "never" and report.reaches(Severity(fail_on)):
+        return 1
+    return 0

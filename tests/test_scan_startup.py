@@ -1,0 +1,52 @@
+"""``modelclear scan FILE`` starts lean: no CLI stack, no template engine, no models.
+
+A scan of one pickle (the CI-loop case) must not import typer, click, pydantic, jinja2 or
+rich (with ``--json``), and must give the same document and exit code as the full CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EVIL = b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
+PROBE = """
+import sys
+from modelclear.cli import run
+sys.argv = ["modelclear", "scan", sys.argv[1], "--json"]
+try:
+    run()
+except SystemExit as exc:
+    heavy = [m for m in ("typer", "click", "pydantic", "jinja2", "rich") if m in sys.modules]
+    sys.stderr.write(f"HEAVY={','.join(heavy)} EXIT={exc.code}\\n")
+"""
+
+
+def _probe(path: Path, cwd: Path) -> tuple[str, dict[str, object]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True,
+                          text=True, cwd=cwd, env=env, check=False)
+    return proc.stderr.strip().splitlines()[-1], json.loads(proc.stdout)
+
+
+def test_scan_of_one_file_skips_the_cli_stack(tmp_path: Path) -> None:
+    (tmp_path / "evil.pkl").write_bytes(EVIL)
+    line, doc = _probe(tmp_path / "evil.pkl", tmp_path)
+    assert line == "HEAVY= EXIT=1"
+    assert doc["files"][0]["status"] == "unsafe"
+
+
+def test_lean_and_full_paths_agree(tmp_path: Path) -> None:
+    from modelclear.cli import main
+
+    (tmp_path / "evil.pkl").write_bytes(EVIL)
+    _, lean = _probe(tmp_path / "evil.pkl", tmp_path)
+    # a project configuration sends the run through the full CLI
+    (tmp_path / "modelclear.toml").write_text("ignore = []\n")
+    line, full = _probe(tmp_path / "evil.pkl", tmp_path)
+    assert "typer" in line and line.endswith("EXIT=1")
+    assert lean == full
+    assert main(["scan", str(tmp_path / "evil.pkl"), "--json", "--quiet"]) == 1
