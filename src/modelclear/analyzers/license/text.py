@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from functools import lru_cache
 
 from .bilingual import split_versions
@@ -44,9 +45,10 @@ class _Locator:
         self.text = text
         self.file = file
         self.ws = ws if ws is not None else words(text)
-        self._pos: dict[str, list[int]] = {}
+        # a defaultdict appends without allocating a spare list per word (setdefault does)
+        self._pos: defaultdict[str, list[int]] = defaultdict(list)
         for i, w in enumerate(self.ws.words):
-            self._pos.setdefault(w, []).append(i)
+            self._pos[w].append(i)
 
     def _exact(self, anchor: list[str], lo: int, hi: int) -> int | None:
         if not anchor:
