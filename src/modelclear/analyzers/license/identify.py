@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 
 from .catalog import Catalog, Entry, load_catalog
@@ -136,11 +137,20 @@ class _File:
 
     def __init__(self, text: str, ws: Words | None = None) -> None:
         self.ws: Words = ws if ws is not None else words(text)
-        self.sh: list[int] = shingles(self.ws)
         self._hits: dict[int, list[bool]] = {}
-        self.claimed: list[bool] = [False] * len(self.sh)
         self._uniq_cache: dict[tuple[int, int], frozenset[int]] = {}
         self._sent_cache: dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]] = {}
+
+    @cached_property
+    def sh(self) -> list[int]:
+        """The file's shingles, computed on first use: a verbatim copy of a known text
+        (the common LICENSE file) is recognised by its digest alone and never needs them."""
+        return shingles(self.ws)
+
+    @cached_property
+    def claimed(self) -> list[bool]:
+        """Shingle positions already given to a document."""
+        return [False] * len(self.sh)
 
     def sentences_in(self, wa: int, wb: int) -> tuple[list[tuple[int, int]], list[int]]:
         """Sentences (word ranges clipped to wa..wb, three words or more) and their hashes."""
