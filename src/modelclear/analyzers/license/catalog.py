@@ -12,10 +12,12 @@ import fnmatch
 import hashlib
 import json
 import tomllib
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import chain
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -193,11 +195,9 @@ class Catalog:
     def shared_counts(self, file_shingles: Iterable[int]) -> list[int]:
         """For each fingerprint, how many of the (distinct) file shingles it holds."""
         index = self.index()
-        counts = [0] * len(self.fingerprints)
-        for q in set(file_shingles):
-            for o in index.get(q, ()):
-                counts[o] += 1
-        return counts
+        # every (distinct shingle, fingerprint holding it) pair, counted in C
+        held = Counter(chain.from_iterable(filter(None, map(index.get, set(file_shingles)))))
+        return [held.get(i, 0) for i in range(len(self.fingerprints))]
 
     def resolve_declared(
         self, value: str | None, name: str | None = None, link: str | None = None

@@ -27,7 +27,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import gt, not_, sub
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
@@ -71,19 +72,28 @@ class Region:
 
 
 def _max_segment(hits: Sequence[bool]) -> tuple[int, int, int]:
-    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss), inclusive bounds."""
-    if len(hits) == 0:
+    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss), inclusive bounds.
+
+    Evaluated at the hits only (a file holds thousands of shingles, a candidate often a
+    few dozen hits). With ``p_k`` the position of the k-th hit, the prefix sum just
+    before it is ``v_k = 2k - p_k``; the best run ending at that hit gains
+    ``v_k + 1 - min(v_0..v_k)``, a run can only end at a hit, and the prefix minimum
+    before it sits just before a hit. Ties resolve as in the dense form: the first
+    best end, and the last position of the minimum as the start (a tight start).
+    """
+    pos = list(compress(range(len(hits)), hits))
+    if not pos:
         return 0, -1, 0
-    prefix = list(accumulate((1 if h else -1 for h in hits), initial=0))
-    low = list(accumulate(prefix, min))
-    gain = [p - lo for p, lo in zip(prefix[1:], low, strict=False)]
+    v = list(map(sub, range(0, 2 * len(pos), 2), pos))
+    low = list(accumulate(v, min))
+    gain = [x + 1 - lo for x, lo in zip(v, low, strict=True)]
     best = max(gain)
-    end = gain.index(best)  # the first maximum
     if best <= 0:
         return 0, -1, 0
-    head = prefix[: end + 1]
-    start = end - head[::-1].index(min(head))  # last position of the minimum: a tight start
-    return start, end, best
+    k = gain.index(best)  # the first maximum
+    m = low[k]
+    first_min = k - v[k::-1].index(m)  # the last hit, up to k, whose prefix is the minimum
+    return pos[first_min], pos[k], best
 
 
 def _fit_window(hits: Sequence[bool], a: int, b: int, length: int) -> tuple[int, int]:
@@ -95,8 +105,8 @@ def _fit_window(hits: Sequence[bool], a: int, b: int, length: int) -> tuple[int,
     if b - a + 1 <= length * 1.25 + 20:
         return a, b
     seg = hits[a : b + 1]
-    csum = list(accumulate((1 if h else 0 for h in seg), initial=0))
-    sums = [hi - lo for hi, lo in zip(csum[length:], csum, strict=False)]  # hits per window
+    csum = list(accumulate(map(int, seg), initial=0))
+    sums = list(map(sub, csum[length:], csum))  # hits in each window of `length`
     start = sums.index(max(sums))
     inside = [i for i, h in enumerate(seg[start : start + length]) if h]
     if not inside:
@@ -105,18 +115,16 @@ def _fit_window(hits: Sequence[bool], a: int, b: int, length: int) -> tuple[int,
 
 
 def _runs(mask: Sequence[bool]) -> list[tuple[int, int]]:
-    """Maximal runs of True as (start, end) inclusive."""
+    """Maximal runs of True as (start, end) inclusive (scanned as bytes, in C)."""
+    flags = bytes(map(bool, mask))
     out: list[tuple[int, int]] = []
-    start = -1
-    for i, v in enumerate(mask):
-        if v:
-            if start < 0:
-                start = i
-        elif start >= 0:
-            out.append((start, i - 1))
-            start = -1
-    if start >= 0:
-        out.append((start, len(mask) - 1))
+    q = 0
+    while (p := flags.find(1, q)) >= 0:
+        q = flags.find(0, p)
+        if q < 0:
+            out.append((p, len(flags) - 1))
+            break
+        out.append((p, q - 1))
     return out
 
 
@@ -170,7 +178,7 @@ class _File:
         key = id(fp)
         if key not in self._hits:
             known = fp.unique
-            self._hits[key] = [s in known for s in self.sh]
+            self._hits[key] = list(map(known.__contains__, self.sh))
         return self._hits[key]
 
     def unique_in(self, a: int, b: int) -> frozenset[int]:
@@ -266,7 +274,7 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
 def _best_region(f: _File, cat: Catalog) -> Region | None:
     candidates: list[Region] = []
     for _ in range(64):  # bounded: each failed round claims a stretch of the file
-        avail = [s for s, c in zip(f.sh, f.claimed, strict=True) if not c]
+        avail = list(compress(f.sh, map(not_, f.claimed)))
         if not avail:
             return None
         counts = cat.shared_counts(avail)
@@ -281,7 +289,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
             if counts[i] < counts[order[0]] * 0.5:
                 continue
             fp = cat.fingerprints[i]
-            hits = [h and not c for h, c in zip(f.hits(fp), f.claimed, strict=True)]
+            hits = list(map(gt, f.hits(fp), f.claimed))  # a hit not yet claimed
             a, b, score = _max_segment(hits)
             if score < MIN_HITS // 2:
                 continue
