@@ -88,3 +88,36 @@ def test_bare_text_path_imports_no_numpy_and_no_release_machinery(tmp_path: Path
     n, loaded = json.loads(out)
     assert n == 1
     assert loaded == []
+
+
+def _dense_max_segment(hits: list[bool]) -> tuple[int, int, int]:
+    """The densest run by its definition: every prefix, first best end, last minimum."""
+    if not hits:
+        return 0, -1, 0
+    prefix = [0]
+    for h in hits:
+        prefix.append(prefix[-1] + (1 if h else -1))
+    best, end, low = None, 0, prefix[0]
+    for j in range(len(hits)):
+        low = min(low, prefix[j])
+        if best is None or prefix[j + 1] - low > best:
+            best, end = prefix[j + 1] - low, j
+    assert best is not None
+    if best <= 0:
+        return 0, -1, 0
+    head = prefix[: end + 1]
+    return max(i for i, v in enumerate(head) if v == min(head)), end, best
+
+
+def test_sparse_densest_run_equals_the_dense_definition() -> None:
+    from modelclear.analyzers.license.identify import _max_segment, _runs
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        n = rng.choice([0, 1, 2, 3, 5, 8, 30, 200])
+        share = rng.random()
+        hits = [rng.random() < share for _ in range(n)]
+        assert _max_segment(hits) == _dense_max_segment(hits), hits
+        runs = _runs(hits)
+        assert [i for s, e in runs for i in range(s, e + 1)] == [i for i, h in enumerate(hits) if h]
+        assert all(b[0] > a[1] + 1 for a, b in zip(runs, runs[1:], strict=False))
