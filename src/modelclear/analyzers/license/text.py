@@ -18,7 +18,6 @@ from functools import lru_cache
 
 from .bilingual import split_versions
 from .catalog import Catalog, Entry, load_catalog
-from .extract import read_terms
 from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
 from .model import (
@@ -119,7 +118,12 @@ def _phrase_words(phrase: str) -> list[str]:
 def _extract(
     text: str, file: str, lines: tuple[int, int]
 ) -> tuple[dict[str, Term], tuple[LanguageDifference, ...]]:
-    """The extractor's reading of one document of a file (both versions when bilingual)."""
+    """The extractor's reading of one document of a file (both versions when bilingual).
+
+    The extractor (and its clause detectors' patterns) is imported here, on first use: a
+    folder of verbatim catalogued texts never runs it, and skips its import cost."""
+    from .extract import read_terms
+
     try:
         terms, diffs = read_terms(text, file, lines=lines)
     except ValueError:
