@@ -83,8 +83,9 @@ def _read_bare(p: Path) -> str:
 
 
 def _bare(path: Path, shown: str, cfg: Config) -> _Result:
-    from ..analyzers.license.analyze import analyze_text
+    # a bare text needs the text reader only: not ``analyze`` (cards, GGUF metadata)
     from ..analyzers.license.consistency import document_findings
+    from ..analyzers.license.text import analyze_text
     from ..engine.core import apply_config
 
     text = _read_bare(path)

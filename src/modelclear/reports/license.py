@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from ..analyzers.license.model import TERM_NAMES, LicenseMatch, LicenseReport
 from ..schemas import VERSIONS
 from .style import term_value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def escape(text: str) -> str:
+    """rich's markup escaping, imported on first use: the JSON path never loads rich."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def report_json(report: LicenseReport, target: str) -> dict[str, Any]:

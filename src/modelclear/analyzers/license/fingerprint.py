@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import sys
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import numpy as np
 
 from .normalize import Words
 
@@ -37,36 +37,43 @@ def word_hash(word: str) -> int:
     return _h(word)
 
 
-_MULT = np.uint64(0x9E3779B1)  # odd 32-bit constant (golden ratio): mixes positions
-_MASK = np.uint64(0xFFFFFFFF)
+assert array("I").itemsize == 4, "fingerprints are stored as 32-bit values"
+
+_MULT = 0x9E3779B1  # odd 32-bit constant (golden ratio): mixes positions
+_MASK = 0xFFFFFFFF
+#: weight of the word leaving a K-word window: _MULT ** (K - 1), mod 2**32
+_OUT = pow(_MULT, K - 1, 1 << 32)
 
 
-def shingles(ws: Words | list[str]) -> np.ndarray:
+def shingles(ws: Words | list[str]) -> list[int]:
     """Hash of every run of K consecutive words, in order.
 
     Each distinct word is hashed once; a shingle's hash is a position-weighted sum of
-    its words' hashes (mod 2**32) with a final avalanche step — vectorised, so a long
-    file costs a few hundred microseconds instead of one string hash per position.
+    its words' hashes (mod 2**32) with a final avalanche step. The sum is rolled from
+    one window to the next (drop the oldest word, weight the rest once more, add the
+    newest), so a long file costs a few multiplications per word in plain Python —
+    which keeps numpy (~100 ms to import) off the license path.
     """
     seq = ws.words if isinstance(ws, Words) else ws
     if not seq:
-        return np.zeros(0, dtype=np.uint32)
-    table: dict[str, int] = {}
-    wh = np.fromiter(
-        (table[w] if w in table else table.setdefault(w, _h(w)) for w in seq),
-        dtype=np.uint64,
-        count=len(seq),
-    )
-    if len(seq) < K:
-        wh = np.concatenate((wh, np.zeros(K - len(seq), dtype=np.uint64)))
-    n = len(wh) - K + 1
-    acc = np.zeros(n, dtype=np.uint64)
-    for k in range(K):
-        acc = ((acc * _MULT) + wh[k : k + n]) & _MASK
-    acc ^= acc >> np.uint64(16)
-    acc = (acc * np.uint64(0x45D9F3B)) & _MASK
-    acc ^= acc >> np.uint64(16)
-    return acc.astype(np.uint32)
+        return []
+    crc = zlib.crc32
+    table = {w: crc(w.encode("utf-8")) for w in set(seq)}  # _h, inlined: ~17k calls per corpus
+    wh = list(map(table.__getitem__, seq))
+    if len(wh) < K:
+        wh += [0] * (K - len(wh))
+    mult, mask, leaving, mix = _MULT, _MASK, _OUT, 0x45D9F3B
+    acc = 0
+    for v in wh[:K]:
+        acc = (acc * mult + v) & mask
+    x = ((acc ^ (acc >> 16)) * mix) & mask
+    out = [x ^ (x >> 16)]
+    append = out.append
+    for old, new in zip(wh, wh[K:], strict=False):  # the last K words never leave
+        acc = ((acc - old * leaving) * mult + new) & mask
+        x = ((acc ^ (acc >> 16)) * mix) & mask
+        append(x ^ (x >> 16))
+    return out
 
 
 def sentence_hashes(ws: Words, first: int = 0, last: int | None = None) -> list[int]:
@@ -86,12 +93,29 @@ def text_sha256(word_list: list[str]) -> str:
     return hashlib.sha256(" ".join(word_list).encode("utf-8")).hexdigest()
 
 
-def pack(values: list[int]) -> str:
-    return base64.b64encode(np.asarray(values, dtype="<u4").tobytes()).decode("ascii")
+def _u32(values: bytes | list[int] | tuple[int, ...] = b"") -> array[int]:
+    """An array of 32-bit unsigned integers (C ``unsigned int``: 4 bytes on the
+    platforms Python supports in practice; checked at import)."""
+    out = array("I")
+    if isinstance(values, bytes):
+        out.frombytes(values)
+        if sys.byteorder == "big":  # stored little-endian
+            out.byteswap()
+    else:
+        out.extend(values)
+    return out
+
+
+def pack(values: list[int] | tuple[int, ...]) -> str:
+    """Little-endian 32-bit values, base64: how fingerprints.json stores hash lists."""
+    arr = _u32(values)
+    if sys.byteorder == "big":
+        arr.byteswap()
+    return base64.b64encode(arr.tobytes()).decode("ascii")
 
 
 def unpack(data: str) -> list[int]:
-    return [int(v) for v in np.frombuffer(base64.b64decode(data), dtype="<u4")]
+    return _u32(base64.b64decode(data)).tolist()
 
 
 def _as_int(value: object) -> int:
@@ -108,34 +132,23 @@ class Fingerprint:
     source: str  # where the text came from when the fingerprint was built
     sha256: str
     words: int
-    shingles: np.ndarray = field(compare=False)  # uint32, in text order
+    shingles: tuple[int, ...] = field(compare=False)  # 32-bit hashes, in text order
     sentences: frozenset[int]
     #: hashes of the distinct words: tells a misspelling (a word the text never
     #: uses) from a real edit (a word it does use, like "not", moved elsewhere)
     vocab: frozenset[int] = frozenset()
 
     @cached_property
-    def unique(self) -> np.ndarray:
-        """Sorted distinct shingle hashes, for fast membership tests."""
-        out: np.ndarray = np.unique(self.shingles)
-        return out
-
-    def contains(self, values: np.ndarray) -> np.ndarray:
-        """Boolean mask: which of ``values`` are shingles of this text."""
-        u = self.unique
-        if len(u) == 0 or len(values) == 0:
-            return np.zeros(len(values), dtype=bool)
-        idx = np.searchsorted(u, values)
-        idx[idx == len(u)] = 0
-        mask: np.ndarray = u[idx] == values
-        return mask
+    def unique(self) -> frozenset[int]:
+        """Distinct shingle hashes, for fast membership tests."""
+        return frozenset(self.shingles)
 
     def to_json(self) -> dict[str, object]:
         return {
             "source": self.source,
             "sha256": self.sha256,
             "words": self.words,
-            "shingles": pack(self.shingles.tolist()),
+            "shingles": pack(self.shingles),
             "sentences": pack(sorted(self.sentences)),
             "vocab": pack(sorted(self.vocab)),
         }
@@ -147,7 +160,7 @@ class Fingerprint:
             source=str(data["source"]),
             sha256=str(data["sha256"]),
             words=_as_int(data["words"]),
-            shingles=np.frombuffer(base64.b64decode(str(data["shingles"])), dtype="<u4"),
+            shingles=tuple(unpack(str(data["shingles"]))),
             sentences=frozenset(unpack(str(data["sentences"]))),
             vocab=frozenset(unpack(str(data.get("vocab", "")))),
         )
@@ -160,7 +173,7 @@ def fingerprint(license_id: str, source: str, ws: Words) -> Fingerprint:
         source=source,
         sha256=text_sha256(ws.words),
         words=len(ws),
-        shingles=np.asarray(shingles(ws), dtype=np.uint32),
+        shingles=tuple(shingles(ws)),
         sentences=frozenset(sentence_hashes(ws)),
         vocab=frozenset(word_hash(w) for w in set(ws.words)),
     )

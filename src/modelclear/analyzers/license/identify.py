@@ -24,9 +24,11 @@ word such as "not", makes it ``modified``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from functools import cached_property
+from itertools import accumulate, compress
+from operator import gt, not_, sub
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
@@ -69,23 +71,32 @@ class Region:
     typos: int
 
 
-def _max_segment(hits: np.ndarray) -> tuple[int, int, int]:
-    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss), inclusive bounds."""
-    if len(hits) == 0:
+def _max_segment(hits: Sequence[bool]) -> tuple[int, int, int]:
+    """Densest run of hits: maximum-sum subarray of +1 (hit) / -1 (miss), inclusive bounds.
+
+    Evaluated at the hits only (a file holds thousands of shingles, a candidate often a
+    few dozen hits). With ``p_k`` the position of the k-th hit, the prefix sum just
+    before it is ``v_k = 2k - p_k``; the best run ending at that hit gains
+    ``v_k + 1 - min(v_0..v_k)``, a run can only end at a hit, and the prefix minimum
+    before it sits just before a hit. Ties resolve as in the dense form: the first
+    best end, and the last position of the minimum as the start (a tight start).
+    """
+    pos = list(compress(range(len(hits)), hits))
+    if not pos:
         return 0, -1, 0
-    prefix = np.concatenate(([0], np.cumsum(np.where(hits, 1, -1))))
-    low = np.minimum.accumulate(prefix)
-    gain = prefix[1:] - low[:-1]
-    end = int(np.argmax(gain))
-    best = int(gain[end])
+    v = list(map(sub, range(0, 2 * len(pos), 2), pos))
+    low = list(accumulate(v, min))
+    gain = [x + 1 - lo for x, lo in zip(v, low, strict=True)]
+    best = max(gain)
     if best <= 0:
         return 0, -1, 0
-    head = prefix[: end + 1]
-    start = end - int(np.argmin(head[::-1]))  # last position of the minimum: a tight start
-    return start, end, best
+    k = gain.index(best)  # the first maximum
+    m = low[k]
+    first_min = k - v[k::-1].index(m)  # the last hit, up to k, whose prefix is the minimum
+    return pos[first_min], pos[k], best
 
 
-def _fit_window(hits: np.ndarray, a: int, b: int, length: int) -> tuple[int, int]:
+def _fit_window(hits: Sequence[bool], a: int, b: int, length: int) -> tuple[int, int]:
     """Narrow a run much longer than the known text to the best window of its length.
 
     Two close versions back to back (Yi v1.0 then v2.1, in one NOTICE file) hit the
@@ -93,40 +104,61 @@ def _fit_window(hits: np.ndarray, a: int, b: int, length: int) -> tuple[int, int
     """
     if b - a + 1 <= length * 1.25 + 20:
         return a, b
-    seg = hits[a : b + 1].astype(np.int32)
-    csum = np.concatenate(([0], np.cumsum(seg)))
-    sums = csum[length:] - csum[:-length]  # hits in each window of `length`
-    start = int(np.argmax(sums))
-    inside = np.flatnonzero(seg[start : start + length])
-    if len(inside) == 0:
+    seg = hits[a : b + 1]
+    csum = list(accumulate(map(int, seg), initial=0))
+    sums = list(map(sub, csum[length:], csum))  # hits in each window of `length`
+    start = sums.index(max(sums))
+    inside = [i for i, h in enumerate(seg[start : start + length]) if h]
+    if not inside:
         return a, b
-    return a + start + int(inside[0]), a + start + int(inside[-1])
+    return a + start + inside[0], a + start + inside[-1]
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs of True as (start, end) inclusive."""
-    if not mask.any():
-        return []
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    d = np.diff(padded)
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1) - 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+def _runs(mask: Sequence[bool]) -> list[tuple[int, int]]:
+    """Maximal runs of True as (start, end) inclusive (scanned as bytes, in C)."""
+    flags = bytes(map(bool, mask))
+    out: list[tuple[int, int]] = []
+    q = 0
+    while (p := flags.find(1, q)) >= 0:
+        q = flags.find(0, p)
+        if q < 0:
+            out.append((p, len(flags) - 1))
+            break
+        out.append((p, q - 1))
+    return out
+
+
+def _mark(mask: list[bool], a: int, b: int) -> None:
+    """Set ``mask[a..b]`` (inclusive, clipped to the mask) to True, keeping its length."""
+    lo, hi = max(a, 0), min(b + 1, len(mask))
+    if hi > lo:
+        mask[lo:hi] = [True] * (hi - lo)
 
 
 class _File:
-    """The analysed text with its shingles, computed once per identification."""
+    """The analysed text with its shingles, computed once per identification.
+
+    Plain lists and sets rather than arrays: a license file has a few thousand
+    shingles, and a set lookup per shingle costs less than importing numpy (~100 ms
+    per process, paid again by every ``modelclear license`` run).
+    """
 
     def __init__(self, text: str, ws: Words | None = None) -> None:
         self.ws: Words = ws if ws is not None else words(text)
-        self.sh = np.asarray(shingles(self.ws), dtype=np.uint32)
-        # distinct shingles, sorted, and where each position's shingle sits among them:
-        # membership is tested once per distinct shingle and per fingerprint
-        self.usort, self.inverse = np.unique(self.sh, return_inverse=True)
-        self._hits: dict[int, np.ndarray] = {}
-        self.claimed = np.zeros(len(self.sh), dtype=bool)
-        self._uniq_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._hits: dict[int, list[bool]] = {}
+        self._uniq_cache: dict[tuple[int, int], frozenset[int]] = {}
         self._sent_cache: dict[tuple[int, int], tuple[list[tuple[int, int]], list[int]]] = {}
+
+    @cached_property
+    def sh(self) -> list[int]:
+        """The file's shingles, computed on first use: a verbatim copy of a known text
+        (the common LICENSE file) is recognised by its digest alone and never needs them."""
+        return shingles(self.ws)
+
+    @cached_property
+    def claimed(self) -> list[bool]:
+        """Shingle positions already given to a document."""
+        return [False] * len(self.sh)
 
     def sentences_in(self, wa: int, wb: int) -> tuple[list[tuple[int, int]], list[int]]:
         """Sentences (word ranges clipped to wa..wb, three words or more) and their hashes."""
@@ -141,18 +173,19 @@ class _File:
             self._sent_cache[key] = (ranges, hashes)
         return self._sent_cache[key]
 
-    def hits(self, fp: Fingerprint) -> np.ndarray:
+    def hits(self, fp: Fingerprint) -> list[bool]:
         """For every shingle position of the file: is that shingle in ``fp``."""
         key = id(fp)
         if key not in self._hits:
-            self._hits[key] = fp.contains(self.usort)[self.inverse]
+            known = fp.unique
+            self._hits[key] = list(map(known.__contains__, self.sh))
         return self._hits[key]
 
-    def unique_in(self, a: int, b: int) -> np.ndarray:
-        """Sorted distinct shingles of shingle range a..b (cached: candidates share it)."""
+    def unique_in(self, a: int, b: int) -> frozenset[int]:
+        """Distinct shingles of shingle range a..b (cached: candidates share it)."""
         key = (a, b)
         if key not in self._uniq_cache:
-            self._uniq_cache[key] = np.unique(self.sh[a : b + 1])
+            self._uniq_cache[key] = frozenset(self.sh[a : b + 1])
         return self._uniq_cache[key]
 
 
@@ -167,13 +200,12 @@ def _clusters(runs: list[tuple[int, int]]) -> int:
     return n
 
 
-def _covered(hit: np.ndarray, n_words: int) -> np.ndarray:
+def _covered(hit: Sequence[bool], n_words: int) -> list[bool]:
     """For each of n_words words: is it inside some hit shingle (hit[i] covers i..i+K-1)."""
-    cov = np.zeros(n_words, dtype=bool)
-    idx = np.flatnonzero(hit)
-    for k in range(K):
-        pos = idx + k
-        cov[pos[pos < n_words]] = True
+    cov = [False] * n_words
+    for i, h in enumerate(hit):
+        if h:
+            _mark(cov, i, i + K - 1)
     return cov
 
 
@@ -188,8 +220,8 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
         return Region(fp, wa, wb, "exact", 1.0, 1.0, 1.0, (), 0, 0)
     uniq_region = f.unique_in(a, b)
     hit = f.hits(fp)[a : b + 1]
-    cov_c = int(fp.contains(uniq_region).sum()) / max(len(fp.unique), 1)
-    cov_f = float(hit.mean()) if len(hit) else 0.0
+    cov_c = len(uniq_region & fp.unique) / max(len(fp.unique), 1)
+    cov_f = sum(hit) / len(hit) if hit else 0.0
     sent_ranges, file_sents = f.sentences_in(wa, wb)
     new_sents = tuple(
         r for r, h in zip(sent_ranges, file_sents, strict=True) if h not in fp.sentences
@@ -200,13 +232,12 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
     if cov_c >= 0.9:
         # words of the region no known shingle covers: edits (or misspellings)
         cov_words = (
-            _covered(hit, wb - wa + 1) if len(f.ws) >= K else np.ones(len(region_words), bool)
+            _covered(hit, wb - wa + 1) if len(f.ws) >= K else [True] * len(region_words)
         )
-        novel = _runs(~cov_words)
+        novel = _runs([not c for c in cov_words])
         novel_words = sum(e - s + 1 for s, e in novel)
-        idx = np.searchsorted(uniq_region, fp.shingles)
-        idx[idx == len(uniq_region)] = 0
-        missing_runs = _runs(uniq_region[idx] != fp.shingles) if len(uniq_region) else []
+        # stretches of the known text the region lacks
+        missing_runs = _runs([s not in uniq_region for s in fp.shingles]) if uniq_region else []
         typo_like = (
             novel_words <= max(1, MAX_TYPO_SHARE * len(region_words))
             and all(s == e for s, e in novel)
@@ -243,11 +274,12 @@ def _classify(f: _File, fp: Fingerprint, a: int, b: int) -> Region | None:
 def _best_region(f: _File, cat: Catalog) -> Region | None:
     candidates: list[Region] = []
     for _ in range(64):  # bounded: each failed round claims a stretch of the file
-        avail = f.sh[~f.claimed]
-        if len(avail) == 0:
+        avail = list(compress(f.sh, map(not_, f.claimed)))
+        if not avail:
             return None
         counts = cat.shared_counts(avail)
-        order = [int(i) for i in np.argsort(-counts) if counts[i] >= MIN_HITS][:8]
+        ranked = sorted(range(len(counts)), key=lambda i: -counts[i])  # stable: catalog order
+        order = [i for i in ranked if counts[i] >= MIN_HITS][:8]
         if not order:
             return None
         # each candidate claims its own densest run: a license followed by its policy
@@ -257,7 +289,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
             if counts[i] < counts[order[0]] * 0.5:
                 continue
             fp = cat.fingerprints[i]
-            hits = f.hits(fp) & ~f.claimed
+            hits = list(map(gt, f.hits(fp), f.claimed))  # a hit not yet claimed
             a, b, score = _max_segment(hits)
             if score < MIN_HITS // 2:
                 continue
@@ -272,7 +304,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
         if candidates:
             break
         # nothing fits well: claim the stretch so the next round looks elsewhere
-        f.claimed[first[0] : first[1] + 1] = True
+        _mark(f.claimed, first[0], first[1])
     if not candidates:
         return None
     rank = {"exact": 3, "modified": 2, "partial": 1}
@@ -293,7 +325,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
         ):
             # two versions fit equally well: say so through a low confidence
             best = Region(**{**best.__dict__, "confidence": round(min(best.confidence, 0.45), 3)})
-    f.claimed[best.first_word : max(best.first_word, best.last_word - K + 1) + 1] = True
+    _mark(f.claimed, best.first_word, max(best.first_word, best.last_word - K + 1))
     return best
 
 
@@ -490,7 +522,7 @@ def identify(
 
 def _unclaimed(f: _File, regions: list[Region]) -> list[tuple[int, int]]:
     """Word ranges no region covers that are long enough to be a document."""
-    taken = np.zeros(len(f.ws), dtype=bool)
+    taken = [False] * len(f.ws)
     for r in regions:
-        taken[r.first_word : r.last_word + 1] = True
-    return [(s, e) for s, e in _runs(~taken) if e - s + 1 >= MIN_UNKNOWN_WORDS]
+        _mark(taken, r.first_word, r.last_word)
+    return [(s, e) for s, e in _runs([not t for t in taken]) if e - s + 1 >= MIN_UNKNOWN_WORDS]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from functools import lru_cache
 
 from .bilingual import split_versions
 from .catalog import Catalog, Entry, load_catalog
-from .extract import read_terms
 from .fingerprint import word_hash
 from .identify import UNKNOWN_ID, identify
 from .model import (
@@ -44,9 +44,10 @@ class _Locator:
         self.text = text
         self.file = file
         self.ws = ws if ws is not None else words(text)
-        self._pos: dict[str, list[int]] = {}
+        # a defaultdict appends without allocating a spare list per word (setdefault does)
+        self._pos: defaultdict[str, list[int]] = defaultdict(list)
         for i, w in enumerate(self.ws.words):
-            self._pos.setdefault(w, []).append(i)
+            self._pos[w].append(i)
 
     def _exact(self, anchor: list[str], lo: int, hi: int) -> int | None:
         if not anchor:
@@ -117,7 +118,12 @@ def _phrase_words(phrase: str) -> list[str]:
 def _extract(
     text: str, file: str, lines: tuple[int, int]
 ) -> tuple[dict[str, Term], tuple[LanguageDifference, ...]]:
-    """The extractor's reading of one document of a file (both versions when bilingual)."""
+    """The extractor's reading of one document of a file (both versions when bilingual).
+
+    The extractor (and its clause detectors' patterns) is imported here, on first use: a
+    folder of verbatim catalogued texts never runs it, and skips its import cost."""
+    from .extract import read_terms
+
     try:
         terms, diffs = read_terms(text, file, lines=lines)
     except ValueError:
