@@ -18,7 +18,7 @@ import resource
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +53,25 @@ def deep(root: Path) -> None:
     os.write(leaf, b"bottom")
     os.close(leaf)
     os.close(fd)
+
+
+def undeep(root: Path) -> None:
+    """Remove what :func:`deep` made, bottom up through directory descriptors: pytest's
+    own clean-up of old temporary folders recurses, and 1,000 levels overflow it."""
+    fds = [os.open(root, os.O_RDONLY | os.O_DIRECTORY)]
+    try:
+        while True:
+            try:
+                fds.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+            except FileNotFoundError:
+                break
+        for name in os.listdir(fds[-1]):
+            os.unlink(name, dir_fd=fds[-1])
+        for parent in reversed(fds[:-1]):
+            os.rmdir("d", dir_fd=parent)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def devices(root: Path) -> None:
@@ -176,13 +195,14 @@ def _args(cmd: str, target: Path, registry: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     base = tmp_path_factory.mktemp("hostile")
     out = {}
     for name, build in CASES.items():
         build(base / name / "release")
         out[name] = base / name / "release"
-    return out
+    yield out
+    undeep(out["deep-1000"])
 
 
 @pytest.mark.parametrize("case", list(CASES))

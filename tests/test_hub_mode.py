@@ -273,13 +273,16 @@ def test_range_requests_are_retried_too(hub, demo, capsys):
     assert ranged[:3] == [429, 502, 206]
     hub.fail_ranges = [503] * 10
     _one_line_error(capsys, ["inspect", "hf://acme/demo"], "HTTP 503", "4 times")
-    # the scan keeps going: the file it could not read is a finding, never clean (MC107,
-    # medium for a GGUF, whose loader validates before use)
+    # the scan keeps going: the file it could not read is unsupported (MC341 high), never
+    # clean and never "malformed" (we know nothing of bytes we never saw), so the default
+    # gate stops it
     hub.fail_ranges = [503] * 4
-    code, scan = _json(capsys, ["scan", "hf://acme/demo", "--json", "--fail-on", "medium"])
+    code, scan = _json(capsys, ["scan", "hf://acme/demo", "--json"])
     assert code == 1
     [bad] = [r for r in scan["files"] if r["status"] != "clean"]
-    assert bad["path"].endswith(".gguf") and "HTTP 503" in bad["findings"][0]["message"]
+    assert bad["path"].endswith(".gguf") and bad["status"] == "unsupported"
+    top = bad["findings"][0]
+    assert top["code"] == "MC341" and top["severity"] == "high" and "HTTP 503" in top["message"]
 
 
 def test_truncated_range_and_lying_sizes(hub, demo, capsys):

@@ -17,6 +17,13 @@ class InputError(Exception):
         super().__init__(f"{file}: {problem}" if file else problem)
 
 
+class UnreadError(InputError):
+    """The bytes could not be fetched (a remote source refused, broke off or lied about
+    sizes). Commands that need the bytes stop on it as on any input error; the security
+    scan reports the file ``unsupported`` (MC341, high), never ``malformed``: nothing is
+    known about bytes we never saw."""
+
+
 class UsageError(InputError):
     """Bad command-line usage (unknown profile, conflicting options)."""
 

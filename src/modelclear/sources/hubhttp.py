@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
 
-from ..errors import InputError
+from ..errors import UnreadError
 from ..release import ReleaseFile
 
 #: reads are rounded to blocks of this size (one request for a header and its length)
@@ -100,12 +100,12 @@ class RangeFetcher:
 
     def _fetch(self, start: int, stop: int) -> None:
         if self.fetched + (stop - start) > MAX_REMOTE_READ:
-            raise InputError(self.path, f"hub mode reads at most {MAX_REMOTE_READ} bytes of a "
+            raise UnreadError(self.path, f"hub mode reads at most {MAX_REMOTE_READ} bytes of a "
                              "file by range requests; download the file to examine it")
         try:
             body = with_retries(lambda: self._get(start, stop), is_retryable=_retryable)
         except RetryableError as exc:
-            raise InputError(self.path, f"the hub answered HTTP {exc.status} to a range "
+            raise UnreadError(self.path, f"the hub answered HTTP {exc.status} to a range "
                              f"request {ATTEMPTS} times; try again later") from None
         self.fetched += len(body)
         bs = self.block
@@ -129,7 +129,7 @@ class RangeFetcher:
                 if r.status_code == 200 and start == 0 and want == self.size:
                     pass  # a whole small file; checked by length below
                 elif r.status_code != 206:
-                    raise InputError(self.path, f"the hub answered HTTP {r.status_code} to a "
+                    raise UnreadError(self.path, f"the hub answered HTTP {r.status_code} to a "
                                      f"range request for bytes {start}-{stop - 1}")
                 else:
                     _check_content_range(self.path, r.headers.get("Content-Range"), start,
@@ -140,10 +140,10 @@ class RangeFetcher:
                     if len(body) > want:
                         break  # a server ignoring Range: never read on into the tensors
         except httpx2.HTTPError as exc:
-            raise InputError(self.path, f"cannot read from the hub: {type(exc).__name__}: "
+            raise UnreadError(self.path, f"cannot read from the hub: {type(exc).__name__}: "
                              f"{exc}") from None
         if len(body) < want:
-            raise InputError(self.path, f"truncated range response: asked for {want} bytes "
+            raise UnreadError(self.path, f"truncated range response: asked for {want} bytes "
                              f"at offset {start}, got {len(body)}")
         return body[:want]
 
@@ -161,12 +161,12 @@ def _check_content_range(path: str, value: str | None, start: int, size: int) ->
         span, _, total = rest.partition("/")
         first = int(span.split("-")[0])
     except ValueError:
-        raise InputError(path, f"range response without a valid Content-Range ({value!r})"
+        raise UnreadError(path, f"range response without a valid Content-Range ({value!r})"
                          ) from None
     if unit != "bytes" or first != start:
-        raise InputError(path, f"range response starts at {value!r}, asked for byte {start}")
+        raise UnreadError(path, f"range response starts at {value!r}, asked for byte {start}")
     if total not in ("*", "") and int(total) != size:
-        raise InputError(path, f"the hub declares {size} bytes but serves a file of {total}: "
+        raise UnreadError(path, f"the hub declares {size} bytes but serves a file of {total}: "
                          "the metadata and the file disagree")
 
 

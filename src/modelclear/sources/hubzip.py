@@ -20,7 +20,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import UnreadError
 from .hubhttp import RangeFetcher, RangeStream
 
 #: bytes of each member read to judge it (covers a 512-byte tar header check)
@@ -43,11 +43,11 @@ def mirror_torch_zip(fetcher: RangeFetcher, scratch: Path) -> Path:
         with zipfile.ZipFile(RangeStream(fetcher)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, struct.error) as exc:
-        raise InputError(fetcher.path, f"not a readable zip by range requests: {exc}") from None
+        raise UnreadError(fetcher.path, f"not a readable zip by range requests: {exc}") from None
     for info in infos:
         local = fetcher.read(info.header_offset, 30)
         if len(local) < 30 or local[:4] != b"PK\x03\x04":
-            raise InputError(fetcher.path, f"member {info.filename}: no local header at "
+            raise UnreadError(fetcher.path, f"member {info.filename}: no local header at "
                              f"offset {info.header_offset}")
         name_len, extra_len = struct.unpack("<HH", local[26:30])
         start = info.header_offset + 30 + name_len + extra_len

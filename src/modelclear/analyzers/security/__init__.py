@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import replace
 
-from ...errors import InputError
+from ...errors import InputError, UnreadError
 from ...findings import Finding, Severity, finding
 from ...parsers.detect import detect_format
 from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
@@ -94,6 +94,9 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
     fmt: FormatSpec | None = None
     try:
         out, fmt = _dispatch(f, release)
+    except UnreadError as exc:
+        out = Outcome(kind="other")
+        out.not_examined(exc.problem, f"not read: {exc.problem}", file=f.path)
     except InputError as exc:
         out = Outcome(kind="other")
         out.malformed.append(exc.problem)
