@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 _LEVELS = ("info", "low", "medium", "high", "critical", "never")
@@ -51,11 +50,42 @@ def _config_applies() -> bool:
         py = folder / "pyproject.toml"
         if py.is_file():
             try:
-                table = tomllib.loads(py.read_text(encoding="utf-8")).get("tool", {})
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return True  # the full CLI reports the broken file
-            if "modelclear" in table:
+                raw = py.read_bytes()
+            except OSError:
+                return True  # the full CLI reports the unreadable file
+            if _names_us(raw):
                 return True
+    return False
+
+
+def _names_us(raw: bytes) -> bool:
+    """Does this pyproject.toml have a ``[tool.modelclear]`` table, or fail to parse?
+
+    The full CLI parses every pyproject.toml up the folders (and stops at a broken one),
+    so this must too; but ``tomllib`` costs ~20 ms to import. A file found valid and
+    without our table is remembered by its length and CRC-32 (an empty marker in the
+    cache folder of :mod:`..datatables`), so the next run in the project skips the parse.
+    """
+    import zlib
+
+    from ..datatables import cache_folder
+
+    marker = cache_folder() / f"pyproject-{len(raw)}-{zlib.crc32(raw):08x}.plain"
+    if marker.is_file():
+        return False
+    import tomllib
+
+    try:
+        table = tomllib.loads(raw.decode("utf-8")).get("tool", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # the full CLI reports the broken file
+    if "modelclear" in table:
+        return True
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # an unwritable cache: parse again next time
     return False
 
 
