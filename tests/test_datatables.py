@@ -66,12 +66,12 @@ def test_pyproject_memory_never_hides_a_configuration(
     monkeypatch.chdir(tmp_path)
     py = tmp_path / "pyproject.toml"
     py.write_text('[project]\nname = "x"\n', encoding="utf-8")
-    assert not scan_lean._config_applies()
+    assert not scan_lean.config_applies()
     assert list(cache_folder().glob("pyproject-*.plain"))  # remembered
-    assert not scan_lean._config_applies()  # answered from the marker
+    assert not scan_lean.config_applies()  # answered from the marker
     py.write_text('[project]\nname = "x"\n[tool.modelclear]\nignore = []\n', encoding="utf-8")
-    assert scan_lean._config_applies()
+    assert scan_lean.config_applies()
     py.write_text('[project\nname = "x"\n', encoding="utf-8")  # broken: the full CLI says so
-    assert scan_lean._config_applies()
+    assert scan_lean.config_applies()
     py.write_bytes(b'[project]\nname = "\xff"\n')  # not UTF-8
-    assert scan_lean._config_applies()
+    assert scan_lean.config_applies()

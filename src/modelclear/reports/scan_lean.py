@@ -47,7 +47,7 @@ def _options(argv: list[str]) -> tuple[str, bool, bool, str] | None:
     return (target, json_out, quiet, fail_on) if target else None
 
 
-def _config_applies() -> bool:
+def config_applies() -> bool:
     """Would the full CLI find a configuration? (Then it must run, to validate it.)"""
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
@@ -133,7 +133,7 @@ def print_plain(report: SecurityReport, out: TextIO, *, quiet: bool = False) -> 
 def run_scan(argv: list[str]) -> int | None:
     """Exit code of the scan, or None when the full CLI must handle this command line."""
     opts = _options(argv)
-    if opts is None or _config_applies():
+    if opts is None or config_applies():
         return None
     target, json_out, quiet, fail_on = opts
     if not (json_out or quiet) and sys.stderr.isatty():
