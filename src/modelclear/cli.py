@@ -161,6 +161,12 @@ file scanned; license texts read) skip the CLI stack."""
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+    # pydantic looks for plugins (entry points of every installed distribution: ~30 ms
+    # in a venv with torch) when it builds a model; ours are internal result types that
+    # no validation plugin is meant to observe. An explicit setting by the user wins.
+    import os
+
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     if sys.argv[1:2] == ["scan"]:
         from .reports.scan_lean import run_scan
 
