@@ -8,7 +8,9 @@ folder (never into the repository), then:
 
 * warm: both scanners run as separate processes, alternating (paired runs, so load on
   this shared machine hits both alike); the medians and their ratio are printed
-  (target: modelclear <= 1.2x picklescan). Both must call the file clean.
+  (target: modelclear <= 1.2x picklescan). Both must call the file clean. Measured
+  twice: stdout piped (modelclear writes plain lines; also ``--json``) and stdout on a
+  pseudo-terminal (modelclear draws its rich table, the user-facing case).
 * cold: the page cache is dropped (``/proc/sys/vm/drop_caches`` when permitted, else
   ``posix_fadvise(DONTNEED)`` on the file) and one ``modelclear scan`` runs; the bytes it
   read from storage (``read_bytes`` of ``/proc/PID/io``, sampled at exit through a
@@ -67,9 +69,31 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall time of one process with stdout piped (modelclear writes plain lines)."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=ENV)
     return time.perf_counter() - start, proc.returncode, proc.stdout + proc.stderr
+
+
+def timed_tty(cmd: list[str]) -> float:
+    """Wall time of one process whose stdout is a pseudo-terminal (modelclear draws its
+    rich table, as a user at a terminal sees it); stderr stays piped, as in CI logs."""
+    import pty
+
+    leader, follower = pty.openpty()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=follower, stderr=subprocess.DEVNULL, env=ENV)
+    os.close(follower)
+    while True:  # drain the terminal so the child never blocks on a full buffer
+        try:
+            if not os.read(leader, 65536):
+                break
+        except OSError:  # EIO: the child closed its end
+            break
+    proc.wait()
+    took = time.perf_counter() - start
+    os.close(leader)
+    return took
 
 
 def drop_cache(path: Path) -> str:
@@ -137,15 +161,21 @@ def main() -> int:
         for cmd in (ours_cmd, peer_cmd):  # warm the page cache and check verdicts
             secs, code, out = timed(cmd)
             print(f"  {Path(cmd[0]).name}: exit {code} ({secs:.2f} s)")
-        ours, ours_json, peer = [], [], []
+        ours, ours_json, ours_tty, peer, peer_tty = [], [], [], [], []
         for _ in range(args.runs):
             ours.append(timed(ours_cmd)[0])
             ours_json.append(timed([*ours_cmd, "--json"])[0])
             peer.append(timed(peer_cmd)[0])
-        mo, mj, mp = (statistics.median(x) for x in (ours, ours_json, peer))
-        print(f"warm, median of {args.runs} paired runs: modelclear {mo * 1000:.0f} ms "
-              f"(--json {mj * 1000:.0f} ms), picklescan {mp * 1000:.0f} ms, ratio "
-              f"{mo / mp:.2f}x (--json {mj / mp:.2f}x; target <= 1.2x)")
+            ours_tty.append(timed_tty(ours_cmd))
+            peer_tty.append(timed_tty(peer_cmd))
+        mo, mj, mp, mt, mpt = (statistics.median(x)
+                               for x in (ours, ours_json, peer, ours_tty, peer_tty))
+        print(f"warm, median of {args.runs} paired runs (target <= 1.2x):\n"
+              f"  piped stdout (plain lines): modelclear {mo * 1000:.0f} ms, --json "
+              f"{mj * 1000:.0f} ms; picklescan {mp * 1000:.0f} ms; ratio {mo / mp:.2f}x "
+              f"(--json {mj / mp:.2f}x)\n"
+              f"  stdout on a terminal (rich table): modelclear {mt * 1000:.0f} ms; "
+              f"picklescan {mpt * 1000:.0f} ms; ratio {mt / mpt:.2f}x")
         cold(path)
     return 0
 

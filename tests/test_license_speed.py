@@ -121,3 +121,59 @@ def test_sparse_densest_run_equals_the_dense_definition() -> None:
         runs = _runs(hits)
         assert [i for s, e in runs for i in range(s, e + 1)] == [i for i, h in enumerate(hits) if h]
         assert all(b[0] > a[1] + 1 for a, b in zip(runs, runs[1:], strict=False))
+
+
+LICENSE_PROBE = """
+import sys
+from modelclear.cli import run
+sys.argv = ["modelclear", "license", *sys.argv[1:]]
+try:
+    run()
+except SystemExit as exc:
+    heavy = [m for m in ("typer", "click", "rich", "modelclear.engine") if m in sys.modules]
+    sys.stderr.write(f"HEAVY={','.join(heavy)} EXIT={exc.code}\\n")
+"""
+
+
+def _license_probe(cwd: Path, *args: str) -> tuple[str, str]:
+    """(the probe's last stderr line, stdout) of ``modelclear license ARGS`` from ``run()``."""
+    import os
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    env.pop("FORCE_COLOR", None)
+    proc = subprocess.run([sys.executable, "-c", LICENSE_PROBE, *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, check=False)
+    return proc.stderr.strip().splitlines()[-1], proc.stdout
+
+
+def test_folder_of_texts_skips_the_cli_stack_and_equals_the_full_cli(tmp_path: Path) -> None:
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "MIT.txt").write_text(
+        "Permission is hereby granted, free of charge, to any person obtaining a copy of "
+        "this software.\n", encoding="utf-8")
+    (texts / "LICENSE").write_text("Licensed under the Apache License, Version 2.0.\n",
+                                   encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    lean: dict[tuple[str, ...], str] = {}
+    for args in [(str(texts), "--json"), (str(texts),), (str(texts / "MIT.txt"), "--json")]:
+        line, lean[args] = _license_probe(work, *args)
+        assert line == ("HEAVY= EXIT=0" if "--json" in args else "HEAVY=rich EXIT=0"), args
+    doc = json.loads(lean[(str(texts), "--json")])
+    assert [r["target"] for r in doc["reports"]] == [str(texts / "LICENSE"), str(texts / "MIT.txt")]
+    # a project configuration sends the same command lines through the full CLI
+    (work / "modelclear.toml").write_text("ignore = []\n")
+    for args, out in lean.items():
+        line, full = _license_probe(work, *args)
+        assert "typer" in line and line.endswith("EXIT=0"), args
+        assert full == out, args
+
+
+def test_options_the_lean_path_does_not_handle_run_the_full_cli(tmp_path: Path) -> None:
+    (tmp_path / "LICENSE").write_text("Licensed under the Apache License, Version 2.0.\n",
+                                      encoding="utf-8")
+    line, _ = _license_probe(tmp_path, str(tmp_path / "LICENSE"), "--explain", "governing_law")
+    assert "typer" in line and line.endswith("EXIT=0")
+    line, _ = _license_probe(tmp_path, str(tmp_path / "missing.txt"), "--json")
+    assert "typer" in line and line.endswith("EXIT=2")  # not a text: the full CLI words it

@@ -8,13 +8,12 @@ new finding.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from .datatables import DATA, load_toml
 from .jsonout import JsonFields
 
 
@@ -76,7 +75,7 @@ class Finding(JsonFields):
 def codes() -> dict[str, CodeInfo]:
     """All finding codes from the package's data files."""
     out: dict[str, CodeInfo] = {}
-    folder = resources.files("modelclear") / "data" / "codes"
+    folder = DATA / "codes"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".toml"):
             continue
@@ -90,18 +89,17 @@ def codes() -> dict[str, CodeInfo]:
 @cache
 def _codes_of(name: str) -> dict[str, CodeInfo]:
     """The codes one data file defines (``mc3-security.toml``)."""
-    text = (resources.files("modelclear") / "data" / "codes" / name).read_text(encoding="utf-8")
     return {
         code: CodeInfo(code=code, title=info["title"], severity=Severity(info["severity"]),
                        docs=info.get("docs", ""))
-        for code, info in tomllib.loads(text).items()
+        for code, info in load_toml("codes", name).items()
     }
 
 
 @cache
 def _code_files() -> dict[str, tuple[str, ...]]:
     """Data files by family (``mc3`` → the MC3xx files), from their names."""
-    folder = resources.files("modelclear") / "data" / "codes"
+    folder = DATA / "codes"
     out: dict[str, list[str]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".toml"):

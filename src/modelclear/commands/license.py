@@ -17,19 +17,11 @@ import typer
 
 from ..cli import app
 from ..errors import InputError, UsageError
+from ..reports.license_lean import is_bare_text, read_text_target, texts_in
 
 if TYPE_CHECKING:  # imported when the command runs: start-up stays small
     from ..analyzers.license.model import LicenseReport
     from ..config import Config
-
-_WEIGHT_SUFFIXES = {".gguf", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".onnx", ".h5"}
-#: a bare license file bigger than this is not a license
-_MAX_TEXT = 4 * 1024 * 1024
-#: files whose presence makes a folder a model release rather than a folder of texts
-_RELEASE_FILES = {
-    "config.json", "model_index.json", "tokenizer.json", "tokenizer_config.json",
-    "generation_config.json", "params.json", "modelcard.md",
-}
 
 
 @dataclass
@@ -41,57 +33,12 @@ class _Result:
     read: Callable[[str], str]
 
 
-def _is_bare_text(target: str) -> bool:
-    p = Path(target)
-    return p.is_file() and p.suffix.lower() not in _WEIGHT_SUFFIXES
-
-
-#: what a license text in a folder of texts is called (README files describe the folder)
-_TEXT_SUFFIXES = {"", ".txt", ".md", ".rst", ".text"}
-
-
-def _has_card(folder: Path) -> bool:
-    """A README that opens with front matter is a model card: the folder is a release."""
-    for f in folder.iterdir():
-        if f.is_file() and f.name.lower() == "readme.md":
-            with f.open("rb") as fh:
-                return fh.read(4).startswith(b"---")
-    return False
-
-
-def _texts_in(folder: Path) -> list[Path] | None:
-    """The license texts of a folder that holds nothing of a model (no weights, config,
-    tokenizer or model card), or None when the folder is a release."""
-    if not folder.is_dir():
-        return None
-    files = [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
-    if any(
-        f.name.lower() in _RELEASE_FILES or f.suffix.lower() in _WEIGHT_SUFFIXES for f in files
-    ) or _has_card(folder):
-        return None
-    texts = sorted(
-        f for f in files
-        if f.suffix.lower() in _TEXT_SUFFIXES and not f.name.lower().startswith("readme")
-    )
-    return texts or None
-
-
-def _read_bare(p: Path) -> str:
-    from ..release import stat_file
-
-    return stat_file(p, p.name).read_text(limit=_MAX_TEXT)
-
-
 def _bare(path: Path, shown: str, cfg: Config) -> _Result:
-    # a bare text needs the text reader only: not ``analyze`` (cards, GGUF metadata)
-    from ..analyzers.license.consistency import document_findings
-    from ..analyzers.license.text import analyze_text
+    # the same reading as the lean path (reports/license_lean.py), then the configuration
     from ..engine.core import apply_config
 
-    text = _read_bare(path)
-    report = analyze_text(text, path.name)
-    findings = [f for m in report.licenses for f in document_findings(m)]
-    report = apply_config(report.model_copy(update={"findings": tuple(findings)}), cfg)
+    text, report = read_text_target(path)
+    report = apply_config(report, cfg)
     return _Result(shown, report, lambda file: text if file == path.name else "")
 
 
@@ -115,9 +62,9 @@ def _release(target: str, cfg: Config) -> _Result:
 
 
 def _results(target: str, cfg: Config) -> list[_Result]:
-    if _is_bare_text(target):
+    if is_bare_text(target):
         return [_bare(Path(target), Path(target).name, cfg)]
-    texts = _texts_in(Path(target))
+    texts = texts_in(Path(target))
     if texts is not None:
         return [_bare(f, str(f), cfg) for f in texts]
     return [_release(target, cfg)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from ..errors import InputError
 from ..findings import Severity
 from ..reports.sarif import to_sarif
 from ..reports.scan import print_terminal
+from ..reports.scan_lean import plain_wanted, print_plain
 from ..schemas import document
 from ..sources import open_release
 
@@ -57,6 +59,8 @@ def scan(
             raise InputError(sarif, f"cannot write: {exc.strerror or exc}") from None
     if json_out:
         emit_json(document("scan", report.to_json()))
+    elif plain_wanted():  # piped: the plain lines the lean path writes too
+        print_plain(report, sys.stdout, quiet=quiet)
     else:
         print_terminal(report, stdout_console(), quiet=quiet)
     if fail_on is not FailOn.never and report.reaches(Severity(fail_on.value)):

@@ -9,10 +9,10 @@ Dotted names are resolved first: ``torch`` + ``serialization.os.system`` is judg
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from ...datatables import load_toml
 
 #: finding code per grade (see data/codes/mc3-security.toml)
 GRADE_CODES = {
@@ -55,8 +55,7 @@ class _Rules:
 
 @cache
 def rules() -> _Rules:
-    text = (resources.files("modelclear") / "data" / "safe_globals.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    data = load_toml("safe_globals.toml")
     allow = set(data["allow"])
     for module, names in data["allow_families"].items():
         allow.update(f"{module}.{n}" for n in names)

@@ -14,10 +14,7 @@ may already have run what came before the damage).
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import mmap
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,8 +85,14 @@ def _decoder(kind: str) -> Any:
         return zlib.decompressobj(zlib.MAX_WBITS | 16)
     if kind == "zlib":
         return zlib.decompressobj()
+    # bz2, lzma and tempfile are imported when a file needs them: most scans read
+    # none of these formats, and the three cost ~5 ms of every start-up
     if kind == "bz2":
+        import bz2
+
         return bz2.BZ2Decompressor()
+    import lzma
+
     if kind == "xz":
         return lzma.LZMADecompressor(lzma.FORMAT_XZ)
     if kind == "lzma":
@@ -126,6 +129,8 @@ class _Spill:
             self.mem += data
             return
         if self.file is None:
+            import tempfile
+
             self.file = tempfile.TemporaryFile()
             self.file.write(self.mem)
             self.mem = bytearray()
@@ -164,6 +169,8 @@ def _feed(d: Any, data: Any, sink: _Spill) -> None:
 def _members(buf: Any, kind: str, sink: _Spill, start: int = 0) -> int:
     """Decode every concatenated member of ``buf`` (from ``start``) into ``sink``; the
     number decoded."""
+    import lzma  # for LZMAError below (imported on use: see _decoder)
+
     view = memoryview(buf) if isinstance(buf, mmap.mmap) else memoryview(bytes(buf))
     pos, members, n = start, 0, len(view)
     if kind == "lz4":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import tarfile
 from typing import Any
 
 from ...findings import finding
@@ -237,6 +236,8 @@ def _sevenz_read(z: Any) -> dict[str, bytes]:
 
 
 def scan_tar(buf: Any, path: str, depth: int) -> Outcome:
+    import tarfile  # only for tar files: ~2 ms of every start-up otherwise
+
     out = Outcome(kind="tar")
     try:
         if too_big(out, path, "tar archive", len(buf)):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bz2
-import lzma
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,8 +204,12 @@ def static_bytes(v: Any, depth: int = 0) -> bytes | None:
         if name == "gzip.decompress":
             return _bounded(zlib.decompressobj(zlib.MAX_WBITS | 16), raw)
         if name == "bz2.decompress":
+            import bz2  # imported when a pickle asks for it, not at every start-up
+
             return _bounded(bz2.BZ2Decompressor(), raw)
         if name == "lzma.decompress":
+            import lzma
+
             return _bounded(lzma.LZMADecompressor(), raw)
         if name in ("builtins.bytes", "builtins.bytearray"):
             return raw
