@@ -15,8 +15,10 @@ import gzip
 import json
 import os
 import resource
+import shutil
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -197,12 +199,19 @@ def _args(cmd: str, target: Path, registry: str) -> list[str]:
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     base = tmp_path_factory.mktemp("hostile")
+    # the deep tree lives outside pytest's temporary root: should this session die before
+    # the clean-up below, pytest's later recursive clean-up must not meet 1,000 levels
+    outside = Path(tempfile.mkdtemp(prefix="modelclear-hostile-"))
     out = {}
     for name, build in CASES.items():
-        build(base / name / "release")
-        out[name] = base / name / "release"
-    yield out
-    undeep(out["deep-1000"])
+        root = (outside if name == "deep-1000" else base) / name / "release"
+        build(root)
+        out[name] = root
+    try:
+        yield out
+    finally:
+        undeep(out["deep-1000"])
+        shutil.rmtree(outside)
 
 
 @pytest.mark.parametrize("case", list(CASES))
