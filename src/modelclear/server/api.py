@@ -248,6 +248,8 @@ def post_watch(body: WatchIn, svc: Svc, user: ApiUser) -> dict[str, Any]:
     from . import watching
 
     require(user, "reviewer", "reopening reviews from watch results")
+    if "\\u0000" in body.model_dump_json():
+        raise BadInput("a NUL character in a watch result")  # no database stores one
     applied = watching.apply(svc.workflow, user, [m.model_dump() for m in body.models])
     reopened = [rid for m in applied for rid in m["reopened"]]
     for rid in reopened:

@@ -131,11 +131,19 @@ def kind_of(doc: dict[str, Any]) -> str:
     return kind
 
 
+def check_key(model: str) -> str:
+    """A model key the database can compare: PostgreSQL text holds no NUL character."""
+    if "\x00" in model:
+        raise ValueError("a NUL character in the model key")
+    return model
+
+
 def add(store: Store, user: User, model: str, doc: dict[str, Any]) -> tuple[int, bool]:
     """Keep ``doc`` for ``model``: (row id, whether it is new). The same document posted
     again for the same model is the row already kept, with no second event."""
     kind = kind_of(doc)
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    check_key(model)
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise ValueError(f"document is larger than {MAX_BYTES // 2**20} MiB")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -155,6 +163,7 @@ def add(store: Store, user: User, model: str, doc: dict[str, Any]) -> tuple[int,
 
 def for_model(store: Store, model: str) -> dict[str, Any]:
     """The latest summary of each kind for ``model`` and the list of everything kept."""
+    check_key(model)
     with store.read() as conn:
         rows = conn.execute(select(serving_results).where(
             serving_results.c.model_key == model).order_by(serving_results.c.id.desc())

@@ -38,11 +38,12 @@ def reasons(result: dict[str, Any]) -> list[str]:
     if new and new != old:
         out.append(f"new revision {str(old or '?')[:12]} -> {str(new)[:12]}")
     drift = result.get("drift") or {}
-    for doc in drift.get("documents") or []:
+    docs, cards = drift.get("documents"), drift.get("card")
+    for doc in docs if isinstance(docs, list) else []:
         if isinstance(doc, dict):
             what = "license" if doc.get("kind") == "license" else str(doc.get("kind"))[:20]
             out.append(f"{what} text {str(doc.get('status'))[:10]}: {str(doc.get('path'))[:200]}")
-    for card in drift.get("card") or []:
+    for card in cards if isinstance(cards, list) else []:
         if isinstance(card, dict):
             out.append(f"card field {str(card.get('field'))[:60]} changed")
     for path in result.get("new_code_files") or []:
