@@ -126,6 +126,8 @@ def test_results_on_model_page_and_api(env, demo: Path, tmp_path: Path,
     assert "concurrency=1" in page and "MC586" in page and "CAN-42" in page
     assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "No bench or probe results" not in page
+    review = client.get(f"/requests/{rid}/review").text  # the reviewer sees them too
+    assert "Latest probe suites" in review and "MC586" in review and XSS not in review
     kinds = [e["kind"] for e in env.svc.store.log(50)]
     assert kinds.count("results.bench") == 1 and "results.probe" in kinds
     assert env.svc.store.verify_log().ok

@@ -155,9 +155,12 @@ def request_page(rid: Rid, pu: Page, svc: Svc) -> HTMLResponse:
 
 @router.get("/requests/{rid}/review")
 def review_page(rid: Rid, pu: Page, svc: Svc) -> HTMLResponse:
+    from . import results
+
     req = svc.workflow.get(rid)
     return page("review", pu, title=f"Review request {rid}", req=req,
                 audit=req["audit"], decisions=svc.workflow.decisions(rid),
+                serving=results.for_model(svc.store, req["model_key"] or req["target"]),
                 two_reviewers=req["profile"] in svc.workflow.two_reviewer_profiles)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select
 
 from ..record.model import canonical_json
 from . import events
-from .store import User
+from .store import Conflict, User
 from .tables import events as event_rows
 from .tables import requests
 from .workflow import Workflow
@@ -105,8 +105,10 @@ def apply(workflow: Workflow, actor: User, results: list[dict[str, Any]]
             entry["reasons"] = why
             mark = fingerprint(result, why)
             for rid in _affected(workflow, result):
-                key = "reopened" if _reopen(workflow, rid, actor, result, why, mark) \
-                    else "unchanged"
-                entry[key].append(rid)
+                try:
+                    done = _reopen(workflow, rid, actor, result, why, mark)
+                except Conflict:  # decided or reopened meanwhile: no longer what we saw
+                    done = False
+                entry["reopened" if done else "unchanged"].append(rid)
         out.append(entry)
     return out
