@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from server_support import PASSWORD, close_env, copy_release, live, make_env
+from test_server_results import serving_docs  # noqa: F401 - real bench/probe/drift documents
 
 CHROMIUM = os.environ.get("MODELCLEAR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -43,7 +44,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, demo: Path) -> Iterator[dict]
 
 
 @pytest.fixture(scope="module")
-def browser(site: dict):
+def browser(site: dict, serving_docs: dict):  # noqa: F811 - made before Playwright's loop runs
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                               args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
@@ -138,3 +139,30 @@ def test_reopen_on_drift(browser, site: dict) -> None:  # noqa: ANN001
     bob.goto(f"{site['url']}/model?key=acme-demo-moe")
     assert "Use in competing services is prohibited." in bob.content()
     shot(bob, "09-model-license-diff")
+
+
+def test_results_on_model_page_and_throttled_sign_in(browser, site: dict,  # noqa: ANN001
+                                                     serving_docs: dict) -> None:  # noqa: F811
+    if "rid" not in site:
+        pytest.skip("needs the request of test_request_review_approve")
+    from fastapi.testclient import TestClient
+
+    env = site["env"]
+    key = env.svc.workflow.get(site["rid"])["model_key"]
+    api = TestClient(env.app, headers={"Authorization": f"Bearer {env.tokens['alice']}"})
+    for kind in ("bench", "probe", "drift"):
+        r = api.post("/api/models/results", json={"model": key, "document": serving_docs[kind]})
+        assert r.status_code == 201, r.text
+    bob = sign_in(browser, site, "bob")
+    bob.goto(f"{site['url']}/model?key={key}")
+    assert bob.locator("#bench").count() == 1 and bob.locator("#probe").count() == 1
+    assert "concurrency=1" in bob.content() and "MC586" in bob.content()
+    shot(bob, "10-model-bench-probe")
+    page = browser.new_context().new_page()
+    for _ in range(5):
+        page.goto(site["url"] + "/login")
+        page.fill("#name", "mallory")
+        page.fill("#password", "not the password")
+        page.click("#sign-in")
+    assert page.locator("#throttled").count() == 1
+    shot(page, "11-sign-in-throttled")

@@ -63,10 +63,15 @@ def test_api_never_answers_5xx(api_schema) -> None:
     assert all(v for k, v in calls.items() if k.endswith("positive"))
     assert sum(1 for k, v in calls.items() if k.endswith("negative") and v) >= 8
     assert any(s == 200 for v in calls.values() for s in v)  # not only refusals
+    # the watch endpoint and the results endpoint were fuzzed both ways, never a 5xx
+    for op in ("POST /api/watch", "POST /api/models/results", "GET /api/models/results"):
+        assert calls[f"{op} positive"] and calls[f"{op} negative"], op
+    assert any(s == 200 for s in calls["POST /api/watch positive"])
 
 
 def test_the_schema_documents_every_api_route(api_schema) -> None:
     paths = set(api_schema.raw_schema["paths"])
     assert {"/api/requests", "/api/requests/{rid}/decisions", "/api/decision",
-            "/api/events/verify", "/api/requests/{rid}/export"} <= paths
+            "/api/events/verify", "/api/requests/{rid}/export", "/api/watch",
+            "/api/models/results"} <= paths
     assert not any(not p.startswith("/api/") for p in paths)  # pages are not the API

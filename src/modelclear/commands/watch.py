@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..cli import app
 from ..console import emit_json, stdout_console
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..record.model import Record
 from ..record.watch import WatchResult
 
@@ -68,6 +68,12 @@ def _print(results: list[WatchResult], out: Console) -> None:
             out.print(Text(f"  new code file {p}", style="red"))
 
 
+def _post(server: str, token_env: str, doc: dict[str, Any]) -> dict[str, Any]:
+    from ..server.client import post_watch
+
+    return post_watch(server, token_env, doc)
+
+
 @app.command()
 def watch(
     targets: Annotated[list[str] | None, typer.Argument(
@@ -78,6 +84,12 @@ def watch(
         None, "--endpoint", help="Hub (or mirror) URL for models recorded from hf://; "
         "default $HF_ENDPOINT, else huggingface.co."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    server: str | None = typer.Option(
+        None, "--server", help="Review server URL: post the results there, where a changed "
+        "model reopens the approved reviews it affects (needs --token-env)."),
+    token_env: str | None = typer.Option(
+        None, "--token-env", help="Environment variable holding a reviewer's API token "
+        "for --server."),
 ) -> None:
     """Check recorded models for new revisions, license and card changes, new code files;
     exit 1 when anything changed or could not be checked."""
@@ -85,20 +97,27 @@ def watch(
     from ..schemas import document
     from ..sources.hub import set_endpoint
 
+    if (server is None) != (token_env is None):
+        raise UsageError("--server and --token-env go together")
     if endpoint:
         set_endpoint(endpoint)
     results = [watch_record(r) for r in _records(targets or [], registry)]
+    doc = document("watch", {
+        "models": [r.to_json() for r in results],
+        "changed": sum(r.status == "changed" for r in results),
+        "unchecked": sum(r.status == "unchecked" for r in results),
+        "findings": [f.to_json() for r in results for f in r.findings],
+    })
+    applied = _post(server, token_env, doc) if server and token_env else None
     if json_out:
-        emit_json(document("watch", {
-            "models": [r.to_json() for r in results],
-            "changed": sum(r.status == "changed" for r in results),
-            "unchecked": sum(r.status == "unchecked" for r in results),
-            "findings": [f.to_json() for r in results for f in r.findings],
-        }))
+        emit_json({**doc, "server": applied} if applied is not None else doc)
     else:
         out = stdout_console()
         if not results:
             out.print("no records to watch")
         _print(results, out)
+        if applied is not None:
+            out.print(f"review server: reopened {len(applied['reopened'])} approved "
+                      f"review(s) {applied['reopened'] or ''}".rstrip())
     if any(r.status != "unchanged" for r in results):
         raise typer.Exit(1)

@@ -51,6 +51,38 @@ class DecisionIn(BaseModel):
     expected_version: int | None = Field(None, ge=0, le=2**31)
 
 
+class ResultsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: Annotated[str, Field(min_length=1, max_length=1000,
+                                description="the model key the model page uses: org/name "
+                                "or the location of a local release")]
+    document: dict[str, Any] = Field(description="the --json document of `modelclear "
+                                     "bench`, `probe` or `drift`, as written")
+
+
+class WatchModelIn(BaseModel):
+    """One model of ``modelclear watch --json`` (fields it does not name are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    record_id: Annotated[str, Field(min_length=1, max_length=128)]
+    model_id: Annotated[str, Field(max_length=1000)] | None = None
+    via: Annotated[str, Field(max_length=16)] = "none"
+    recorded_revision: Annotated[str, Field(max_length=128)] | None = None
+    current_revision: Annotated[str, Field(max_length=128)] | None = None
+    status: Literal["unchanged", "changed", "unchecked"]
+    new_code_files: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=1000)
+    drift: dict[str, Any] | None = None
+
+
+class WatchIn(BaseModel):
+    """The ``modelclear watch --json`` document, posted as written."""
+
+    model_config = ConfigDict(extra="ignore")
+    schema_version: Literal[1]
+    models: list[WatchModelIn] = Field(max_length=10_000)
+
+
 class ReopenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=500)]
@@ -189,3 +221,37 @@ def events(svc: Svc, user: ApiUser,
 @router.get("/events/verify", summary="Recompute the log's hash chain")
 def verify_events(svc: Svc, user: ApiUser) -> dict[str, Any]:
     return json_doc("chain", svc.store.verify_log().to_json())
+
+
+@router.post("/models/results", status_code=201,
+             summary="Keep a bench, probe or drift result for a model (shown on its page)")
+def post_results(body: ResultsIn, svc: Svc, user: ApiUser) -> dict[str, Any]:
+    from . import results
+
+    require(user, "requester", "posting bench or probe results")
+    rid, new = results.add(svc.store, user, body.model.strip(), body.document)
+    return json_doc("results-accepted", {"model": body.model.strip(), "result_id": rid,
+                                         "new": new})
+
+
+@router.get("/models/results", summary="The latest bench, probe and drift results of a model")
+def get_results(svc: Svc, user: ApiUser,
+                model: Annotated[str, Query(min_length=1, max_length=1000)]) -> dict[str, Any]:
+    from . import results
+
+    return json_doc("serving-results", results.for_model(svc.store, model))
+
+
+@router.post("/watch", summary="Apply `modelclear watch` results: a changed model reopens "
+             "the approvals it affects (idempotent)")
+def post_watch(body: WatchIn, svc: Svc, user: ApiUser) -> dict[str, Any]:
+    from . import watching
+
+    require(user, "reviewer", "reopening reviews from watch results")
+    if "\\u0000" in body.model_dump_json():
+        raise BadInput("a NUL character in a watch result")  # no database stores one
+    applied = watching.apply(svc.workflow, user, [m.model_dump() for m in body.models])
+    reopened = [rid for m in applied for rid in m["reopened"]]
+    for rid in reopened:
+        svc.worker.audit(rid)  # as the drift button: the reopened review is audited again
+    return json_doc("watch-applied", {"models": applied, "reopened": reopened})

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import InputError
 from ..reports.templates import render_template
+from .ratelimit import LoginLimiter
 from .store import Conflict, Forbidden, NotFound, Store
 from .worker import Worker
 from .workflow import Workflow
@@ -93,6 +94,8 @@ class Services:
     store: Store
     workflow: Workflow
     worker: Worker
+    #: failed sign-ins per account name and client address (``ratelimit``)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
 
 
 def services(request: Request) -> Services:

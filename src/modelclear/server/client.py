@@ -22,11 +22,7 @@ TIMEOUT_S = 30.0
 def fetch_decision(server: str, token_env: str, target: str,
                    profile: str | None) -> dict[str, Any]:
     """The server's ``decision`` document for ``target`` (see docs/json.md, ``serve``)."""
-    token = os.environ.get(token_env, "").strip()
-    if not token:
-        raise UsageError(f"--token-env {token_env}: the variable is not set or empty")
-    if not server.startswith(("http://", "https://")):
-        raise UsageError(f"--server must be an http(s) URL (got {server!r})")
+    token = _token(server, token_env)
     release = open_release(target)
     params = {"model": model_key(release)}
     if release.source.revision:
@@ -48,6 +44,37 @@ def fetch_decision(server: str, token_env: str, target: str,
         doc["approved"], doc["reason"]  # noqa: B018 - the fields this command reads
     except (ValueError, KeyError, TypeError):
         raise InputError(server, "the answer is not a modelclear decision document") from None
+    return doc
+
+
+def _token(server: str, token_env: str) -> str:
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise UsageError(f"--token-env {token_env}: the variable is not set or empty")
+    if not server.startswith(("http://", "https://")):
+        raise UsageError(f"--server must be an http(s) URL (got {server!r})")
+    return token
+
+
+def post_watch(server: str, token_env: str, watch_doc: dict[str, Any]) -> dict[str, Any]:
+    """Post a ``watch`` document to the server's ``/api/watch``; its ``watch-applied``
+    answer (which approved reviews the changes reopened)."""
+    token = _token(server, token_env)
+    try:
+        resp = httpx.post(server.rstrip("/") + "/api/watch", json=watch_doc,
+                          timeout=TIMEOUT_S, headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        raise InputError(server, f"cannot reach the review server: {exc}") from None
+    if resp.status_code == 401:
+        raise InputError(server, f"the server refused the token in ${token_env}")
+    if resp.status_code != 200:
+        raise InputError(server, f"HTTP {resp.status_code}: {resp.text[:200]}")
+    try:
+        doc: dict[str, Any] = resp.json()
+        doc["reopened"], doc["models"]  # noqa: B018 - the fields this command reads
+    except (ValueError, KeyError, TypeError):
+        raise InputError(server, "the answer is not a modelclear watch-applied document"
+                         ) from None
     return doc
 
 

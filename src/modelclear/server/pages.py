@@ -60,14 +60,31 @@ def login(request: Request, svc: Svc, name: Annotated[str, Form(max_length=64)],
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie.encode(), csrf.encode()):
         raise BadInput("the sign-in form expired: reload the page and sign in again")
+    address = request.client.host if request.client else "unknown"
+    wait = svc.limiter.retry_after(name, address)
+    if wait:  # no password check at all: locked answers the same for every name
+        return _throttled(csrf, wait)
     user = svc.store.authenticate(name, password)
     if user is None:
+        wait = svc.limiter.failed(name, address)
+        svc.store.login_failed(name, address, throttled=bool(wait))
+        if wait:
+            return _throttled(csrf, wait)
         return page("login", None, status=401, title="Sign in", login_csrf=csrf, failed=True)
+    svc.limiter.succeeded(name)
     token, _ = svc.store.new_session(user)
     resp = see_other("/")
     resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                     secure=svc.settings.secure_cookies, max_age=12 * 3600)
     resp.delete_cookie(LOGIN_COOKIE)
+    return resp
+
+
+def _throttled(csrf: str, wait: int) -> HTMLResponse:
+    """HTTP 429: the same page and wait whether the name exists or not."""
+    resp = page("login", None, status=429, title="Sign in", login_csrf=csrf, failed=False,
+                throttled=wait)
+    resp.headers["Retry-After"] = str(wait)
     return resp
 
 
@@ -97,8 +114,11 @@ def model(pu: Page, svc: Svc, key: Annotated[str, Query(min_length=1, max_length
         raise BadInput(f"no request for model {key!r}")
     shown = next((r for r in reqs if r["record_id"]), reqs[0])
     full = svc.workflow.get(shown["id"])
+    from . import results
+
     return page("model", pu, title=f"Model {key}", key=key, requests=reqs, shown=full,
-                audit=full["audit"], history=views.record_history(svc.store, key))
+                audit=full["audit"], history=views.record_history(svc.store, key),
+                serving=results.for_model(svc.store, shown["model_key"] or key))
 
 
 @router.get("/requests")
@@ -135,9 +155,12 @@ def request_page(rid: Rid, pu: Page, svc: Svc) -> HTMLResponse:
 
 @router.get("/requests/{rid}/review")
 def review_page(rid: Rid, pu: Page, svc: Svc) -> HTMLResponse:
+    from . import results
+
     req = svc.workflow.get(rid)
     return page("review", pu, title=f"Review request {rid}", req=req,
                 audit=req["audit"], decisions=svc.workflow.decisions(rid),
+                serving=results.for_model(svc.store, req["model_key"] or req["target"]),
                 two_reviewers=req["profile"] in svc.workflow.two_reviewer_profiles)
 
 

@@ -170,6 +170,16 @@ class Store:
             return None
         return User(r.id, r.name, r.role) if r else None
 
+    def login_failed(self, name: str, address: str, throttled: bool) -> None:
+        """Log a failed sign-in without the password, and without the typed name unless it
+        is an account's (a password typed into the name field must not be kept)."""
+        with self.tx() as conn:
+            known = conn.execute(select(users.c.name).where(users.c.name == name)).scalar()
+            data = {"account": known or "(unknown name)", "client": address[:64]}
+            events.append(conn, "anonymous", "login.failed", None, data)
+            if throttled:
+                events.append(conn, "anonymous", "login.throttled", None, data)
+
     # -- sessions ---------------------------------------------------------------------
     def new_session(self, user: User) -> tuple[str, str]:
         """(session token for the cookie, CSRF token for the forms)."""

@@ -119,5 +119,21 @@ events = Table(
     Column("hash", String(64), nullable=False, unique=True),
 )
 
+#: bench, probe and drift documents posted for a model (``POST /api/models/results``);
+#: kept whole so the model page can show the latest of each kind and a reviewer can
+#: fetch the exact document a summary came from
+serving_results = Table(
+    "serve_serving_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_key", Text, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # bench | probe | drift
+    Column("document", Text, nullable=False),  # the JSON as posted
+    Column("sha256", String(64), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
 _append_only(decisions)
 _append_only(events)
+_append_only(serving_results)
