@@ -98,6 +98,13 @@ CASES: list[tuple[str, int, int, str]] = [
      "aiconfigurator, vision_config transcribed from the HF config; text 107,769,861,120 + "
      "vision 871,932,416"),
     ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
+    ("minimax-vl-01-text", 456_089_655_296, 20_480,
+     "MiniMax-01 paper / MiniMaxAI cards: 456B total, 45.9B activated (that figure leaves out "
+     "the 2 × 200064 × 6144 embedding and lm_head: ours 48,403,306,496 − 2,458,386,432 = "
+     "45.94B). Derivation: 80 × (32 experts × 3 × 6144 × 9216 + router 32 × 6144 + 2 norms) + "
+     "70 lightning layers × (qkv 24576 × 6144 + gate and out 2 × 8192 × 6144 + norm 8192) + "
+     "10 softmax layers × (2 × 8192 × 6144 + 2 × 1024 × 6144) + untied 200064 × 6144 × 2 + "
+     "norm; KV only on the 10 softmax layers"),
     ("jamba-v0.1", 51_570_323_328, 8_192,
      "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
      "D E, out H×E, dt/B/C norms 288) + 4 attention layers, 16 dense and 16 MoE MLPs "
@@ -161,6 +168,51 @@ def test_jamba_hybrid_attention_kv_plus_mamba_state() -> None:
     kv = kv_cache(arch)
     assert kv.layers == 4 and kv.state_bytes_per_sequence == 28 * 8192 * (4 + 16) * 2
     assert abs(count_from_config(arch).active - 12e9) / 12e9 < 0.02
+
+
+def test_minimax_lightning_layers_state_per_sequence_and_kv_for_softmax_layers() -> None:
+    # Config: the MiniMax-VL-01 language model (= MiniMax-Text-01's dimensions) as the
+    # transformers test MiniMaxVL01ConversionTest transcribes the released config
+    # (_old_text_config); the same test lists the released checkpoint index's keys: 8,637,
+    # of which 3 + 80 × 103 = 8,243 belong to the language model.
+    arch = load("minimax-vl-01-text")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == \
+        list(range(7, 80, 8))
+    c = count_from_config(arch)
+    assert sum(e.count for e in c.entries) == 8_243  # one entry per released tensor name
+    names = {e.name for e in c.entries}
+    assert "model.layers.0.self_attn.output_gate.weight" in names
+    assert "model.layers.7.self_attn.k_proj.weight" in names
+    assert "model.layers.7.self_attn.qkv_proj.weight" not in names
+    kv = kv_cache(arch)
+    # 10 softmax layers keep 2 × 8 × 128 per token; 70 lightning layers keep a
+    # 64 heads × 128 × 128 state per sequence, independent of the context
+    assert kv.layers == 10 and kv.bytes_per_token == 10 * 2 * 8 * 128 * 2
+    assert kv.state_bytes_per_sequence == 70 * 64 * 128 * 128 * 2
+    assert kv.bytes_per_sequence(1_000_000) - kv.bytes_per_sequence(1_000) == \
+        kv.bytes_per_token * 999_000
+    assert abs(c.active - c.breakdown["embedding"] - c.breakdown["lm_head"] - 45.9e9) < 0.05e9
+
+
+@pytest.mark.parametrize("edit", [
+    {"attn_type_list": None},  # no layer schedule: which layers are linear is unknown
+    {"shared_intermediate_size": [1536]},  # a shared expert the description lacks
+    {"use_qk_norm": True},  # MiniMax-M2-style q/k norms
+])
+def test_minimax_outside_the_description_stays_not_modelled(edit) -> None:
+    cfg = json.loads((CONFIGS / "minimax-vl-01-text.json").read_text())
+    cfg.update(edit)
+    assert not read_architecture(cfg, "config.json").modelled
+
+
+def test_minimax_bad_schedule_is_an_input_error() -> None:
+    from modelclear.errors import InputError
+
+    cfg = json.loads((CONFIGS / "minimax-vl-01-text.json").read_text())
+    cfg["attn_type_list"] = [0, 2] * 40
+    with pytest.raises(InputError, match="attn_type_list"):
+        read_architecture(cfg, "config.json")
 
 
 def test_gemma3_wrapper_counts_its_vision_tower_and_keeps_its_context() -> None:
@@ -266,6 +318,8 @@ def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, 
         cfg["num_key_value_heads"] = kv if heads % kv == 0 else 1
     if inter:
         cfg["intermediate_size"] = inter
+    if families()[mt].state == "lightning":  # MiniMax is modelled only with its schedule
+        cfg["attn_type_list"] = [i % 2 for i in range(layers)]
     try:
         arch = read_architecture(cfg, "config.json")
     except InputError:

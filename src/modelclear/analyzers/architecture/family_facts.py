@@ -146,6 +146,33 @@ def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
     }
 
 
+def _lightning(r: Reader, arch: Architecture) -> dict[str, Any] | None:
+    """MiniMax-01: which layers are lightning (linear) attention, and their per-sequence state.
+
+    The schedule is ``attn_type_list`` (remote code: 0 lightning, 1 softmax) or
+    ``layer_types`` (transformers: linear_attention / full_attention). None when the
+    config leaves the layout outside the family description — no schedule, a shared
+    expert, or q/k norms (MiniMax-M2-style keys) — so the model stays not modelled.
+    """
+    layers = arch.num_layers or 0
+    codes = r.int_list("attn_type_list")
+    if codes:
+        if len(codes) != layers or any(c not in (0, 1) for c in codes):
+            raise InputError(arch.file, f"{r.prefix}attn_type_list must hold {layers} entries "
+                             "of 0 (lightning) or 1 (softmax attention)")
+        types = tuple("full_attention" if c else "linear_attention" for c in codes)
+    elif arch.layer_types and set(arch.layer_types) <= {"linear_attention", "full_attention"}:
+        types = arch.layer_types
+    else:
+        return None
+    shared = r.data.get("shared_intermediate_size", 0)
+    widths = shared if isinstance(shared, list) else [shared]
+    if any(w not in (0, None) for w in widths) or r.data.get("use_qk_norm"):
+        return None
+    heads, hd = arch.num_attention_heads or 0, arch.head_dim or 0
+    return {"layer_types": types, "linear_state_per_layer": heads * hd * hd}
+
+
 def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
     cfg = top.dict_("vision_config")
@@ -200,6 +227,9 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
+    lightning = _lightning(r, arch) if fam.state == "lightning" else None
+    if fam.state == "lightning" and lightning is None:
+        return arch  # outside the MiniMax-01 description: not modelled (MC404)
     changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
                                "norm_params": fam.norm_params_per_dim,
                                "embedding_norm": fam.embedding_norm,
@@ -239,6 +269,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes.update(_ssm(r, H, arch.file))
     elif fam.state == "jamba":
         changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
+    elif lightning is not None:
+        changes.update(lightning)
     if fam.vision == "siglip" and arch.wrapper_model_type:
         changes["vision"] = siglip_tower(top, H)
     elif fam.vision == "llama4" and arch.wrapper_model_type:

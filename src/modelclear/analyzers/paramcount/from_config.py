@@ -74,6 +74,17 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
             add("self_attn.sinks", (nh,), BIAS)
 
 
+def _lightning(arch: Architecture, layer: _Layer) -> None:
+    """A MiniMax lightning-attention layer: fused qkv, sigmoid output gate, a norm over all
+    heads, out_proj (names as in the released MiniMax-01 checkpoints)."""
+    H = arch.hidden_size or 0
+    inner = (arch.num_attention_heads or 0) * (arch.head_dim or 0)
+    layer.add("self_attn.qkv_proj.weight", (3 * inner, H), LINEAR)
+    layer.add("self_attn.output_gate.weight", (inner, H), LINEAR)
+    layer.add("self_attn.norm.weight", (inner,), NORM)
+    layer.add("self_attn.out_proj.weight", (H, inner), LINEAR)
+
+
 def _moe(arch: Architecture, layer: _Layer) -> None:
     add = layer.add
     H = arch.hidden_size or 0
@@ -225,6 +236,8 @@ def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
         return layer.out
     if arch.layer_is_ssm(i):
         _mamba(arch, layer)
+    elif arch.layer_is_linear(i):
+        _lightning(arch, layer)
     else:
         _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",

@@ -127,6 +127,13 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
         formula += (f"; plus per sequence {n_ssm} Mamba layers × {arch.ssm_inner:,} channels × "
                     f"(conv {arch.ssm_conv_kernel} + state {arch.ssm_state_size}) × {bpe} B = "
                     f"{state:,} bytes")
+    n_lin = sum(1 for i in range(arch.num_layers or 0) if arch.layer_is_linear(i))
+    if n_lin:
+        lin = n_lin * (arch.linear_state_per_layer or 0) * bpe
+        state += lin
+        formula += (f"; plus per sequence {n_lin} lightning-attention layers × "
+                    f"{arch.num_attention_heads} heads × {arch.head_dim}² (head_dim × head_dim "
+                    f"state) × {bpe} B = {lin:,} bytes, whatever the context")
     return KVCache(kind, layers, per, total, dtype, bpe, formula,
                    arch.sliding_window if sliding else None, sliding, kvh, state)
 
