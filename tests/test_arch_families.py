@@ -98,6 +98,14 @@ CASES: list[tuple[str, int, int, str]] = [
      "aiconfigurator, vision_config transcribed from the HF config; text 107,769,861,120 + "
      "vision 871,932,416"),
     ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
+    ("aic-Qwen--Qwen3-Next-80B-A3B-Thinking", 79_674_391_296, 12_288,
+     "Qwen3-Next-80B-A3B card: 80B total, 79B non-embedding (ours 79.67B and 79.05B); no exact "
+     "checkpoint figure was available (its index also holds mtp.* tensors transformers "
+     "skips). Derivation from transformers' modeling_qwen3_next: 48 MoE layers × (512 × 3 × "
+     "512 × 2048 + shared 3 × 512 × 2048 + gates 513 × 2048 + 2 norms) + 12 attention layers "
+     "× (q 2 × 16 × 256 × 2048 + k, v 2 × 512 × 2048 + o 2048 × 4096 + q/k norms 2 × 256) + "
+     "36 DeltaNet layers × (qkvz 12288 × 2048 + ba 64 × 2048 + conv 8192 × 4 + 2 × 32 + 128 "
+     "+ out 2048 × 4096) + untied 151936 × 2048 × 2 + norm; KV on the 12 attention layers"),
     ("minimax-vl-01-text", 456_089_655_296, 20_480,
      "MiniMax-01 paper / MiniMaxAI cards: 456B total, 45.9B activated (that figure leaves out "
      "the 2 × 200064 × 6144 embedding and lm_head: ours 48,403,306,496 − 2,458,386,432 = "
@@ -193,6 +201,36 @@ def test_minimax_lightning_layers_state_per_sequence_and_kv_for_softmax_layers()
     assert kv.bytes_per_sequence(1_000_000) - kv.bytes_per_sequence(1_000) == \
         kv.bytes_per_token * 999_000
     assert abs(c.active - c.breakdown["embedding"] - c.breakdown["lm_head"] - 45.9e9) < 0.05e9
+
+
+def test_qwen3_next_deltanet_state_per_sequence_and_gated_attention() -> None:
+    # config: verbatim Qwen/Qwen3-Next-80B-A3B-Thinking config.json from aiconfigurator
+    # (src/aiconfigurator/model_configs/, commit 1b7cfb1)
+    arch = load("aic-Qwen--Qwen3-Next-80B-A3B-Thinking")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == \
+        list(range(3, 48, 4))
+    c = count_from_config(arch)
+    names = {e.name: e.shape for e in c.entries}
+    assert names["model.layers.3.self_attn.q_proj.weight"] == (2 * 16 * 256, 2048)  # + gate
+    assert names["model.layers.0.linear_attn.in_proj_qkvz.weight"] == (12_288, 2048)
+    assert "model.layers.0.self_attn.q_proj.weight" not in names
+    kv = kv_cache(arch)
+    # 12 attention layers: 2 × 2 KV heads × 256 per token; 36 DeltaNet layers: a conv window
+    # (2 × 16 × 128 + 32 × 128 channels × 4) and 32 × 128 × 128 state per sequence
+    assert kv.layers == 12 and kv.elements_per_token == 12 * 2 * 2 * 256
+    assert kv.state_bytes_per_sequence == 36 * (8192 * 4 + 32 * 128 * 128) * 2
+    non_embedding = c.total - c.breakdown["embedding"] - c.breakdown["lm_head"]
+    assert round(c.total / 1e9) == 80 and round(non_embedding / 1e9) == 79
+
+
+def test_qwen3_next_without_its_linear_widths_stays_not_modelled() -> None:
+    cfg = json.loads((CONFIGS / "aic-Qwen--Qwen3-Next-80B-A3B-Thinking.json").read_text())
+    del cfg["linear_num_value_heads"]
+    assert not read_architecture(cfg, "config.json").modelled
+    cfg = json.loads((CONFIGS / "aic-Qwen--Qwen3-Next-80B-A3B-Thinking.json").read_text())
+    del cfg["full_attention_interval"]
+    assert not read_architecture(cfg, "config.json").modelled
 
 
 @pytest.mark.parametrize("edit", [
@@ -320,6 +358,9 @@ def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, 
         cfg["intermediate_size"] = inter
     if families()[mt].state == "lightning":  # MiniMax is modelled only with its schedule
         cfg["attn_type_list"] = [i % 2 for i in range(layers)]
+    if families()[mt].state == "gated_deltanet":  # Qwen3-Next: schedule and DeltaNet widths
+        cfg.update(full_attention_interval=2, linear_num_key_heads=2, linear_num_value_heads=4,
+                   linear_key_head_dim=8, linear_value_head_dim=8, linear_conv_kernel_dim=4)
     try:
         arch = read_architecture(cfg, "config.json")
     except InputError:

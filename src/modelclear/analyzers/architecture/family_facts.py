@@ -170,7 +170,45 @@ def _lightning(r: Reader, arch: Architecture) -> dict[str, Any] | None:
     if any(w not in (0, None) for w in widths) or r.data.get("use_qk_norm"):
         return None
     heads, hd = arch.num_attention_heads or 0, arch.head_dim or 0
-    return {"layer_types": types, "linear_state_per_layer": heads * hd * hd}
+    return {"layer_types": types, "linear_state_per_layer": heads * hd * hd,
+            "linear_kind": "lightning"}
+
+
+def _gated_deltanet(r: Reader, arch: Architecture) -> dict[str, Any] | None:
+    """Qwen3-Next: Gated DeltaNet on every layer but each ``full_attention_interval``-th.
+
+    The schedule is ``layer_types`` or Qwen3NextConfig's rule from the interval (layer i
+    is full attention when (i + 1) % interval == 0); without either, or without the
+    linear_* widths, the model stays not modelled. Per sequence a DeltaNet layer keeps
+    a causal-conv window (conv_dim × kernel, as transformers' cache holds it) and a
+    value_heads × key_dim × value_dim recurrent state.
+    """
+    layers = arch.num_layers or 0
+    interval = r.int_("full_attention_interval")
+    if arch.layer_types and set(arch.layer_types) <= {"linear_attention", "full_attention"}:
+        types = arch.layer_types
+    elif interval:
+        types = tuple("linear_attention" if (i + 1) % interval else "full_attention"
+                      for i in range(layers))
+    else:
+        return None
+    nk, nv = r.int_("linear_num_key_heads"), r.int_("linear_num_value_heads")
+    dk, dv = r.int_("linear_key_head_dim"), r.int_("linear_value_head_dim")
+    kernel = r.int_("linear_conv_kernel_dim")
+    if nk is None or nv is None or dk is None or dv is None or kernel is None:
+        return None
+    if nv % nk:
+        raise InputError(arch.file, f"{r.prefix}linear_num_value_heads {nv} is not a multiple "
+                         f"of linear_num_key_heads {nk}")
+    conv_dim = 2 * nk * dk + nv * dv
+    return {"layer_types": types, "linear_kind": "gated_deltanet",
+            "linear_state_per_layer": conv_dim * kernel + nv * dk * dv,
+            "linear_key_heads": nk, "linear_value_heads": nv, "linear_key_dim": dk,
+            "linear_value_dim": dv, "linear_conv_kernel": kernel,
+            "attention_output_gate": True}
+
+
+_LINEAR_STATES = {"lightning": _lightning, "gated_deltanet": _gated_deltanet}
 
 
 def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
@@ -227,9 +265,10 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
-    lightning = _lightning(r, arch) if fam.state == "lightning" else None
-    if fam.state == "lightning" and lightning is None:
-        return arch  # outside the MiniMax-01 description: not modelled (MC404)
+    linear_rule = _LINEAR_STATES.get(fam.state)
+    linear = linear_rule(r, arch) if linear_rule is not None else None
+    if linear_rule is not None and linear is None:
+        return arch  # outside the family description: not modelled (MC404)
     changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
                                "norm_params": fam.norm_params_per_dim,
                                "embedding_norm": fam.embedding_norm,
@@ -269,8 +308,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes.update(_ssm(r, H, arch.file))
     elif fam.state == "jamba":
         changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
-    elif lightning is not None:
-        changes.update(lightning)
+    elif linear is not None:
+        changes.update(linear)
     if fam.vision == "siglip" and arch.wrapper_model_type:
         changes["vision"] = siglip_tower(top, H)
     elif fam.vision == "llama4" and arch.wrapper_model_type:

@@ -138,6 +138,14 @@ class Architecture:
     #: MiniMax lightning attention: state elements one linear-attention layer keeps per
     #: sequence (heads × head_dim × head_dim), whatever the context; None: no such layers
     linear_state_per_layer: int | None = None
+    linear_kind: str | None = None  # lightning (MiniMax) | gated_deltanet (Qwen3-Next)
+    # Qwen3-Next Gated DeltaNet: key/value heads and head widths, causal-conv kernel
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_dim: int = 0
+    linear_value_dim: int = 0
+    linear_conv_kernel: int = 0
+    attention_output_gate: bool = False  # q_proj also emits a per-head sigmoid gate (2×)
     vision: VisionTower | None = None
     # context: what the model serves, and the config key that says so
     context_length: int | None = None

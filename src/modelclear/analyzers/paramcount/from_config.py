@@ -56,7 +56,8 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
         add("self_attn.kv_b_proj.weight", (nh * (nope + vd), kvr), LINEAR)
         add("self_attn.o_proj.weight", (H, nh * vd), LINEAR)
     else:
-        add("self_attn.q_proj.weight", (nh * hd, H), LINEAR)
+        gate = 2 if arch.attention_output_gate else 1  # Qwen3-Next: query and its gate
+        add("self_attn.q_proj.weight", (gate * nh * hd, H), LINEAR)
         add("self_attn.k_proj.weight", (nkv * hd, H), LINEAR)
         add("self_attn.v_proj.weight", (nkv * hd, H), LINEAR)
         add("self_attn.o_proj.weight", (H, nh * hd), LINEAR)
@@ -83,6 +84,23 @@ def _lightning(arch: Architecture, layer: _Layer) -> None:
     layer.add("self_attn.output_gate.weight", (inner, H), LINEAR)
     layer.add("self_attn.norm.weight", (inner,), NORM)
     layer.add("self_attn.out_proj.weight", (H, inner), LINEAR)
+
+
+def _gated_deltanet(arch: Architecture, layer: _Layer) -> None:
+    """A Qwen3-Next Gated DeltaNet layer (transformers' Qwen3NextGatedDeltaNet): fused
+    q,k,v,z and b,a projections, a bias-free depthwise conv over q,k,v, per-value-head
+    dt_bias and A_log, a gated RMSNorm of one value head's width, out_proj."""
+    H = arch.hidden_size or 0
+    key, value = arch.linear_key_heads * arch.linear_key_dim, \
+        arch.linear_value_heads * arch.linear_value_dim
+    conv = 2 * key + value
+    layer.add("linear_attn.in_proj_qkvz.weight", (2 * key + 2 * value, H), LINEAR)
+    layer.add("linear_attn.in_proj_ba.weight", (2 * arch.linear_value_heads, H), LINEAR)
+    layer.add("linear_attn.conv1d.weight", (conv, 1, arch.linear_conv_kernel), NORM)
+    layer.add("linear_attn.dt_bias", (arch.linear_value_heads,), NORM)
+    layer.add("linear_attn.A_log", (arch.linear_value_heads,), NORM)
+    layer.add("linear_attn.norm.weight", (arch.linear_value_dim,), NORM)
+    layer.add("linear_attn.out_proj.weight", (H, value), LINEAR)
 
 
 def _moe(arch: Architecture, layer: _Layer) -> None:
@@ -237,7 +255,10 @@ def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
     if arch.layer_is_ssm(i):
         _mamba(arch, layer)
     elif arch.layer_is_linear(i):
-        _lightning(arch, layer)
+        if arch.linear_kind == "gated_deltanet":
+            _gated_deltanet(arch, layer)
+        else:
+            _lightning(arch, layer)
     else:
         _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",
