@@ -106,6 +106,11 @@ CASES: list[tuple[str, int, int, str]] = [
      "× (q 2 × 16 × 256 × 2048 + k, v 2 × 512 × 2048 + o 2048 × 4096 + q/k norms 2 × 256) + "
      "36 DeltaNet layers × (qkvz 12288 × 2048 + ba 64 × 2048 + conv 8192 × 4 + 2 × 32 + 128 "
      "+ out 2048 × 4096) + untied 151936 × 2048 × 2 + norm; KV on the 12 attention layers"),
+    ("hunyuan-a13b", 80_393_183_232, 65_536,
+     "derivation (as transformers' hunyuan_v1_moe builds it): 32 layers × (64 experts + 1 "
+     "shared MLP, each 3 × 4096 × 3072, + fp32 router 64 × 4096 + q/o 2 × 4096² + k/v 2 × "
+     "1024 × 4096 + q/k norms 2 × 128 + 2 norms) + tied 128167 × 4096 + norm; Tencent's "
+     "card: 80B total, 13B active (ours 80.39B / 12.75B)"),
     ("minimax-vl-01-text", 456_089_655_296, 20_480,
      "MiniMax-01 paper / MiniMaxAI cards: 456B total, 45.9B activated (that figure leaves out "
      "the 2 × 200064 × 6144 embedding and lm_head: ours 48,403,306,496 − 2,458,386,432 = "
@@ -222,6 +227,24 @@ def test_qwen3_next_deltanet_state_per_sequence_and_gated_attention() -> None:
     assert kv.state_bytes_per_sequence == 36 * (8192 * 4 + 32 * 128 * 128) * 2
     non_embedding = c.total - c.breakdown["embedding"] - c.breakdown["lm_head"]
     assert round(c.total / 1e9) == 80 and round(non_embedding / 1e9) == 79
+
+
+def test_hunyuan_per_layer_lists_and_layouts_outside_the_description() -> None:
+    # config: Hunyuan-A13B's values as a third-party test fixture transcribes the published
+    # config (HunyuanTestFixtures.hunyuanA13BMoEConfigJSON, found through the code index);
+    # per-layer lists: moe_topk, moe_intermediate_size, num_shared_expert
+    arch = load("hunyuan-a13b")
+    assert (arch.experts_per_token, arch.num_shared_experts, arch.qk_norm) == (8, 1, True)
+    c = count_from_config(arch)
+    router = [e for e in c.entries if e.name.endswith("gate.wg.weight")]
+    assert router and all(e.dtype == "F32" for e in router)  # the router is kept in fp32
+    base = json.loads((CONFIGS / "hunyuan-a13b.json").read_text())
+    for edit in ({"use_cla": True, "cla_share_factor": 2},  # Hunyuan-Large's KV sharing
+                 {"moe_topk": [8] * 31 + [2]},  # per-layer values that differ
+                 {"moe_intermediate_size": [1536] * 32},  # remote code and transformers differ
+                 {"num_shared_expert": [2] * 32},
+                 {"num_experts": 1, "moe_topk": [1] * 32}):  # dense (Hunyuan-7B-style)
+        assert not read_architecture({**base, **edit}, "config.json").modelled, edit
 
 
 def test_qwen3_next_without_its_linear_widths_stays_not_modelled() -> None:
@@ -358,6 +381,8 @@ def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, 
         cfg["intermediate_size"] = inter
     if families()[mt].state == "lightning":  # MiniMax is modelled only with its schedule
         cfg["attn_type_list"] = [i % 2 for i in range(layers)]
+    if families()[mt].key == "hunyuan":  # modelled as an MoE with one shared MLP only
+        cfg.update(num_experts=4, moe_topk=2)
     if families()[mt].state == "gated_deltanet":  # Qwen3-Next: schedule and DeltaNet widths
         cfg.update(full_attention_interval=2, linear_num_key_heads=2, linear_num_value_heads=4,
                    linear_key_head_dim=8, linear_value_head_dim=8, linear_conv_kernel_dim=4)

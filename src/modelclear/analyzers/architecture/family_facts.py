@@ -211,6 +211,26 @@ def _gated_deltanet(r: Reader, arch: Architecture) -> dict[str, Any] | None:
 _LINEAR_STATES = {"lightning": _lightning, "gated_deltanet": _gated_deltanet}
 
 
+def _hunyuan_described(r: Reader, arch: Architecture) -> bool:
+    """Whether a Hunyuan config is the layout transformers' hunyuan_v1_moe builds.
+
+    That code gives every layer one shared MLP and E routed experts, all of
+    ``intermediate_size`` width, and has no cross-layer attention. Configs outside
+    it stay not modelled (MC404): ``use_cla`` (Hunyuan-Large shares K/V across layers
+    in Tencent's remote code only), a dense model, a shared-expert count other than
+    one, or a ``moe_intermediate_size`` that differs from ``intermediate_size`` (the
+    remote code and transformers would then build different experts).
+    """
+    if r.data.get("use_cla") or not arch.is_moe:
+        return False
+    if r.data.get("use_mixed_mlp_moe") is False or arch.num_shared_experts not in (None, 1):
+        return False
+    return arch.moe_intermediate_size in (None, arch.intermediate_size)
+
+
+_STRUCTURE_CHECKS = {"hunyuan": _hunyuan_described}
+
+
 def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
     cfg = top.dict_("vision_config")
@@ -265,6 +285,9 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
+    check = _STRUCTURE_CHECKS.get(fam.key)
+    if check is not None and not check(r, arch):
+        return arch  # outside the family description: not modelled (MC404)
     linear_rule = _LINEAR_STATES.get(fam.state)
     linear = linear_rule(r, arch) if linear_rule is not None else None
     if linear_rule is not None and linear is None:

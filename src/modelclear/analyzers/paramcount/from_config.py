@@ -117,6 +117,16 @@ def _moe(arch: Architecture, layer: _Layer) -> None:
         add("mlp.experts.gate_up_proj_bias", (E, 2 * mI), BIAS, routed=True, experts=E)
         add("mlp.experts.down_proj", (E, H, mI), LINEAR, routed=True, experts=E)
         add("mlp.experts.down_proj_bias", (E, H), BIAS, routed=True, experts=E)
+    elif (arch.model_type or "").startswith("hunyuan"):
+        # transformers' hunyuan_v1_moe: an fp32 router (gate.wg), one shared MLP and E
+        # experts, all of intermediate_size width
+        width = arch.intermediate_size or 0
+        add("mlp.gate.wg.weight", (E, H), ROUTER, dtype="F32")
+        for w, shape in (("gate_proj", (width, H)), ("up_proj", (width, H)),
+                         ("down_proj", (H, width))):
+            add(f"mlp.shared_mlp.{w}.weight", shape, LINEAR)
+            add(f"mlp.experts.{{e}}.{w}.weight", shape, LINEAR, count=E, routed=True,
+                experts=E)
     elif mixtral:
         add("block_sparse_moe.gate.weight", (E, H), ROUTER)
         for w, shape in (("w1", (mI, H)), ("w2", (H, mI)), ("w3", (mI, H))):
