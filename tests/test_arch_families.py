@@ -98,6 +98,26 @@ CASES: list[tuple[str, int, int, str]] = [
      "aiconfigurator, vision_config transcribed from the HF config; text 107,769,861,120 + "
      "vision 871,932,416"),
     ("dbrx-base", 131_596_523_520, 81_920, "HF databricks/dbrx-base (132B total, 36B active)"),
+    ("aic-Qwen--Qwen3-Next-80B-A3B-Thinking", 79_674_391_296, 12_288,
+     "Qwen3-Next-80B-A3B card: 80B total, 79B non-embedding (ours 79.67B and 79.05B); no exact "
+     "checkpoint figure was available (its index also holds mtp.* tensors transformers "
+     "skips). Derivation from transformers' modeling_qwen3_next: 48 MoE layers × (512 × 3 × "
+     "512 × 2048 + shared 3 × 512 × 2048 + gates 513 × 2048 + 2 norms) + 12 attention layers "
+     "× (q 2 × 16 × 256 × 2048 + k, v 2 × 512 × 2048 + o 2048 × 4096 + q/k norms 2 × 256) + "
+     "36 DeltaNet layers × (qkvz 12288 × 2048 + ba 64 × 2048 + conv 8192 × 4 + 2 × 32 + 128 "
+     "+ out 2048 × 4096) + untied 151936 × 2048 × 2 + norm; KV on the 12 attention layers"),
+    ("hunyuan-a13b", 80_393_183_232, 65_536,
+     "derivation (as transformers' hunyuan_v1_moe builds it): 32 layers × (64 experts + 1 "
+     "shared MLP, each 3 × 4096 × 3072, + fp32 router 64 × 4096 + q/o 2 × 4096² + k/v 2 × "
+     "1024 × 4096 + q/k norms 2 × 128 + 2 norms) + tied 128167 × 4096 + norm; Tencent's "
+     "card: 80B total, 13B active (ours 80.39B / 12.75B)"),
+    ("minimax-vl-01-text", 456_089_655_296, 20_480,
+     "MiniMax-01 paper / MiniMaxAI cards: 456B total, 45.9B activated (that figure leaves out "
+     "the 2 × 200064 × 6144 embedding and lm_head: ours 48,403,306,496 − 2,458,386,432 = "
+     "45.94B). Derivation: 80 × (32 experts × 3 × 6144 × 9216 + router 32 × 6144 + 2 norms) + "
+     "70 lightning layers × (qkv 24576 × 6144 + gate and out 2 × 8192 × 6144 + norm 8192) + "
+     "10 softmax layers × (2 × 8192 × 6144 + 2 × 1024 × 6144) + untied 200064 × 6144 × 2 + "
+     "norm; KV only on the 10 softmax layers"),
     ("jamba-v0.1", 51_570_323_328, 8_192,
      "derivation: 28 Mamba mixers (in 2E×H, conv E×4+E, x (256+32)×E, dt E×256+E, A_log E×16, "
      "D E, out H×E, dt/B/C norms 288) + 4 attention layers, 16 dense and 16 MoE MLPs "
@@ -161,6 +181,99 @@ def test_jamba_hybrid_attention_kv_plus_mamba_state() -> None:
     kv = kv_cache(arch)
     assert kv.layers == 4 and kv.state_bytes_per_sequence == 28 * 8192 * (4 + 16) * 2
     assert abs(count_from_config(arch).active - 12e9) / 12e9 < 0.02
+
+
+def test_minimax_lightning_layers_state_per_sequence_and_kv_for_softmax_layers() -> None:
+    # Config: the MiniMax-VL-01 language model (= MiniMax-Text-01's dimensions) as the
+    # transformers test MiniMaxVL01ConversionTest transcribes the released config
+    # (_old_text_config); the same test lists the released checkpoint index's keys: 8,637,
+    # of which 3 + 80 × 103 = 8,243 belong to the language model.
+    arch = load("minimax-vl-01-text")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == \
+        list(range(7, 80, 8))
+    c = count_from_config(arch)
+    assert sum(e.count for e in c.entries) == 8_243  # one entry per released tensor name
+    names = {e.name for e in c.entries}
+    assert "model.layers.0.self_attn.output_gate.weight" in names
+    assert "model.layers.7.self_attn.k_proj.weight" in names
+    assert "model.layers.7.self_attn.qkv_proj.weight" not in names
+    kv = kv_cache(arch)
+    # 10 softmax layers keep 2 × 8 × 128 per token; 70 lightning layers keep a
+    # 64 heads × 128 × 128 state per sequence, independent of the context
+    assert kv.layers == 10 and kv.bytes_per_token == 10 * 2 * 8 * 128 * 2
+    assert kv.state_bytes_per_sequence == 70 * 64 * 128 * 128 * 2
+    assert kv.bytes_per_sequence(1_000_000) - kv.bytes_per_sequence(1_000) == \
+        kv.bytes_per_token * 999_000
+    assert abs(c.active - c.breakdown["embedding"] - c.breakdown["lm_head"] - 45.9e9) < 0.05e9
+
+
+def test_qwen3_next_deltanet_state_per_sequence_and_gated_attention() -> None:
+    # config: verbatim Qwen/Qwen3-Next-80B-A3B-Thinking config.json from aiconfigurator
+    # (src/aiconfigurator/model_configs/, commit 1b7cfb1)
+    arch = load("aic-Qwen--Qwen3-Next-80B-A3B-Thinking")
+    assert arch.layer_types is not None
+    assert [i for i, t in enumerate(arch.layer_types) if t == "full_attention"] == \
+        list(range(3, 48, 4))
+    c = count_from_config(arch)
+    names = {e.name: e.shape for e in c.entries}
+    assert names["model.layers.3.self_attn.q_proj.weight"] == (2 * 16 * 256, 2048)  # + gate
+    assert names["model.layers.0.linear_attn.in_proj_qkvz.weight"] == (12_288, 2048)
+    assert "model.layers.0.self_attn.q_proj.weight" not in names
+    kv = kv_cache(arch)
+    # 12 attention layers: 2 × 2 KV heads × 256 per token; 36 DeltaNet layers: a conv window
+    # (2 × 16 × 128 + 32 × 128 channels × 4) and 32 × 128 × 128 state per sequence
+    assert kv.layers == 12 and kv.elements_per_token == 12 * 2 * 2 * 256
+    assert kv.state_bytes_per_sequence == 36 * (8192 * 4 + 32 * 128 * 128) * 2
+    non_embedding = c.total - c.breakdown["embedding"] - c.breakdown["lm_head"]
+    assert round(c.total / 1e9) == 80 and round(non_embedding / 1e9) == 79
+
+
+def test_hunyuan_per_layer_lists_and_layouts_outside_the_description() -> None:
+    # config: Hunyuan-A13B's values as a third-party test fixture transcribes the published
+    # config (HunyuanTestFixtures.hunyuanA13BMoEConfigJSON, found through the code index);
+    # per-layer lists: moe_topk, moe_intermediate_size, num_shared_expert
+    arch = load("hunyuan-a13b")
+    assert (arch.experts_per_token, arch.num_shared_experts, arch.qk_norm) == (8, 1, True)
+    c = count_from_config(arch)
+    router = [e for e in c.entries if e.name.endswith("gate.wg.weight")]
+    assert router and all(e.dtype == "F32" for e in router)  # the router is kept in fp32
+    base = json.loads((CONFIGS / "hunyuan-a13b.json").read_text())
+    for edit in ({"use_cla": True, "cla_share_factor": 2},  # Hunyuan-Large's KV sharing
+                 {"moe_topk": [8] * 31 + [2]},  # per-layer values that differ
+                 {"moe_intermediate_size": [1536] * 32},  # remote code and transformers differ
+                 {"num_shared_expert": [2] * 32},
+                 {"num_experts": 1, "moe_topk": [1] * 32}):  # dense (Hunyuan-7B-style)
+        assert not read_architecture({**base, **edit}, "config.json").modelled, edit
+
+
+def test_qwen3_next_without_its_linear_widths_stays_not_modelled() -> None:
+    cfg = json.loads((CONFIGS / "aic-Qwen--Qwen3-Next-80B-A3B-Thinking.json").read_text())
+    del cfg["linear_num_value_heads"]
+    assert not read_architecture(cfg, "config.json").modelled
+    cfg = json.loads((CONFIGS / "aic-Qwen--Qwen3-Next-80B-A3B-Thinking.json").read_text())
+    del cfg["full_attention_interval"]
+    assert not read_architecture(cfg, "config.json").modelled
+
+
+@pytest.mark.parametrize("edit", [
+    {"attn_type_list": None},  # no layer schedule: which layers are linear is unknown
+    {"shared_intermediate_size": [1536]},  # a shared expert the description lacks
+    {"use_qk_norm": True},  # MiniMax-M2-style q/k norms
+])
+def test_minimax_outside_the_description_stays_not_modelled(edit) -> None:
+    cfg = json.loads((CONFIGS / "minimax-vl-01-text.json").read_text())
+    cfg.update(edit)
+    assert not read_architecture(cfg, "config.json").modelled
+
+
+def test_minimax_bad_schedule_is_an_input_error() -> None:
+    from modelclear.errors import InputError
+
+    cfg = json.loads((CONFIGS / "minimax-vl-01-text.json").read_text())
+    cfg["attn_type_list"] = [0, 2] * 40
+    with pytest.raises(InputError, match="attn_type_list"):
+        read_architecture(cfg, "config.json")
 
 
 def test_gemma3_wrapper_counts_its_vision_tower_and_keeps_its_context() -> None:
@@ -266,6 +379,13 @@ def test_fuzz_every_family_counts_or_says_why(mt, heads, kv, hd, layers, inter, 
         cfg["num_key_value_heads"] = kv if heads % kv == 0 else 1
     if inter:
         cfg["intermediate_size"] = inter
+    if families()[mt].state == "lightning":  # MiniMax is modelled only with its schedule
+        cfg["attn_type_list"] = [i % 2 for i in range(layers)]
+    if families()[mt].key == "hunyuan":  # modelled as an MoE with one shared MLP only
+        cfg.update(num_experts=4, moe_topk=2)
+    if families()[mt].state == "gated_deltanet":  # Qwen3-Next: schedule and DeltaNet widths
+        cfg.update(full_attention_interval=2, linear_num_key_heads=2, linear_num_value_heads=4,
+                   linear_key_head_dim=8, linear_value_head_dim=8, linear_conv_kernel_dim=4)
     try:
         arch = read_architecture(cfg, "config.json")
     except InputError:

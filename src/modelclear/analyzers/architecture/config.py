@@ -7,7 +7,7 @@ kept beside them, because the hardware question is about the language model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...errors import InputError
@@ -30,6 +30,31 @@ def _text_config(config: dict[str, Any], file: str) -> tuple[dict[str, Any], str
             wrapper = config.get("model_type")
             return inner, wrapper if isinstance(wrapper, str) else None, f"{key}."
     return config, None, ""
+
+
+#: keys some families (Hunyuan) state once per layer as a list
+PER_LAYER_KEYS = ("moe_topk", "moe_intermediate_size", "num_shared_expert", "num_experts")
+
+
+def _per_layer_lists(inner: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Per-layer lists read as one value when every layer agrees.
+
+    Hunyuan's configs spell ``moe_topk``, ``moe_intermediate_size`` and
+    ``num_shared_expert`` once per layer; a list whose entries all agree states the
+    same fact as its value. A list that varies over layers is not described by any
+    formula here: the key is dropped and named, so the model is reported as not
+    modelled (sizes from headers/index) instead of rejected as bad input.
+    """
+    out, varying = dict(inner), []
+    for key in PER_LAYER_KEYS:
+        v = inner.get(key)
+        if isinstance(v, list) and v:
+            if all(x == v[0] for x in v):
+                out[key] = v[0]
+            else:
+                del out[key]
+                varying.append(key)
+    return out, tuple(varying)
 
 
 @dataclass(frozen=True)
@@ -62,6 +87,8 @@ def _moe_facts(r: Reader, mt: str, prefix: str, file: str) -> _MoE:
         intermediate = dense_inter or intermediate
     topk = r.first_int("num_experts_per_tok", "moe_topk", "num_experts_per_token",
                        "moe_top_k")
+    if n_shared is None and mt.startswith("hunyuan"):
+        n_shared = r.int_("num_shared_expert", allow_zero=True)
     if n_experts and topk and topk > n_experts:
         raise InputError(file, f"{prefix}num_experts_per_tok {topk} exceeds the {n_experts} "
                          "experts")
@@ -172,6 +199,7 @@ def read_architecture(
         raise InputError(file, f"must hold a JSON object, not a {type(config).__name__}")
     inner, wrapper, prefix = _text_config(config, file)
     inner = flatten_nested(inner, inner.get("model_type") or config.get("model_type"), file)
+    inner, varying = _per_layer_lists(inner)
     r = Reader(inner, file, prefix)
     top = Reader(config, file)
 
@@ -251,7 +279,10 @@ def read_architecture(
     if arch.is_mla and None in (arch.qk_rope_head_dim, arch.qk_nope_head_dim, arch.v_head_dim):
         raise InputError(file, "kv_lora_rank is set but qk_rope_head_dim, qk_nope_head_dim or "
                          "v_head_dim is missing")
-    return apply_family(arch, r, top)
+    arch = apply_family(arch, r, top)
+    if varying:  # per-layer values that differ: no formula describes them (MC404)
+        arch = replace(arch, family_key=None)
+    return arch
 
 
 def read_config_file(f: ReleaseFile) -> Architecture:

@@ -146,6 +146,91 @@ def _jamba(r: Reader, hidden: int, layers: int, file: str) -> dict[str, Any]:
     }
 
 
+def _lightning(r: Reader, arch: Architecture) -> dict[str, Any] | None:
+    """MiniMax-01: which layers are lightning (linear) attention, and their per-sequence state.
+
+    The schedule is ``attn_type_list`` (remote code: 0 lightning, 1 softmax) or
+    ``layer_types`` (transformers: linear_attention / full_attention). None when the
+    config leaves the layout outside the family description — no schedule, a shared
+    expert, or q/k norms (MiniMax-M2-style keys) — so the model stays not modelled.
+    """
+    layers = arch.num_layers or 0
+    codes = r.int_list("attn_type_list")
+    if codes:
+        if len(codes) != layers or any(c not in (0, 1) for c in codes):
+            raise InputError(arch.file, f"{r.prefix}attn_type_list must hold {layers} entries "
+                             "of 0 (lightning) or 1 (softmax attention)")
+        types = tuple("full_attention" if c else "linear_attention" for c in codes)
+    elif arch.layer_types and set(arch.layer_types) <= {"linear_attention", "full_attention"}:
+        types = arch.layer_types
+    else:
+        return None
+    shared = r.data.get("shared_intermediate_size", 0)
+    widths = shared if isinstance(shared, list) else [shared]
+    if any(w not in (0, None) for w in widths) or r.data.get("use_qk_norm"):
+        return None
+    heads, hd = arch.num_attention_heads or 0, arch.head_dim or 0
+    return {"layer_types": types, "linear_state_per_layer": heads * hd * hd,
+            "linear_kind": "lightning"}
+
+
+def _gated_deltanet(r: Reader, arch: Architecture) -> dict[str, Any] | None:
+    """Qwen3-Next: Gated DeltaNet on every layer but each ``full_attention_interval``-th.
+
+    The schedule is ``layer_types`` or Qwen3NextConfig's rule from the interval (layer i
+    is full attention when (i + 1) % interval == 0); without either, or without the
+    linear_* widths, the model stays not modelled. Per sequence a DeltaNet layer keeps
+    a causal-conv window (conv_dim × kernel, as transformers' cache holds it) and a
+    value_heads × key_dim × value_dim recurrent state.
+    """
+    layers = arch.num_layers or 0
+    interval = r.int_("full_attention_interval")
+    if arch.layer_types and set(arch.layer_types) <= {"linear_attention", "full_attention"}:
+        types = arch.layer_types
+    elif interval:
+        types = tuple("linear_attention" if (i + 1) % interval else "full_attention"
+                      for i in range(layers))
+    else:
+        return None
+    nk, nv = r.int_("linear_num_key_heads"), r.int_("linear_num_value_heads")
+    dk, dv = r.int_("linear_key_head_dim"), r.int_("linear_value_head_dim")
+    kernel = r.int_("linear_conv_kernel_dim")
+    if nk is None or nv is None or dk is None or dv is None or kernel is None:
+        return None
+    if nv % nk:
+        raise InputError(arch.file, f"{r.prefix}linear_num_value_heads {nv} is not a multiple "
+                         f"of linear_num_key_heads {nk}")
+    conv_dim = 2 * nk * dk + nv * dv
+    return {"layer_types": types, "linear_kind": "gated_deltanet",
+            "linear_state_per_layer": conv_dim * kernel + nv * dk * dv,
+            "linear_key_heads": nk, "linear_value_heads": nv, "linear_key_dim": dk,
+            "linear_value_dim": dv, "linear_conv_kernel": kernel,
+            "attention_output_gate": True}
+
+
+_LINEAR_STATES = {"lightning": _lightning, "gated_deltanet": _gated_deltanet}
+
+
+def _hunyuan_described(r: Reader, arch: Architecture) -> bool:
+    """Whether a Hunyuan config is the layout transformers' hunyuan_v1_moe builds.
+
+    That code gives every layer one shared MLP and E routed experts, all of
+    ``intermediate_size`` width, and has no cross-layer attention. Configs outside
+    it stay not modelled (MC404): ``use_cla`` (Hunyuan-Large shares K/V across layers
+    in Tencent's remote code only), a dense model, a shared-expert count other than
+    one, or a ``moe_intermediate_size`` that differs from ``intermediate_size`` (the
+    remote code and transformers would then build different experts).
+    """
+    if r.data.get("use_cla") or not arch.is_moe:
+        return False
+    if r.data.get("use_mixed_mlp_moe") is False or arch.num_shared_experts not in (None, 1):
+        return False
+    return arch.moe_intermediate_size in (None, arch.intermediate_size)
+
+
+_STRUCTURE_CHECKS = {"hunyuan": _hunyuan_described}
+
+
 def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
     cfg = top.dict_("vision_config")
@@ -200,6 +285,13 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
     arch = replace(arch, context_length=ctx, context_key=ctx_key)
     if fam is None:
         return arch
+    check = _STRUCTURE_CHECKS.get(fam.key)
+    if check is not None and not check(r, arch):
+        return arch  # outside the family description: not modelled (MC404)
+    linear_rule = _LINEAR_STATES.get(fam.state)
+    linear = linear_rule(r, arch) if linear_rule is not None else None
+    if linear_rule is not None and linear is None:
+        return arch  # outside the family description: not modelled (MC404)
     changes: dict[str, Any] = {"family_key": fam.key, "mlp_gated": fam.mlp == "gated",
                                "norm_params": fam.norm_params_per_dim,
                                "embedding_norm": fam.embedding_norm,
@@ -239,6 +331,8 @@ def apply_family(arch: Architecture, r: Reader, top: Reader) -> Architecture:
         changes.update(_ssm(r, H, arch.file))
     elif fam.state == "jamba":
         changes.update(_jamba(r, H, arch.num_layers or 0, arch.file))
+    elif linear is not None:
+        changes.update(linear)
     if fam.vision == "siglip" and arch.wrapper_model_type:
         changes["vision"] = siglip_tower(top, H)
     elif fam.vision == "llama4" and arch.wrapper_model_type:

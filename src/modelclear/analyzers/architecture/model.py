@@ -135,6 +135,17 @@ class Architecture:
     # Jamba-style schedules: MoE on layers i % expert_layer_period == expert_layer_offset
     expert_layer_period: int | None = None
     expert_layer_offset: int = 0
+    #: MiniMax lightning attention: state elements one linear-attention layer keeps per
+    #: sequence (heads × head_dim × head_dim), whatever the context; None: no such layers
+    linear_state_per_layer: int | None = None
+    linear_kind: str | None = None  # lightning (MiniMax) | gated_deltanet (Qwen3-Next)
+    # Qwen3-Next Gated DeltaNet: key/value heads and head widths, causal-conv kernel
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_dim: int = 0
+    linear_value_dim: int = 0
+    linear_conv_kernel: int = 0
+    attention_output_gate: bool = False  # q_proj also emits a per-head sigmoid gate (2×)
     vision: VisionTower | None = None
     # context: what the model serves, and the config key that says so
     context_length: int | None = None
@@ -169,6 +180,12 @@ class Architecture:
         if self.layer_types is None:
             return True
         return i < len(self.layer_types) and self.layer_types[i] == "mamba"
+
+    def layer_is_linear(self, i: int) -> bool:
+        """Whether layer ``i`` is a lightning (linear-attention) layer of a modelled family."""
+        if self.linear_state_per_layer is None or self.layer_types is None:
+            return False
+        return i < len(self.layer_types) and self.layer_types[i] == "linear_attention"
 
     @property
     def is_moe(self) -> bool:

@@ -56,7 +56,8 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
         add("self_attn.kv_b_proj.weight", (nh * (nope + vd), kvr), LINEAR)
         add("self_attn.o_proj.weight", (H, nh * vd), LINEAR)
     else:
-        add("self_attn.q_proj.weight", (nh * hd, H), LINEAR)
+        gate = 2 if arch.attention_output_gate else 1  # Qwen3-Next: query and its gate
+        add("self_attn.q_proj.weight", (gate * nh * hd, H), LINEAR)
         add("self_attn.k_proj.weight", (nkv * hd, H), LINEAR)
         add("self_attn.v_proj.weight", (nkv * hd, H), LINEAR)
         add("self_attn.o_proj.weight", (H, nh * hd), LINEAR)
@@ -74,6 +75,34 @@ def _attention(arch: Architecture, layer: _Layer) -> None:
             add("self_attn.sinks", (nh,), BIAS)
 
 
+def _lightning(arch: Architecture, layer: _Layer) -> None:
+    """A MiniMax lightning-attention layer: fused qkv, sigmoid output gate, a norm over all
+    heads, out_proj (names as in the released MiniMax-01 checkpoints)."""
+    H = arch.hidden_size or 0
+    inner = (arch.num_attention_heads or 0) * (arch.head_dim or 0)
+    layer.add("self_attn.qkv_proj.weight", (3 * inner, H), LINEAR)
+    layer.add("self_attn.output_gate.weight", (inner, H), LINEAR)
+    layer.add("self_attn.norm.weight", (inner,), NORM)
+    layer.add("self_attn.out_proj.weight", (H, inner), LINEAR)
+
+
+def _gated_deltanet(arch: Architecture, layer: _Layer) -> None:
+    """A Qwen3-Next Gated DeltaNet layer (transformers' Qwen3NextGatedDeltaNet): fused
+    q,k,v,z and b,a projections, a bias-free depthwise conv over q,k,v, per-value-head
+    dt_bias and A_log, a gated RMSNorm of one value head's width, out_proj."""
+    H = arch.hidden_size or 0
+    key, value = arch.linear_key_heads * arch.linear_key_dim, \
+        arch.linear_value_heads * arch.linear_value_dim
+    conv = 2 * key + value
+    layer.add("linear_attn.in_proj_qkvz.weight", (2 * key + 2 * value, H), LINEAR)
+    layer.add("linear_attn.in_proj_ba.weight", (2 * arch.linear_value_heads, H), LINEAR)
+    layer.add("linear_attn.conv1d.weight", (conv, 1, arch.linear_conv_kernel), NORM)
+    layer.add("linear_attn.dt_bias", (arch.linear_value_heads,), NORM)
+    layer.add("linear_attn.A_log", (arch.linear_value_heads,), NORM)
+    layer.add("linear_attn.norm.weight", (arch.linear_value_dim,), NORM)
+    layer.add("linear_attn.out_proj.weight", (H, value), LINEAR)
+
+
 def _moe(arch: Architecture, layer: _Layer) -> None:
     add = layer.add
     H = arch.hidden_size or 0
@@ -88,6 +117,16 @@ def _moe(arch: Architecture, layer: _Layer) -> None:
         add("mlp.experts.gate_up_proj_bias", (E, 2 * mI), BIAS, routed=True, experts=E)
         add("mlp.experts.down_proj", (E, H, mI), LINEAR, routed=True, experts=E)
         add("mlp.experts.down_proj_bias", (E, H), BIAS, routed=True, experts=E)
+    elif (arch.model_type or "").startswith("hunyuan"):
+        # transformers' hunyuan_v1_moe: an fp32 router (gate.wg), one shared MLP and E
+        # experts, all of intermediate_size width
+        width = arch.intermediate_size or 0
+        add("mlp.gate.wg.weight", (E, H), ROUTER, dtype="F32")
+        for w, shape in (("gate_proj", (width, H)), ("up_proj", (width, H)),
+                         ("down_proj", (H, width))):
+            add(f"mlp.shared_mlp.{w}.weight", shape, LINEAR)
+            add(f"mlp.experts.{{e}}.{w}.weight", shape, LINEAR, count=E, routed=True,
+                experts=E)
     elif mixtral:
         add("block_sparse_moe.gate.weight", (E, H), ROUTER)
         for w, shape in (("w1", (mI, H)), ("w2", (H, mI)), ("w3", (mI, H))):
@@ -225,6 +264,11 @@ def _layer_entries(arch: Architecture, i: int, mtp: bool) -> list[ParamEntry]:
         return layer.out
     if arch.layer_is_ssm(i):
         _mamba(arch, layer)
+    elif arch.layer_is_linear(i):
+        if arch.linear_kind == "gated_deltanet":
+            _gated_deltanet(arch, layer)
+        else:
+            _lightning(arch, layer)
     else:
         _attention(arch, layer)
     norm_names = ["input_layernorm", "post_attention_layernorm",

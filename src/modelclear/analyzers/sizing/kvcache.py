@@ -46,8 +46,8 @@ class KVCache:
             return self.bytes_per_token * context + self.state_bytes_per_sequence
         full_layers = self.layers - self.sliding_layers
         per = self.elements_per_layer * self.bytes_per_element
-        return per * (full_layers * context + self.sliding_layers * min(context,
-                                                                          self.sliding_window))
+        return per * (full_layers * context + self.sliding_layers * min(
+            context, self.sliding_window)) + self.state_bytes_per_sequence
 
     def to_json(self, context: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -127,6 +127,19 @@ def kv_cache(arch: Architecture, kv_dtype: str = "auto") -> KVCache:
         formula += (f"; plus per sequence {n_ssm} Mamba layers × {arch.ssm_inner:,} channels × "
                     f"(conv {arch.ssm_conv_kernel} + state {arch.ssm_state_size}) × {bpe} B = "
                     f"{state:,} bytes")
+    n_lin = sum(1 for i in range(arch.num_layers or 0) if arch.layer_is_linear(i))
+    if n_lin:
+        lin = n_lin * (arch.linear_state_per_layer or 0) * bpe
+        state += lin
+        if arch.linear_kind == "gated_deltanet":
+            what = (f"Gated DeltaNet layers × {arch.linear_state_per_layer:,} elements (conv "
+                    f"window + {arch.linear_value_heads} value heads × {arch.linear_key_dim} × "
+                    f"{arch.linear_value_dim} recurrent state)")
+        else:
+            what = (f"lightning-attention layers × {arch.num_attention_heads} heads × "
+                    f"{arch.head_dim}² (head_dim × head_dim state)")
+        formula += (f"; plus per sequence {n_lin} {what} × {bpe} B = {lin:,} bytes, "
+                    "whatever the context")
     return KVCache(kind, layers, per, total, dtype, bpe, formula,
                    arch.sliding_window if sliding else None, sliding, kvh, state)
 
