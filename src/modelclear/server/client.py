@@ -22,29 +22,15 @@ TIMEOUT_S = 30.0
 def fetch_decision(server: str, token_env: str, target: str,
                    profile: str | None) -> dict[str, Any]:
     """The server's ``decision`` document for ``target`` (see docs/json.md, ``serve``)."""
-    token = _token(server, token_env)
+    _token(server, token_env)  # usage errors first, before the release is opened
     release = open_release(target)
     params = {"model": model_key(release)}
     if release.source.revision:
         params["revision"] = release.source.revision
     if profile:
         params["profile"] = profile
-    url = server.rstrip("/") + "/api/decision"
-    try:
-        resp = httpx.get(url, params=params, timeout=TIMEOUT_S,
-                         headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as exc:
-        raise InputError(server, f"cannot reach the review server: {exc}") from None
-    if resp.status_code == 401:
-        raise InputError(server, f"the server refused the token in ${token_env}")
-    if resp.status_code != 200:
-        raise InputError(server, f"HTTP {resp.status_code}: {resp.text[:200]}")
-    try:
-        doc: dict[str, Any] = resp.json()
-        doc["approved"], doc["reason"]  # noqa: B018 - the fields this command reads
-    except (ValueError, KeyError, TypeError):
-        raise InputError(server, "the answer is not a modelclear decision document") from None
-    return doc
+    return _call(server, token_env, "GET", "/api/decision", ("approved", "reason"),
+                 "decision", params=params)
 
 
 def _token(server: str, token_env: str) -> str:
@@ -59,10 +45,18 @@ def _token(server: str, token_env: str) -> str:
 def post_watch(server: str, token_env: str, watch_doc: dict[str, Any]) -> dict[str, Any]:
     """Post a ``watch`` document to the server's ``/api/watch``; its ``watch-applied``
     answer (which approved reviews the changes reopened)."""
+    return _call(server, token_env, "POST", "/api/watch", ("reopened", "models"),
+                 "watch-applied", json=watch_doc)
+
+
+def _call(server: str, token_env: str, method: str, path: str, fields: tuple[str, ...],
+          kind: str, **request: Any) -> dict[str, Any]:
+    """One authenticated call; the answer must be the document ``kind`` with ``fields``,
+    else one line naming the server and what it said."""
     token = _token(server, token_env)
     try:
-        resp = httpx.post(server.rstrip("/") + "/api/watch", json=watch_doc,
-                          timeout=TIMEOUT_S, headers={"Authorization": f"Bearer {token}"})
+        resp = httpx.request(method, server.rstrip("/") + path, timeout=TIMEOUT_S,
+                             headers={"Authorization": f"Bearer {token}"}, **request)
     except httpx.HTTPError as exc:
         raise InputError(server, f"cannot reach the review server: {exc}") from None
     if resp.status_code == 401:
@@ -70,11 +64,11 @@ def post_watch(server: str, token_env: str, watch_doc: dict[str, Any]) -> dict[s
     if resp.status_code != 200:
         raise InputError(server, f"HTTP {resp.status_code}: {resp.text[:200]}")
     try:
-        doc: dict[str, Any] = resp.json()
-        doc["reopened"], doc["models"]  # noqa: B018 - the fields this command reads
-    except (ValueError, KeyError, TypeError):
-        raise InputError(server, "the answer is not a modelclear watch-applied document"
-                         ) from None
+        doc = resp.json()
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or any(f not in doc for f in fields):
+        raise InputError(server, f"the answer is not a modelclear {kind} document")
     return doc
 
 
