@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
+from typing import TypedDict
 
 from ...errors import InputError
 from ...findings import Finding, finding
@@ -16,7 +17,7 @@ from ...release import Release
 from ..card import Card
 from .catalog import Catalog, Entry
 from .files import license_files
-from .model import Declared, LicenseMatch, LicenseReport
+from .model import Declared, Evidence, LicenseMatch, LicenseReport
 from .text import analyze_text
 
 #: Opens a base model's release (``org/name``) when the caller has a local copy,
@@ -57,6 +58,19 @@ def _base_license(base: str, cat: Catalog, open_base: OpenBase | None) -> tuple[
     return None, ""
 
 
+class _Where(TypedDict):
+    file: str
+    line: int
+    quote: str | None
+
+
+def _located(m: LicenseMatch, ev: Evidence | None) -> _Where:
+    """Where a finding about ``m`` points: the clause quoted, else the document's start."""
+    if ev is None:
+        return {"file": m.file, "line": m.line_start, "quote": None}
+    return {"file": ev.file, "line": ev.line_start, "quote": ev.quote}
+
+
 def _term_differences(m: LicenseMatch) -> list[Finding]:
     """MC213: a term whose facts in the file differ from the known version's."""
     out: list[Finding] = []
@@ -67,9 +81,7 @@ def _term_differences(m: LicenseMatch) -> list[Finding]:
                 "MC213",
                 f"{m.file}: {d.term} reads {d.file!r} in the file, the known {m.title} says "
                 f"{d.catalog!r} ({d.why}); the file's value is reported",
-                file=ev.file if ev is not None else m.file,
-                line=ev.line_start if ev is not None else m.line_start,
-                quote=ev.quote if ev is not None else None,
+                **_located(m, ev),
                 license_id=m.id,
                 term=d.term,
                 catalog_value=d.catalog,
@@ -89,9 +101,7 @@ def _language_differences(m: LicenseMatch) -> list[Finding]:
                 "MC214",
                 f"{m.file}: {d.term} reads {d.english!r} in the English version and "
                 f"{d.chinese!r} in the Chinese version; {d.reported!r} is reported",
-                file=ev.file if ev is not None else m.file,
-                line=ev.line_start if ev is not None else m.line_start,
-                quote=ev.quote if ev is not None else None,
+                **_located(m, ev),
                 license_id=m.id,
                 term=d.term,
                 english_value=d.english,
