@@ -27,6 +27,19 @@ class LZ4Error(ValueError):
     frames = 0  # complete frames decoded before the damage
 
 
+def _extended(src: bytes | bytearray | memoryview, i: int, value: int, what: str
+              ) -> tuple[int, int]:
+    """A length of 15 goes on in the next bytes, each added, until one is not 255."""
+    while True:
+        if i >= len(src):
+            raise LZ4Error(f"{what} runs past the block")
+        b = src[i]
+        i += 1
+        value += b
+        if b != 255:
+            return value, i
+
+
 def decode_block(src: bytes, out: bytearray, limit: int) -> None:
     """Append the decoded block ``src`` to ``out`` (whose tail is the match window).
 
@@ -39,14 +52,7 @@ def decode_block(src: bytes, out: bytearray, limit: int) -> None:
         i += 1
         lit = token >> 4
         if lit == 15:
-            while True:
-                if i >= n:
-                    raise LZ4Error("literal length runs past the block")
-                b = src[i]
-                i += 1
-                lit += b
-                if b != 255:
-                    break
+            lit, i = _extended(src, i, lit, "literal length")
         if i + lit > n:
             raise LZ4Error("literals run past the block")
         out += src[i:i + lit]
@@ -59,14 +65,7 @@ def decode_block(src: bytes, out: bytearray, limit: int) -> None:
         i += 2
         mlen = token & 15
         if mlen == 15:
-            while True:
-                if i >= n:
-                    raise LZ4Error("match length runs past the block")
-                b = src[i]
-                i += 1
-                mlen += b
-                if b != 255:
-                    break
+            mlen, i = _extended(src, i, mlen, "match length")
         mlen += 4
         start = len(out) - offset
         if offset == 0 or start < 0:
