@@ -134,9 +134,22 @@ def _path(dev: Path, label: dict[str, Any]) -> Path:
     return (dev.parent / folder if folder else dev) / label["file"]
 
 
-#: report columns: the two halves (first set plus widening) and the widening's
-#: held-out part alone, split before it was read (the fresh figure)
+#: report columns: the two halves (first set plus both widenings) and the newest
+#: widening's held-out part alone, split before it was read and never scored before
+#: its labels were committed (the fresh figure)
 HALVES = ("tune", "held_out", "fresh")
+
+
+def split_ids(split: dict[str, Any]) -> dict[str, list[str]]:
+    """Document ids per report column; each widening adds its own ``<name>_tune`` /
+    ``<name>_held_out`` keys so the rule that made every part stays on record."""
+    widenings = ("extra", "fresh")
+    return {
+        "tune": split["tune"] + [i for w in widenings for i in split.get(f"{w}_tune", [])],
+        "held_out": split["held_out"]
+        + [i for w in widenings for i in split.get(f"{w}_held_out", [])],
+        "fresh": list(split.get("fresh_held_out", [])),
+    }
 
 
 def run(dev: Path = DEFAULT_DEV) -> dict[str, Any] | None:
@@ -144,11 +157,7 @@ def run(dev: Path = DEFAULT_DEV) -> dict[str, Any] | None:
         return None
     split = json.loads(SPLIT.read_text("utf-8"))
     labels = load_labels()
-    ids = {
-        "tune": split["tune"] + split.get("extra_tune", []),
-        "held_out": split["held_out"] + split.get("extra_held_out", []),
-        "fresh": split.get("extra_held_out", []),
-    }
+    ids = split_ids(split)
     return {half: score_half(dev, ids[half], labels) for half in HALVES}
 
 

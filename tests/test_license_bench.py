@@ -77,3 +77,42 @@ def test_pure_extraction_reaches_85_percent_on_the_corpus() -> None:
     score = b.score_terms(docs, b.pure_extraction)
     assert score.total >= 400
     assert score.accuracy >= 0.85, score.misses
+
+
+def _dev():
+    _bench()  # license_dev imports its sibling license_bench
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("license_dev", ROOT / "benchmarks" / "license_dev.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_dev_split_counts_every_widening_once_and_fresh_is_the_newest_held_out_part() -> None:
+    import json
+
+    d = _dev()
+    split = json.loads((ROOT / "benchmarks" / "license_dev_split.json").read_text("utf-8"))
+    ids = d.split_ids(split)
+    assert not set(ids["tune"]) & set(ids["held_out"])
+    assert ids["fresh"] == split["fresh_held_out"] and set(ids["fresh"]) <= set(ids["held_out"])
+    for key in ("extra_tune", "fresh_tune"):
+        assert set(split[key]) <= set(ids["tune"])
+    assert set(split["extra_held_out"]) <= set(ids["held_out"])
+    assert len(ids["tune"]) + len(ids["held_out"]) == len(
+        {i for k, v in split.items() if k.endswith(("tune", "held_out")) for i in v}
+    )
+
+
+def test_dev_sources_record_every_labelled_document() -> None:
+    import json
+
+    bench = ROOT / "benchmarks"
+    sources = [json.loads(x) for x in (bench / "license_dev_sources.jsonl").read_text("utf-8").splitlines()]
+    labels = [json.loads(x) for x in (bench / "license_dev_labels.jsonl").read_text("utf-8").splitlines()]
+    where = {(s["id"], s["folder"]) for s in sources}
+    for s in sources:
+        assert len(s["commit"]) == 40 and len(s["sha256"]) == 64 and s["repo"] and s["path"]
+    for lab in labels:
+        assert (lab["id"], lab.get("folder", "licenses-dev")) in where
