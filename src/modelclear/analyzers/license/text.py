@@ -34,29 +34,60 @@ from .reconcile import Known, Why, difference, quantities_of, shown
 from .reference import pointers, referenced_terms, whole_quote
 from .segment import segment, title_of
 
+#: joins a file's words for an exact anchor search: a control character, never in a word
+_SEP = "\x00"
+
 # ---------------------------------------------------------------- evidence location
 
 
 class _Locator:
-    """Finds catalog anchor phrases in one file, inside a line range when given."""
+    """Finds catalog anchor phrases in one file, inside a line range when given.
+
+    An exact anchor is found with one ``str.find`` over the file's words joined by a
+    character no word holds; the per-word position index that the fuzzy search needs
+    is built only when an anchor is not found exactly (a verbatim text never needs it).
+    """
 
     def __init__(self, text: str, file: str, ws: Words | None = None) -> None:
         self.text = text
         self.file = file
         self.ws = ws if ws is not None else words(text)
-        # a defaultdict appends without allocating a spare list per word (setdefault does)
-        self._pos: defaultdict[str, list[int]] = defaultdict(list)
-        for i, w in enumerate(self.ws.words):
-            self._pos[w].append(i)
+        body = _SEP.join(self.ws.words)
+        #: None when some word holds the separator (then the index answers instead)
+        clean = body.count(_SEP) == max(len(self.ws) - 1, 0)  # only the joins
+        self._joined: str | None = f"{_SEP}{body}{_SEP}" if clean else None
+        self._index: defaultdict[str, list[int]] | None = None
+
+    @property
+    def _pos(self) -> defaultdict[str, list[int]]:
+        """Word -> its indices in the file, ascending (built on first need)."""
+        if self._index is None:
+            # a defaultdict appends without allocating a spare list per word
+            self._index = defaultdict(list)
+            for i, w in enumerate(self.ws.words):
+                self._index[w].append(i)
+        return self._index
 
     def _exact(self, anchor: list[str], lo: int, hi: int) -> int | None:
+        """The first index ``i >= lo`` where ``anchor`` starts, if it ends by ``hi``."""
         if not anchor:
             return None
         n = len(anchor)
-        for i in self._pos.get(anchor[0], ()):
-            if lo <= i and i + n - 1 <= hi and self.ws.words[i : i + n] == anchor:
-                return i
-        return None
+        if self._joined is None or any(_SEP in w for w in anchor):
+            for i in self._pos.get(anchor[0], ()):
+                if lo <= i and i + n - 1 <= hi and self.ws.words[i : i + n] == anchor:
+                    return i
+            return None
+        lo = max(lo, 0)
+        if lo >= len(self.ws):
+            return None
+        # the separator before word ``lo`` follows ``lo`` words and separators
+        start = sum(map(len, self.ws.words[:lo])) + lo if lo else 0
+        at = self._joined.find(f"{_SEP}{_SEP.join(anchor)}{_SEP}", start)
+        if at < 0:
+            return None
+        i = self._joined.count(_SEP, 0, at)  # one separator before each earlier word
+        return i if i + n - 1 <= hi else None
 
     def _fuzzy(self, anchor: list[str], lo: int, hi: int) -> int | None:
         """Best window where most anchor words sit in place (misspellings, one-word edits)."""
