@@ -10,8 +10,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelclear.analyzers.license.anchors import Locator
 from modelclear.analyzers.license.normalize import words
-from modelclear.analyzers.license.text import _Locator
 
 _VOCAB = ["a", "b", "ab", "ba", "licence", "中", "文", "2024", "x"]
 
@@ -37,14 +37,14 @@ def test_exact_search_is_the_first_match_in_range(
     text_words: list[str], anchor: list[str], lo: int, hi: int
 ) -> None:
     text = " ".join(text_words)
-    loc = _Locator(text, "T")
+    loc = Locator(text, "T")
     assert loc._joined is not None  # the fast search is the one under test
     assert loc._exact(anchor, lo, hi) == _scan(loc.ws.words, anchor, lo, hi)
 
 
 def test_anchor_taken_from_the_text_is_found_where_it_first_occurs() -> None:
     text = "the licence grants you the licence to use the licence terms"
-    loc = _Locator(text, "T")
+    loc = Locator(text, "T")
     assert loc._exact(["the", "licence"], 0, 100) == 0
     assert loc._exact(["the", "licence"], 1, 100) == 4
     assert loc._exact(["the", "licence"], 5, 100) == 8
@@ -55,7 +55,7 @@ def test_anchor_taken_from_the_text_is_found_where_it_first_occurs() -> None:
 def test_a_word_holding_the_join_character_falls_back_to_the_index() -> None:
     ws = words("one two three")
     ws.words[1] = "t\x00wo"  # no real word holds it; the fallback must still answer
-    loc = _Locator("one two three", "T", ws)
+    loc = Locator("one two three", "T", ws)
     assert loc._joined is None
     assert loc._exact(["t\x00wo", "three"], 0, 2) == 1
     assert loc._exact(["one"], 1, 2) is None
