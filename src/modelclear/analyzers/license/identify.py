@@ -29,12 +29,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, compress
 from operator import gt, not_, sub
+from typing import TYPE_CHECKING
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
 from .model import LicenseMatch
 from .normalize import Words, words
-from .segment import Segment, segment
+
+if TYPE_CHECKING:
+    from .segment import Segment
 
 #: fewest shared shingles for a fingerprint to be considered at all
 MIN_HITS = 12
@@ -431,6 +434,8 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
             out.append(r)  # nothing unmatched next to it worth a look
             continue
         if segs is None:
+            from .segment import segment  # on first need: its patterns cost every process
+
             segs = segment(text)
         ls, le = f.ws.line_span(r.first_word, r.last_word)
         over = [s for s in segs if s.line_start <= le and s.line_end >= ls]

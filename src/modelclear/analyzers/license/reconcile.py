@@ -23,10 +23,8 @@ import re
 from dataclasses import dataclass
 
 from .fingerprint import word_hash
-from .locate import _close
 from .model import Term
 from .normalize import words
-from .numbers import find_quantities
 
 #: terms whose value states facts (numbers, places, names) a file can change
 FACTUAL: tuple[str, ...] = (
@@ -52,7 +50,12 @@ class Facts:
 
 def quantities_of(text: str) -> dict[int, str]:
     """Quantities a clause turns on (thresholds, amounts: 1,000 and above, not years),
-    each with its first spelling in ``text``."""
+    each with its first spelling in ``text``.
+
+    The number reader (and its ~50 patterns) is imported on first use: a verbatim
+    catalogued text is reconciled without it."""
+    from .numbers import find_quantities
+
     out: dict[int, str] = {}
     for q in find_quantities(text.lower()):
         if q.value < 1000 or (q.unit == "number" and 1900 <= q.value <= 2100):
@@ -119,6 +122,8 @@ def difference(name: str, catalog: Term, file: Term, known: Known) -> Why | None
     if gone:
         return Why(f"the file does not state {', '.join(f'{n:,}' for n in gone)}")
     if known.vocab:
+        from .locate import _close  # on first need: its patterns cost every process
+
         # a name in the file's clause the known text never uses (and not a typo of one)
         novel = sorted(
             w

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .catalog import Catalog, Entry
-from .locate import evidence_for_span
 from .model import TERM_NAMES, Evidence, Term
 
 #: "licensed under …", "released under the terms of …", "遵循 … 许可"
@@ -96,6 +95,8 @@ def _sentence(text: str, file: str, start: int, end: int) -> Evidence:
     a = before[-1] if before else 0
     after = _SENTENCE_END.search(text, end)
     b = after.end() if after else len(text)
+    from .locate import evidence_for_span  # on first need: most texts point nowhere
+
     return evidence_for_span(text, file, a, b)
 
 

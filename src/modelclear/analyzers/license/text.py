@@ -12,6 +12,7 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from .anchors import Locator
 from .bilingual import split_versions
@@ -30,7 +31,6 @@ from .model import (
 from .normalize import lines_of, words
 from .reconcile import Known, Why, difference, quantities_of, shown
 from .reference import pointers, referenced_terms, whole_quote
-from .segment import segment, title_of
 
 
 def _extract(
@@ -273,19 +273,24 @@ def _not_claimed(
 
 def _doc_title(m: LicenseMatch, text: str) -> str | None:
     """The document's own title: its first line when that reads as a title."""
+    from .segment import title_of  # on first need, as below
+
     for line in lines_of(text)[m.line_start - 1 : m.line_end]:
         if line.strip():
             return title_of(line) or _zh_title(line)
     return None
 
 
-_ZH_TITLE = re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
+@cache
+def _zh_title_pattern() -> re.Pattern[str]:
+    """Compiled on first use: ``re`` builds this class one code point at a time (~3 ms)."""
+    return re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
 
 
 def _zh_title(line: str) -> str | None:
     """A Chinese first line naming an agreement ("bilibili Index-1.9B 模型许可协议")."""
     bare = line.strip().lstrip("#").strip().replace("*", "")
-    return bare if len(bare) <= 60 and _ZH_TITLE.search(bare) else None
+    return bare if len(bare) <= 60 and _zh_title_pattern().search(bare) else None
 
 
 def _own_title(m: LicenseMatch, text: str) -> str:
@@ -462,6 +467,10 @@ def _with_references(
 
 
 def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
+    # the segmenter's patterns are compiled on first use: a folder of catalogued texts
+    # never splits a text into documents
+    from .segment import segment
+
     segs = segment(text)
     out: list[LicenseMatch] = []
     for s in segs:
