@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from modelclear.analyzers.license.bilingual import _cjk_count
+from modelclear.analyzers.license.bilingual import _cjk_count, _latin_count
 
 _CLASS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -29,3 +29,11 @@ def test_cjk_count_on_mixed_text() -> None:
     assert _cjk_count("plain ASCII") == 0
     assert _cjk_count("许可协议 License ©") == 4
     assert _cjk_count("\U00020000\ud800豈\ufb00") == 1  # outside the BMP, lone surrogate
+
+
+def test_latin_count_is_the_number_of_ascii_letters() -> None:
+    letters = re.compile(r"[A-Za-z]")
+    chars = "".join(map(chr, range(0x110000)))
+    assert _latin_count(chars) == len(letters.findall(chars)) == 52
+    for text in ["", "abc XYZ", "Ａｂｃ ſ K é 中文 abc", "\ud800a", "a_b-1"]:
+        assert _latin_count(text) == len(letters.findall(text)), text

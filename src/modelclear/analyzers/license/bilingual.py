@@ -22,7 +22,8 @@ Language = Literal["en", "zh"]
 
 #: every byte value but the high bytes of UTF-16 code units U+3400-U+9FFF, U+F900-U+FAFF
 _NOT_CJK_HIGH = bytes(b for b in range(256) if not (0x34 <= b <= 0x9F or 0xF9 <= b <= 0xFA))
-_LATIN = re.compile(r"[A-Za-z]")
+#: every byte value but an ASCII letter's
+_NOT_LATIN = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
 #: a version needs this much text of its own to count as a version, not a quoted name
 _MIN_CJK = 150
 _MIN_LATIN = 400
@@ -79,9 +80,13 @@ def _cjk_count(text: str) -> int:
     return len(units[0::2].translate(None, _NOT_CJK_HIGH))
 
 
-def _language(line: str) -> Language | None:
-    cjk = _cjk_count(line)
-    latin = len(_LATIN.findall(line))
+def _latin_count(text: str) -> int:
+    """How many characters of ``text`` are ASCII letters (in C, no list of matches)."""
+    return len(text.encode("ascii", "ignore").translate(None, _NOT_LATIN))
+
+
+def _language(cjk: int, latin: int) -> Language | None:
+    """The language of a line with ``cjk`` ideographs and ``latin`` ASCII letters."""
     if cjk and cjk * _CJK_WEIGHT >= latin:
         return "zh"
     return "en" if latin else None
@@ -96,9 +101,10 @@ def split_versions(text: str) -> Versions | None:
     if _cjk_count(text) < _MIN_CJK:
         return None  # most texts: no Chinese version, decided in one pass
     lines = lines_of(text, keepends=True)
-    langs = [_language(line) for line in lines]
-    cjk = sum(_cjk_count(ln) for ln, lg in zip(lines, langs, strict=True) if lg == "zh")
-    latin = sum(len(_LATIN.findall(ln)) for ln, lg in zip(lines, langs, strict=True) if lg == "en")
+    counts = [(_cjk_count(line), _latin_count(line)) for line in lines]
+    langs = [_language(*c) for c in counts]
+    cjk = sum(c for (c, _), lg in zip(counts, langs, strict=True) if lg == "zh")
+    latin = sum(n for (_, n), lg in zip(counts, langs, strict=True) if lg == "en")
     if cjk < _MIN_CJK or latin < _MIN_LATIN:
         return None
 
