@@ -526,8 +526,24 @@ def identify(
 
 
 def _unclaimed(f: _File, regions: list[Region]) -> list[tuple[int, int]]:
-    """Word ranges no region covers that are long enough to be a document."""
-    taken = [False] * len(f.ws)
-    for r in regions:
-        _mark(taken, r.first_word, r.last_word)
-    return [(s, e) for s, e in _runs([not t for t in taken]) if e - s + 1 >= MIN_UNKNOWN_WORDS]
+    """Word ranges no region covers that are long enough to be a document.
+
+    The gaps between the regions' spans (clipped to the file), found from the spans
+    themselves: no mask of one flag per word, which cost every verbatim text ~0.15 ms."""
+    return [(s, e) for s, e in _gaps(len(f.ws), regions) if e - s + 1 >= MIN_UNKNOWN_WORDS]
+
+
+def _gaps(n: int, regions: list[Region]) -> list[tuple[int, int]]:
+    """Maximal word ranges of ``0..n-1`` (inclusive) that no region covers, in order."""
+    spans = sorted((max(r.first_word, 0), min(r.last_word + 1, n)) for r in regions)
+    out: list[tuple[int, int]] = []
+    at = 0  # first word not known to be covered
+    for lo, hi in spans:
+        if hi <= lo:
+            continue  # empty once clipped
+        if lo > at:
+            out.append((at, lo - 1))
+        at = max(at, hi)
+    if at < n:
+        out.append((at, n - 1))
+    return out
