@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelclear.analyzers.license import normalize
-from modelclear.analyzers.license.normalize import words
+from modelclear.analyzers.license.normalize import phrase_words, word_list, words
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _REF_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -66,6 +66,8 @@ def _same(text: str) -> None:
     ws = words(text)
     got = (ws.words, ws.starts, ws.ends, ws.line_starts, ws.sentence_starts)
     assert got == _reference(text), repr(text)
+    assert word_list(text) == ws.words, repr(text)  # the words-only reader agrees
+    assert phrase_words(text) == tuple(ws.words), repr(text)
 
 
 _PIECES = [

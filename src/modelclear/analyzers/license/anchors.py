@@ -12,7 +12,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 from .model import Evidence
-from .normalize import Words, words
+from .normalize import Words, word_list, words
 
 #: joins a file's words for an exact anchor search: a control character, never in a word
 _SEP = "\x00"
@@ -121,4 +121,4 @@ class Locator:
 @lru_cache(maxsize=2048)
 def _phrase_words(phrase: str) -> list[str]:
     """A catalog anchor's words (the same few hundred anchors are looked up per file)."""
-    return words(phrase).words
+    return word_list(phrase)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
 from .model import LicenseMatch
-from .normalize import Words, words
+from .normalize import Words, phrase_words, words
 
 if TYPE_CHECKING:
     from .segment import Segment
@@ -360,7 +360,7 @@ def _phrase_entries(cat: Catalog, text_words: str, fingerprinted: set[str]) -> l
     for e in cat.entries:
         if e.id in fingerprinted or not e.phrases:
             continue
-        hits = [w for p in e.phrases if f" {' '.join(w := words(p).words)} " in padded]
+        hits = [w for p in e.phrases if f" {' '.join(w := phrase_words(p))} " in padded]
         # one short generic phrase ("hosting use") is not enough to name a license
         if len(hits) >= 2 or any(len(w) >= 3 for w in hits):
             out.append((len(hits), e))

@@ -258,9 +258,25 @@ def words(text: str) -> Words:
     return Words(text, out, starts, ends, line_starts, sent)
 
 
+def word_list(text: str) -> list[str]:
+    """``words(text).words`` without the offsets, lines and sentences: for the short
+    strings (catalog phrases, names in a clause) whose words alone are compared."""
+    folded = _blank_skipped(_fold_marks(text))
+    if folded.isascii():
+        return folded.translate(_ASCII_WORDS).split()
+    return words(text).words
+
+
+@lru_cache(maxsize=4096)
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """The words of a catalog phrase, remembered: the same few hundred anchors and
+    identifying phrases are looked up for every file."""
+    return tuple(word_list(phrase))
+
+
 def normalized(text: str) -> str:
     """The canonical one-line form of a text: its words joined by single spaces."""
-    return " ".join(words(text).words)
+    return " ".join(word_list(text))
 
 
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .fingerprint import word_hash
 from .model import Term
-from .normalize import words
+from .normalize import word_list
 
 #: terms whose value states facts (numbers, places, names) a file can change
 FACTUAL: tuple[str, ...] = (
@@ -74,7 +74,7 @@ def names_of(text: str) -> frozenset[str]:
     parts += [m.group(1) for m in _QUOTED.finditer(text)]
     out: set[str] = set()
     for p in parts:
-        out.update(w for w in words(p).words if not w.isdigit())
+        out.update(w for w in word_list(p) if not w.isdigit())
     return frozenset(out)
 
 

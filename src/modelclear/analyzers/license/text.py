@@ -28,7 +28,7 @@ from .model import (
     Term,
     TermDifference,
 )
-from .normalize import lines_of, words
+from .normalize import lines_of, word_list, words
 from .reconcile import Known, Why, difference, quantities_of, shown
 from .reference import pointers, referenced_terms, whole_quote
 
@@ -238,7 +238,7 @@ def _own_names(m: LicenseMatch, loc: Locator, known: Known) -> list[str]:
     )
     out: list[str] = []
     for raw in re.findall(r"[^\W_]*[A-Z][^\W_]*", head):
-        for w in words(raw).words:
+        for w in word_list(raw):
             if len(w) >= 3 and not w.isdigit() and word_hash(w) not in known.vocab:
                 out.append(raw)
     return list(dict.fromkeys(out))
