@@ -23,7 +23,6 @@ word such as "not", makes it ``modified``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
+from .lazy import LazyPattern
 from .model import LicenseMatch
 from .normalize import Words, phrase_words, words
 
@@ -50,7 +50,7 @@ MAX_DOCUMENTS = 48
 UNKNOWN_ID = "LicenseRef-modelclear-unknown"
 #: a modified match's confidence stays below "confident" (0.9)
 MAX_MODIFIED_CONFIDENCE = 0.89
-_LICENSEY = re.compile(
+_LICENSEY = LazyPattern(
     r"\b(licen[cs]e[ds]?|licensor|licensee|permission|warrant(y|ies)|liabilit(y|ies)|"
     r"copyright|agreement|terms|redistribut\w*|commercial|prohibited|restrict\w*|"
     # Chinese: one ideograph is one word, so the words are spaced

@@ -19,10 +19,10 @@ replaces the catalog's, and the difference is recorded for an MC213 finding.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .fingerprint import word_hash
+from .lazy import LazyPattern
 from .model import Term
 from .normalize import word_list
 
@@ -36,8 +36,8 @@ FACTUAL: tuple[str, ...] = (
     "attribution_required",
 )
 
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
-_QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{2,80})[\"”'’]")
+_CAPITALISED = LazyPattern(r"(?<![\w'’])[A-Z][\w'’.-]*")
+_QUOTED = LazyPattern(r"[\"“'‘]([^\"”'’]{2,80})[\"”'’]")
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .catalog import Catalog, Entry
+from .lazy import LazyPattern
 from .model import TERM_NAMES, Evidence, Term
 
 #: "licensed under …", "released under the terms of …", "遵循 … 许可"
-_POINTER = re.compile(
+_POINTER = LazyPattern(
     r"\b(?:licen[cs]ed|released|made available|distributed|provided|published|available)"
     r"\s+under\s+(?:the\s+)?(?:terms\s+(?:and\s+conditions\s+)?of\s+(?:the\s+)?)?"
     r"(?P<name>(?:[^\n.;:]|\.(?=\d)){2,160}?)\s*(?=$|\.(?!\d)|[;:\n]|\s+(?:and|which|with|see|at|as|for)\b)",
     re.IGNORECASE | re.MULTILINE,
 )
-_URL = re.compile(r"https?://[^\s)>\]\"']+")
+_URL = LazyPattern(r"https?://[^\s)>\]\"']+")
 _FILLER = frozenset({"the", "version", "v", "license", "licence", "agreement", "public"})
-_TOKEN = re.compile(r"[a-z0-9]+")
-_PAREN = re.compile(r"\([^)]*\)")
+_TOKEN = LazyPattern(r"[a-z0-9]+")
+_PAREN = LazyPattern(r"\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def entries_named(name: str, cat: Catalog) -> tuple[Entry, ...]:
     return tuple(best)
 
 
-_SENTENCE_END = re.compile(r"[.;。；!?！？](?=\s|$)|\n[ \t]*\n")
+_SENTENCE_END = LazyPattern(r"[.;。；!?！？](?=\s|$)|\n[ \t]*\n")
 
 
 def _sentence(text: str, file: str, start: int, end: int) -> Evidence:
