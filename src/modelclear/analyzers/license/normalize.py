@@ -142,7 +142,9 @@ class Words:
 
 
 def _skipped_spans(text: str) -> list[tuple[int, int]]:
-    spans = [(m.start(), m.end()) for m in _SKIP.finditer(text)]
+    # every markup form starts "](", "<" or "!["; most license texts hold none
+    markup = "<" in text or "](" in text or "![" in text
+    spans = [(m.start(), m.end()) for m in _SKIP.finditer(text)] if markup else []
     first = _COPYRIGHT_FIRST.match(text)
     if first:
         spans.append((first.start(1), first.end(1)))
