@@ -12,8 +12,7 @@ and every term the versions read differently is kept for an MC214 finding.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .model import TERM_NAMES, LanguageDifference, Term
 from .normalize import lines_of
@@ -59,8 +58,7 @@ _RANK: dict[str, dict[object, int]] = {
 _BY_PRESENCE = ("redistribution_conditions", "governing_law", "other_scale_threshold")
 
 
-@dataclass(frozen=True)
-class Versions:
+class Versions(NamedTuple):
     """The file's text with only English lines, and with only Chinese lines."""
 
     en: str

@@ -24,11 +24,10 @@ word such as "not", makes it ``modified``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate, compress
 from operator import gt, not_, sub
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
@@ -58,8 +57,7 @@ _LICENSEY = LazyPattern(
 )
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     """A span of the file matched to one fingerprint, with the measurements behind the verdict."""
 
     fp: Fingerprint
@@ -327,7 +325,7 @@ def _best_region(f: _File, cat: Catalog) -> Region | None:
             < 0.02
         ):
             # two versions fit equally well: say so through a low confidence
-            best = Region(**{**best.__dict__, "confidence": round(min(best.confidence, 0.45), 3)})
+            best = best._replace(confidence=round(min(best.confidence, 0.45), 3))
     _mark(f.claimed, best.first_word, max(best.first_word, best.last_word - K + 1))
     return best
 
@@ -458,7 +456,7 @@ def _absorb_adjacent(f: _File, text: str, regions: list[Region]) -> list[Region]
             out.append(r)
         else:
             out.append(
-                Region(**{**again.__dict__, "confidence": min(again.confidence, r.confidence)})
+                again._replace(confidence=min(again.confidence, r.confidence))
             )
     return out
 

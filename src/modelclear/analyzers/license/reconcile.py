@@ -19,7 +19,7 @@ replaces the catalog's, and the difference is recorded for an MC213 finding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .fingerprint import word_hash
 from .lazy import LazyPattern
@@ -40,8 +40,7 @@ _CAPITALISED = LazyPattern(r"(?<![\w'’])[A-Z][\w'’.-]*")
 _QUOTED = LazyPattern(r"[\"“'‘]([^\"”'’]{2,80})[\"”'’]")
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """The numbers and proper-name words a term value states."""
 
     numbers: frozenset[int]
@@ -86,8 +85,7 @@ def facts_of(term: Term) -> Facts:
     return Facts(frozenset(nums), names_of(said))
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """What the analysed document and the known text contain, for fact checks."""
 
     document_words: frozenset[str]
@@ -96,8 +94,7 @@ class Known:
     words: tuple[int, int]  # the document's word range in the file
 
 
-@dataclass(frozen=True)
-class Why:
+class Why(NamedTuple):
     """Why a catalog value does not hold, and a phrase of the file that shows it."""
 
     reason: str

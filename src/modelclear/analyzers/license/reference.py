@@ -11,8 +11,8 @@ read from a text, and never CLEAR (the match is ``partial``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .catalog import Catalog, Entry
 from .lazy import LazyPattern
@@ -31,8 +31,7 @@ _TOKEN = LazyPattern(r"[a-z0-9]+")
 _PAREN = LazyPattern(r"\([^)]*\)")
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(NamedTuple):
     """A sentence of the file that names a license, and the catalog entries it names."""
 
     entries: tuple[Entry, ...]
