@@ -7,6 +7,7 @@ would reach by reading the clause.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -263,9 +264,8 @@ def test_unknown_text_is_review() -> None:
 
 
 def test_modified_text_names_changed_terms() -> None:
-    lic = MIT.licenses[0].model_copy(update={"match": "modified",
-                                             "changed_terms": ("commercial_use",),
-                                             "diff": ("You may not sell the Software.",)})
+    lic = replace(MIT.licenses[0], match="modified", changed_terms=("commercial_use",),
+                  diff=("You may not sell the Software.",))
     res = run(LicenseReport(licenses=(lic,)), "prototype")
     c = res.check("license-modified")
     assert c.status is Status.REVIEW and "commercial_use" in c.reason
@@ -442,7 +442,7 @@ def test_deployment_notes_never_change_the_verdict() -> None:
 
 
 def test_license_declared_only_in_card() -> None:
-    lic = LLAMA31.licenses[0].model_copy(update={"file": "README.md", "match": "partial"})
+    lic = replace(LLAMA31.licenses[0], file="README.md", match="partial")
     rep = LicenseReport(licenses=(lic,), declared=Declared(
         license="llama3.1", resolved_ids=(lic.id,)))
     files = (("README.md", "model-card", "markdown"), ("config.json", "config", "json"))

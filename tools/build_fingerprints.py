@@ -105,7 +105,7 @@ def build(corpus: Path | None, spdx: Path | None) -> dict[str, object]:
         # the validated entries, so a cold load need not parse sixty TOML files
         "catalog": {
             "sources_sha256": sources_digest(raw),
-            "entries": [e.model_dump(mode="json", exclude_defaults=True) for e in catalog.entries],
+            "entries": [e.bundle_json() for e in catalog.entries],
         },
     }
 

@@ -184,7 +184,7 @@ def license_json(report: LicenseReport, card_text: str | None = None,
 
     licenses = []
     for m in report.licenses:
-        item = m.model_dump(mode="json")
+        item = m.to_json()
         item["spdx"] = not m.id.startswith("LicenseRef-")
         licenses.append(item)
     primary = report.primary()
@@ -198,7 +198,7 @@ def license_json(report: LicenseReport, card_text: str | None = None,
             "basis": gov.basis,
         },
         "licenses": licenses,
-        "declared": report.declared.model_dump(mode="json"),
+        "declared": report.declared.to_json(),
         "findings": [f.to_json() for f in report.findings],
     }
 

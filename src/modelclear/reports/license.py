@@ -27,7 +27,7 @@ def report_json(report: LicenseReport, target: str) -> dict[str, Any]:
         "target": target,
         "primary": primary.id if primary else None,
         "licenses": [_match_json(m) for m in report.licenses],
-        "declared": report.declared.model_dump(mode="json"),
+        "declared": report.declared.to_json(),
         "findings": [f.to_json() for f in report.findings],
     }
 
@@ -43,13 +43,14 @@ def report_set_json(reports: list[tuple[LicenseReport, str]]) -> dict[str, Any]:
 
 
 def _match_json(m: LicenseMatch) -> dict[str, Any]:
-    data = m.model_dump(mode="json", exclude={"terms"})
+    data = m.to_json()
+    del data["terms"]  # shown last, with each term's fields in the documented order
     data["terms"] = {
         name: {
             "value": t.value,
             "detail": t.detail,
             "source": t.source,
-            "evidence": t.evidence.model_dump(mode="json") if t.evidence else None,
+            "evidence": t.evidence.to_json() if t.evidence else None,
         }
         for name, t in m.terms.items()
     }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,7 @@ def read_text_target(path: Path) -> tuple[str, LicenseReport]:
     text = read_bare(path)
     report = analyze_text(text, path.name)
     findings = [f for m in report.licenses for f in document_findings(m)]
-    return text, report.model_copy(update={"findings": tuple(findings)})
+    return text, replace(report, findings=tuple(findings))
 
 
 def _options(argv: list[str]) -> tuple[list[str], bool] | None:

@@ -5,14 +5,32 @@ Order matters: an existing path always wins over a hub-style ``org/name``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from ..release import Release
-from . import hfcache, hub, local, single
-from .base import Source
+from . import hfcache, local, single
+from .base import HUB_KIND, HUB_PREFIX, Source
 
-SOURCES: tuple[Source, ...] = (hub.SOURCE, single.SOURCE, local.SOURCE, hfcache.SOURCE)
+
+@dataclass(frozen=True)
+class _Hub:
+    """The hub source, its module (HTTP client, range reader, hub library) imported only
+    for an ``hf://`` target: a local scan does not pay for it at start-up."""
+
+    kind: str = HUB_KIND
+
+    def matches(self, target: str) -> bool:
+        return target.startswith(HUB_PREFIX)
+
+    def open(self, target: str) -> Release:
+        from . import hub
+
+        return hub.SOURCE.open(target)
+
+
+SOURCES: tuple[Source, ...] = (_Hub(), single.SOURCE, local.SOURCE, hfcache.SOURCE)
 
 
 def open_release(target: str) -> Release:

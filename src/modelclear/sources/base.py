@@ -6,6 +6,11 @@ from typing import Protocol
 
 from ..release import Release
 
+#: how a target names a repository on the hub (``hf://org/name[@revision]``)
+HUB_PREFIX = "hf://"
+#: the source kind records name for a release read from the hub
+HUB_KIND = "hf-hub"
+
 
 class Source(Protocol):
     @property

@@ -29,10 +29,11 @@ from typing import Any
 from ..errors import InputError
 from ..parsers.lfs import pointer_bytes
 from ..release import Release, ReleaseFile, SourceInfo, stat_file
+from .base import HUB_KIND, HUB_PREFIX
 from .hubhttp import RangeFetcher, RemoteFile, retry_after, with_retries
 from .hubzip import mirror_torch_zip
 
-PREFIX = "hf://"
+PREFIX = HUB_PREFIX
 HUB_RE = re.compile(r"^hf://(?P<repo>[A-Za-z0-9][\w.\-]*/[\w.\-]+)(?:@(?P<rev>[\w.\-/]+))?$")
 #: weights formats whose headers (or pickle stream) are read by range requests
 RANGE_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt")
@@ -196,7 +197,7 @@ def _weights(url: str, f: HubFile, headers: dict[str, str], revision: str,
 
 @dataclass(frozen=True)
 class HubSource:
-    kind: str = "hf-hub"
+    kind: str = HUB_KIND
 
     def matches(self, target: str) -> bool:
         return target.startswith(PREFIX)

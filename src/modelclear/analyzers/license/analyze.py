@@ -10,6 +10,7 @@ in through ``open_base``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from ...errors import InputError
@@ -65,9 +66,7 @@ def analyze(
         open_base=open_base,
     )
     extra = from_declaration(report, declared, card, cat, gguf_file(release))
-    return report.model_copy(
-        update={"findings": tuple(findings + pointed), "licenses": report.licenses + extra}
-    )
+    return replace(report, findings=tuple(findings + pointed), licenses=report.licenses + extra)
 
 
 def entries_for(ids: Iterable[str], cat: Catalog) -> list[Entry]:

@@ -12,6 +12,7 @@ and every term the versions read differently is kept for an MC214 finding.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Literal, NamedTuple
 
 from .model import TERM_NAMES, LanguageDifference, Term
@@ -178,4 +179,4 @@ def _with_other(kept: Term, other: Term) -> Term:
         return kept
     also = f"the other language version says {other.value!r}: \u201c{other.evidence.quote}\u201d"
     detail = f"{kept.detail}; {also}" if kept.detail else also
-    return kept.model_copy(update={"detail": detail})
+    return replace(kept, detail=detail)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...errors import InputError
 from ...parsers.gguf import read_gguf
 from ...release import Release
@@ -66,28 +68,17 @@ def readme_section(card: Card, cat: Catalog) -> list[LicenseMatch]:
             continue
         shift = first_line - 1
         terms = {
-            n: t.model_copy(
-                update={
-                    "evidence": t.evidence.model_copy(
-                        update={
-                            "line_start": t.evidence.line_start + shift,
-                            "line_end": t.evidence.line_end + shift,
-                        }
-                    )
-                }
-            )
+            n: replace(t, evidence=replace(
+                t.evidence,
+                line_start=t.evidence.line_start + shift,
+                line_end=t.evidence.line_end + shift,
+            ))
             if t.evidence is not None
             else t
             for n, t in m.terms.items()
         }
         out.append(
-            m.model_copy(
-                update={
-                    "line_start": m.line_start + shift,
-                    "line_end": m.line_end + shift,
-                    "terms": terms,
-                }
-            )
+            replace(m, line_start=m.line_start + shift, line_end=m.line_end + shift, terms=terms)
         )
     return out
 
@@ -144,9 +135,7 @@ def _declared_terms(entry: Entry, key: str) -> dict[str, Term]:
     """The named license's catalogued terms, marked as referenced: no text was read."""
     note = f"from the catalog entry of the license named by `{key}`; no license text was read"
     return {
-        name: t.model_copy(
-            update={"source": "referenced", "detail": f"{t.detail}; {note}" if t.detail else note}
-        )
+        name: replace(t, source="referenced", detail=f"{t.detail}; {note}" if t.detail else note)
         if t.value is not None
         else Term()
         for name, t in entry.catalog_terms().items()

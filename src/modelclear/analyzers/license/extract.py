@@ -16,6 +16,7 @@ original characters, so every quote is cut from the file as written.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from .bilingual import merge, split_versions
 from .commercial import commercial, noncommercial_hit, thresholds
@@ -72,18 +73,17 @@ def read_terms(
 def _shift_difference(d: LanguageDifference, by: int) -> LanguageDifference:
     if by == 0:
         return d
-    return d.model_copy(
-        update={
-            "english_evidence": _shift_evidence(d.english_evidence, by),
-            "chinese_evidence": _shift_evidence(d.chinese_evidence, by),
-        }
+    return replace(
+        d,
+        english_evidence=_shift_evidence(d.english_evidence, by),
+        chinese_evidence=_shift_evidence(d.chinese_evidence, by),
     )
 
 
 def _shift_evidence(ev: Evidence | None, by: int) -> Evidence | None:
     if ev is None:
         return None
-    return ev.model_copy(update={"line_start": ev.line_start + by, "line_end": ev.line_end + by})
+    return replace(ev, line_start=ev.line_start + by, line_end=ev.line_end + by)
 
 
 def extract_terms(text: str, file: str, lines: tuple[int, int] | None = None) -> dict[str, Term]:
@@ -129,7 +129,7 @@ def _read_one(text: str, file: str) -> dict[str, Term]:
 def _shift_term(term: Term, by: int) -> Term:
     if term.evidence is None or by == 0:
         return term
-    return term.model_copy(update={"evidence": _shift_evidence(term.evidence, by)})
+    return replace(term, evidence=_shift_evidence(term.evidence, by))
 
 
 __all__ = ["MAX_TEXT_CHARS", "Doc", "_mandatory_literal", "extract_terms", "patterns", "read_terms"]

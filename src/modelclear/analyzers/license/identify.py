@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from itertools import accumulate, compress
 from operator import gt, not_, sub
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import Fingerprint, K, shingles, text_sha256, word_hash
@@ -368,22 +368,21 @@ def _phrase_entries(cat: Catalog, text_words: str, fingerprinted: set[str]) -> l
 
 
 def _match(
-    entry: Entry | None, file: str, f: _File, wa: int, wb: int, **kw: object
+    entry: Entry | None, file: str, f: _File, wa: int, wb: int, **kw: Any
 ) -> LicenseMatch:
     ls, le = f.ws.line_span(wa, wb)
-    base: dict[str, object] = {"file": file, "line_start": ls, "line_end": le}
     if entry is not None:
-        base.update(
-            id=entry.id,
-            title=entry.title,
-            kind=entry.kind,
-            publisher=entry.publisher,
-            publisher_country=entry.publisher_country,
-            osi_approved=entry.osi_approved,
-            incorporates=tuple(i.as_model() for i in entry.incorporates),
-        )
-    base.update(kw)
-    return LicenseMatch.model_validate(base)
+        kw = {
+            "id": entry.id,
+            "title": entry.title,
+            "kind": entry.kind,
+            "publisher": entry.publisher,
+            "publisher_country": entry.publisher_country,
+            "osi_approved": entry.osi_approved,
+            "incorporates": tuple(i.as_model() for i in entry.incorporates),
+            **kw,
+        }
+    return LicenseMatch(file=file, line_start=ls, line_end=le, **kw)
 
 
 def identify_regions(

@@ -1,16 +1,19 @@
 """Result types of the license analyzer, shared with policy, records and reports.
 
 Term names are the keys of the shared corpus labels, so scores compare like
-with like.
+with like. They are frozen dataclasses, not pydantic models: the analyzer builds them
+from its own reading (nothing to validate), and a ``license`` run over a folder of
+texts then never imports pydantic, ~100 ms of its start-up (issue 12 times whole
+processes). Their JSON is derived from the fields (:class:`~modelclear.jsonout.JsonFields`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from ...findings import Finding
+from ...jsonout import JsonFields
 
 TERM_NAMES: tuple[str, ...] = (
     "commercial_use",  # yes | no | conditional
@@ -31,18 +34,16 @@ TERM_NAMES: tuple[str, ...] = (
 MatchKind = Literal["exact", "modified", "partial", "unknown"]
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Evidence(Frozen):
+@dataclass(frozen=True)
+class Evidence(JsonFields):
     file: str
     line_start: int
     line_end: int
     quote: str
 
 
-class Term(Frozen):
+@dataclass(frozen=True)
+class Term(JsonFields):
     value: str | int | None = None  # an int only for mau_threshold
     detail: str | None = None  # e.g. the exact attribution notice "Built with Llama"
     evidence: Evidence | None = None
@@ -51,7 +52,8 @@ class Term(Frozen):
     source: Literal["catalog", "extracted", "referenced", "none"] = "none"
 
 
-class TermDifference(Frozen):
+@dataclass(frozen=True)
+class TermDifference(JsonFields):
     """A term the file states differently from the catalog's version of its license.
 
     The file's value is the one reported (``LicenseMatch.terms``); this keeps the
@@ -65,7 +67,8 @@ class TermDifference(Frozen):
     evidence: Evidence | None = None
 
 
-class LanguageDifference(Frozen):
+@dataclass(frozen=True)
+class LanguageDifference(JsonFields):
     """A term the two language versions of a bilingual text read differently (MC214)."""
 
     term: str
@@ -76,7 +79,8 @@ class LanguageDifference(Frozen):
     chinese_evidence: Evidence | None = None
 
 
-class Incorporated(Frozen):
+@dataclass(frozen=True)
+class Incorporated(JsonFields):
     """A document the license pulls in by reference (e.g. an acceptable-use policy)."""
 
     id: str | None
@@ -85,7 +89,8 @@ class Incorporated(Frozen):
     can_change_without_notice: bool = False
 
 
-class LicenseMatch(Frozen):
+@dataclass(frozen=True)
+class LicenseMatch(JsonFields):
     id: str  # SPDX id, LicenseRef-scancode-…, or LicenseRef-modelclear-…
     title: str
     kind: Literal["license", "acceptable-use-policy", "notice", "unknown"]
@@ -98,7 +103,7 @@ class LicenseMatch(Frozen):
     publisher_country: str | None = None
     osi_approved: bool = False
     incorporates: tuple[Incorporated, ...] = ()
-    terms: dict[str, Term] = {}
+    terms: dict[str, Term] = field(default_factory=dict)
     diff: tuple[str, ...] = ()  # for `modified`: sentences new in the file, quoted
     changed_terms: tuple[str, ...] = ()  # terms whose clause changed against the catalog
     missing_sentences: int = 0  # for `modified`/`partial`: sentences of the catalog version absent
@@ -120,8 +125,13 @@ class LicenseMatch(Frozen):
     #: the file of the release holding the referenced license's text, when there is one
     resolved_to: str | None = None
 
+    def __post_init__(self) -> None:
+        # a confidence computed as exactly 0 or 1 is still a probability in the JSON
+        object.__setattr__(self, "confidence", float(self.confidence))
 
-class Declared(Frozen):
+
+@dataclass(frozen=True)
+class Declared(JsonFields):
     """What the release says about itself (card front matter, GGUF metadata)."""
 
     license: str | None = None
@@ -132,9 +142,10 @@ class Declared(Frozen):
     resolved_ids: tuple[str, ...] = ()  # catalog ids the declaration maps to
 
 
-class LicenseReport(Frozen):
+@dataclass(frozen=True)
+class LicenseReport(JsonFields):
     licenses: tuple[LicenseMatch, ...] = ()
-    declared: Declared = Declared()
+    declared: Declared = field(default_factory=Declared)
     findings: tuple[Finding, ...] = ()
 
     def primary(self) -> LicenseMatch | None:

@@ -9,6 +9,9 @@ catalogued terms, marked ``referenced`` (MC216 is raised per document).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from ...findings import Finding, finding
 from .model import LicenseMatch
 
@@ -30,10 +33,10 @@ def resolve_references(
             continue
         same = [t for t in texts if t.id in m.references]
         if same:
-            update: dict[str, object] = {"resolved_to": same[0].file}
+            update: dict[str, Any] = {"resolved_to": same[0].file}
             if m.reference:  # the text governs; the pointer adds nothing of its own
                 update.update(kind="notice", terms={})
-            out.append(m.model_copy(update=update))
+            out.append(replace(m, **update))
             continue
         if m.reference and texts:
             other = texts[0]

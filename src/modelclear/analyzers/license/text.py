@@ -12,7 +12,9 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
+from typing import Any
 
 from .anchors import Locator
 from .bilingual import split_versions
@@ -67,7 +69,7 @@ def _catalog_terms(
             if ev is None:
                 changed.append(name)
             else:
-                term = term.model_copy(update={"evidence": ev})
+                term = replace(term, evidence=ev)
                 if any(line in lines_new for line in range(ev.line_start, ev.line_end + 1)):
                     changed.append(name)
         out[name] = term
@@ -151,7 +153,7 @@ def _stricter(name: str, catalog: Term, file: Term) -> Term | None:
     if catalog.evidence is not None:
         also = f"the license also says: \u201c{catalog.evidence.quote}\u201d"
         detail = f"{file.detail}; {also}" if file.detail else also
-        return file.model_copy(update={"detail": detail})
+        return replace(file, detail=detail)
     return file
 
 
@@ -253,22 +255,21 @@ def _not_claimed(
     """
     if renamed:
         hint = f"{entry.title} ({entry.id}); the file names {', '.join(renamed[:5])} instead"
-        return m.model_copy(
-            update={
-                "id": UNKNOWN_ID,
-                "title": _doc_title(m, text) or "Unrecognised license text",
-                "match": "unknown",
-                "confidence": 0.0,
-                "closest": hint,
-                "publisher": None,
-                "publisher_country": None,
-                "osi_approved": False,
-                "incorporates": (),
-                "terms": extracted,
-            }
+        return replace(
+            m,
+            id=UNKNOWN_ID,
+            title=_doc_title(m, text) or "Unrecognised license text",
+            match="unknown",
+            confidence=0.0,
+            closest=hint,
+            publisher=None,
+            publisher_country=None,
+            osi_approved=False,
+            incorporates=(),
+            terms=extracted,
         )
     hint = f"{entry.title} ({entry.id}); only part of its text is in the file"
-    return m.model_copy(update={"terms": extracted, "closest": hint})
+    return replace(m, terms=extracted, closest=hint)
 
 
 def _doc_title(m: LicenseMatch, text: str) -> str | None:
@@ -307,9 +308,7 @@ def _terms_for(
     entry = cat.get(m.id)
     if entry is None or not use_catalog or m.match == "unknown":
         terms, langs = _extract(text, m.file, lines)
-        return m.model_copy(
-            update={"terms": terms, "language_differences": langs, "title": _own_title(m, text)}
-        )
+        return replace(m, terms=terms, language_differences=langs, title=_own_title(m, text))
     fast = _same_text(m, entry, text, loc)
     if fast is not None:
         return fast
@@ -319,7 +318,7 @@ def _terms_for(
         if ev is not None:
             new_lines.update(range(ev.line_start, ev.line_end + 1))
     extracted, langs = _extract(text, m.file, lines)
-    m = m.model_copy(update={"language_differences": langs})
+    m = replace(m, language_differences=langs)
     known = _known(m, loc, cat)
     renamed = _own_names(m, loc, known)
     if m.match == "partial" or renamed:
@@ -330,7 +329,7 @@ def _terms_for(
         changed_set = _merge_departed(m, entry, terms, changed, extracted, new_lines)
     diffs = _reconcile(entry, terms, extracted, known, loc)
     changed_set.update(d.term for d in diffs)
-    update: dict[str, object] = {
+    update: dict[str, Any] = {
         "terms": terms,
         "changed_terms": tuple(n for n in TERM_NAMES if n in changed_set),
         "term_differences": tuple(diffs),
@@ -339,7 +338,7 @@ def _terms_for(
         # a clause states other facts than the known text: not that text, whatever
         # the identifier took for a misspelling
         update.update(match="modified", confidence=min(m.confidence, 0.8))
-    return m.model_copy(update=update)
+    return replace(m, **update)
 
 
 def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: Locator) -> LicenseMatch | None:
@@ -379,13 +378,13 @@ def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: Locator) -> Licens
     if att is not None and att.value == "yes" and att.detail is None and att.evidence is not None:
         notice = _required_notice(text, att.evidence)
         if notice is not None:
-            terms["attribution_required"] = att.model_copy(update={"detail": notice})
+            terms["attribution_required"] = replace(att, detail=notice)
     # a silence (no clause: None, "no", "unmentioned") is the text's, not the catalog's:
     # the full reading reports it as read from the file, and so does this path
     for name, t in terms.items():
         if t.evidence is None:
             terms[name] = Term(value=t.value, source="extracted" if t.value is not None else "none")
-    return m.model_copy(update={"terms": terms, "language_differences": tuple(langs)})
+    return replace(m, terms=terms, language_differences=tuple(langs))
 
 
 _NOTICE_INTRO = re.compile(r"notice\s*:\s*([\"“])", re.IGNORECASE)
@@ -462,7 +461,7 @@ def _with_references(
             mine = terms.get(name, Term())
             if t.value not in _SILENT and mine.evidence is None and mine.value in _SILENT:
                 terms[name] = t  # the notice is silent; the license it names is not
-        filled.append(m.model_copy(update={"terms": terms, "references": ids}))
+        filled.append(replace(m, terms=terms, references=ids))
     return filled
 
 
