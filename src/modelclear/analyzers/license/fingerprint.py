@@ -20,7 +20,6 @@ import hashlib
 import sys
 import zlib
 from array import array
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from .normalize import Words
@@ -124,19 +123,74 @@ def _as_int(value: object) -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
 class Fingerprint:
-    """The fingerprint of one known text (a catalog entry may have several variants)."""
+    """The fingerprint of one known text (a catalog entry may have several variants).
+
+    Immutable, and equal to another when all but the shingle order is. Read from the
+    catalog, its hash lists stay packed 32-bit arrays until first used: a verbatim text
+    is identified by ``sha256`` alone, so most runs never pay for turning the catalog's
+    ~200,000 hashes into Python integers (~8 ms).
+    """
+
+    __slots__ = ("license_id", "source", "sha256", "words", "_packed", "__dict__")
 
     license_id: str
     source: str  # where the text came from when the fingerprint was built
     sha256: str
     words: int
-    shingles: tuple[int, ...] = field(compare=False)  # 32-bit hashes, in text order
-    sentences: frozenset[int]
-    #: hashes of the distinct words: tells a misspelling (a word the text never
-    #: uses) from a real edit (a word it does use, like "not", moved elsewhere)
-    vocab: frozenset[int] = frozenset()
+    #: shingles, sentences, vocab: as given, or packed arrays from the catalog file
+    _packed: tuple[
+        tuple[int, ...] | array[int], frozenset[int] | array[int], frozenset[int] | array[int]
+    ]
+
+    def __init__(
+        self,
+        license_id: str,
+        source: str,
+        sha256: str,
+        words: int,
+        shingles: tuple[int, ...] | array[int],
+        sentences: frozenset[int] | array[int],
+        vocab: frozenset[int] | array[int] = frozenset(),
+    ) -> None:
+        for name, value in (
+            ("license_id", license_id), ("source", source), ("sha256", sha256), ("words", words),
+            ("_packed", (shingles, sentences, vocab)),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Fingerprint is immutable: cannot set {name}")
+
+    @cached_property
+    def shingles(self) -> tuple[int, ...]:
+        """32-bit hashes of every K-word shingle, in text order."""
+        return tuple(self._packed[0])
+
+    @cached_property
+    def sentences(self) -> frozenset[int]:
+        return frozenset(self._packed[1])
+
+    @cached_property
+    def vocab(self) -> frozenset[int]:
+        """Hashes of the distinct words: tells a misspelling (a word the text never
+        uses) from a real edit (a word it does use, like "not", moved elsewhere)."""
+        return frozenset(self._packed[2])
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.license_id, self.source, self.sha256, self.words, self.sentences, self.vocab)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fingerprint):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Fingerprint(license_id={self.license_id!r}, source={self.source!r}, "
+                f"sha256={self.sha256!r}, words={self.words!r})")
 
     @cached_property
     def unique(self) -> frozenset[int]:
@@ -160,9 +214,11 @@ class Fingerprint:
             source=str(data["source"]),
             sha256=str(data["sha256"]),
             words=_as_int(data["words"]),
-            shingles=tuple(unpack(str(data["shingles"]))),
-            sentences=frozenset(unpack(str(data["sentences"]))),
-            vocab=frozenset(unpack(str(data.get("vocab", "")))),
+            # decoded and checked now (a bad list is a catalog error at load), made
+            # integers on first use
+            shingles=_u32(base64.b64decode(str(data["shingles"]))),
+            sentences=_u32(base64.b64decode(str(data["sentences"]))),
+            vocab=_u32(base64.b64decode(str(data.get("vocab", "")))),
         )
 
 

@@ -19,14 +19,12 @@ replaces the catalog's, and the difference is recorded for an MC213 finding.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .fingerprint import word_hash
-from .locate import _close
+from .lazy import LazyPattern
 from .model import Term
-from .normalize import words
-from .numbers import find_quantities
+from .normalize import word_list
 
 #: terms whose value states facts (numbers, places, names) a file can change
 FACTUAL: tuple[str, ...] = (
@@ -38,12 +36,11 @@ FACTUAL: tuple[str, ...] = (
     "attribution_required",
 )
 
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
-_QUOTED = re.compile(r"[\"“'‘]([^\"”'’]{2,80})[\"”'’]")
+_CAPITALISED = LazyPattern(r"(?<![\w'’])[A-Z][\w'’.-]*")
+_QUOTED = LazyPattern(r"[\"“'‘]([^\"”'’]{2,80})[\"”'’]")
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """The numbers and proper-name words a term value states."""
 
     numbers: frozenset[int]
@@ -52,7 +49,12 @@ class Facts:
 
 def quantities_of(text: str) -> dict[int, str]:
     """Quantities a clause turns on (thresholds, amounts: 1,000 and above, not years),
-    each with its first spelling in ``text``."""
+    each with its first spelling in ``text``.
+
+    The number reader (and its ~50 patterns) is imported on first use: a verbatim
+    catalogued text is reconciled without it."""
+    from .numbers import find_quantities
+
     out: dict[int, str] = {}
     for q in find_quantities(text.lower()):
         if q.value < 1000 or (q.unit == "number" and 1900 <= q.value <= 2100):
@@ -71,7 +73,7 @@ def names_of(text: str) -> frozenset[str]:
     parts += [m.group(1) for m in _QUOTED.finditer(text)]
     out: set[str] = set()
     for p in parts:
-        out.update(w for w in words(p).words if not w.isdigit())
+        out.update(w for w in word_list(p) if not w.isdigit())
     return frozenset(out)
 
 
@@ -83,8 +85,7 @@ def facts_of(term: Term) -> Facts:
     return Facts(frozenset(nums), names_of(said))
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(NamedTuple):
     """What the analysed document and the known text contain, for fact checks."""
 
     document_words: frozenset[str]
@@ -93,8 +94,7 @@ class Known:
     words: tuple[int, int]  # the document's word range in the file
 
 
-@dataclass(frozen=True)
-class Why:
+class Why(NamedTuple):
     """Why a catalog value does not hold, and a phrase of the file that shows it."""
 
     reason: str
@@ -119,6 +119,8 @@ def difference(name: str, catalog: Term, file: Term, known: Known) -> Why | None
     if gone:
         return Why(f"the file does not state {', '.join(f'{n:,}' for n in gone)}")
     if known.vocab:
+        from .locate import _close  # on first need: its patterns cost every process
+
         # a name in the file's clause the known text never uses (and not a typo of one)
         novel = sorted(
             w

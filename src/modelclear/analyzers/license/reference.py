@@ -11,28 +11,27 @@ read from a text, and never CLEAR (the match is ``partial``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .catalog import Catalog, Entry
-from .locate import evidence_for_span
+from .lazy import LazyPattern
 from .model import TERM_NAMES, Evidence, Term
 
 #: "licensed under …", "released under the terms of …", "遵循 … 许可"
-_POINTER = re.compile(
+_POINTER = LazyPattern(
     r"\b(?:licen[cs]ed|released|made available|distributed|provided|published|available)"
     r"\s+under\s+(?:the\s+)?(?:terms\s+(?:and\s+conditions\s+)?of\s+(?:the\s+)?)?"
     r"(?P<name>(?:[^\n.;:]|\.(?=\d)){2,160}?)\s*(?=$|\.(?!\d)|[;:\n]|\s+(?:and|which|with|see|at|as|for)\b)",
     re.IGNORECASE | re.MULTILINE,
 )
-_URL = re.compile(r"https?://[^\s)>\]\"']+")
+_URL = LazyPattern(r"https?://[^\s)>\]\"']+")
 _FILLER = frozenset({"the", "version", "v", "license", "licence", "agreement", "public"})
-_TOKEN = re.compile(r"[a-z0-9]+")
-_PAREN = re.compile(r"\([^)]*\)")
+_TOKEN = LazyPattern(r"[a-z0-9]+")
+_PAREN = LazyPattern(r"\([^)]*\)")
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(NamedTuple):
     """A sentence of the file that names a license, and the catalog entries it names."""
 
     entries: tuple[Entry, ...]
@@ -87,7 +86,7 @@ def entries_named(name: str, cat: Catalog) -> tuple[Entry, ...]:
     return tuple(best)
 
 
-_SENTENCE_END = re.compile(r"[.;。；!?！？](?=\s|$)|\n[ \t]*\n")
+_SENTENCE_END = LazyPattern(r"[.;。；!?！？](?=\s|$)|\n[ \t]*\n")
 
 
 def _sentence(text: str, file: str, start: int, end: int) -> Evidence:
@@ -96,6 +95,8 @@ def _sentence(text: str, file: str, start: int, end: int) -> Evidence:
     a = before[-1] if before else 0
     after = _SENTENCE_END.search(text, end)
     b = after.end() if after else len(text)
+    from .locate import evidence_for_span  # on first need: most texts point nowhere
+
     return evidence_for_span(text, file, a, b)
 
 

@@ -12,12 +12,11 @@ and a fact that differs from the catalog's is recorded for an MC213 finding.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections import defaultdict
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
+from .anchors import Locator
 from .bilingual import split_versions
 from .catalog import Catalog, Entry, load_catalog
 from .fingerprint import word_hash
@@ -31,90 +30,9 @@ from .model import (
     Term,
     TermDifference,
 )
-from .normalize import Words, lines_of, words
+from .normalize import lines_of, word_list, words
 from .reconcile import Known, Why, difference, quantities_of, shown
 from .reference import pointers, referenced_terms, whole_quote
-from .segment import segment, title_of
-
-# ---------------------------------------------------------------- evidence location
-
-
-class _Locator:
-    """Finds catalog anchor phrases in one file, inside a line range when given."""
-
-    def __init__(self, text: str, file: str, ws: Words | None = None) -> None:
-        self.text = text
-        self.file = file
-        self.ws = ws if ws is not None else words(text)
-        # a defaultdict appends without allocating a spare list per word (setdefault does)
-        self._pos: defaultdict[str, list[int]] = defaultdict(list)
-        for i, w in enumerate(self.ws.words):
-            self._pos[w].append(i)
-
-    def _exact(self, anchor: list[str], lo: int, hi: int) -> int | None:
-        if not anchor:
-            return None
-        n = len(anchor)
-        for i in self._pos.get(anchor[0], ()):
-            if lo <= i and i + n - 1 <= hi and self.ws.words[i : i + n] == anchor:
-                return i
-        return None
-
-    def _fuzzy(self, anchor: list[str], lo: int, hi: int) -> int | None:
-        """Best window where most anchor words sit in place (misspellings, one-word edits)."""
-        n = len(anchor)
-        if n < 4:
-            return None
-        best, best_i = 0, None
-        cands: set[int] = set()
-        for k, w in enumerate(anchor):
-            for i in self._pos.get(w, ()):
-                if lo <= i - k and i - k + n - 1 <= hi:
-                    cands.add(i - k)
-        for i in cands:
-            same = sum(1 for a, b in zip(anchor, self.ws.words[i : i + n], strict=False) if a == b)
-            if same > best:
-                best, best_i = same, i
-        return best_i if best >= max(3, int(n * 0.75)) else None
-
-    def find(self, phrase: str, lo: int = 0, hi: int | None = None) -> Evidence | None:
-        hi = len(self.ws) - 1 if hi is None else hi
-        anchor = _phrase_words(phrase)
-        i = self._exact(anchor, lo, hi)
-        if i is None:
-            i = self._fuzzy(anchor, lo, hi)
-        if i is None:
-            return None
-        # quote the whole sentence holding the phrase: a clause, not a fragment
-        s, e = self.ws.sentence_of(i)
-        end_word = i + len(anchor) - 1
-        e = max(e, end_word)
-        if self.ws.ends[e] - self.ws.starts[s] > 600:
-            s, e = i, end_word  # a run-on paragraph: the phrase itself
-        ls, le = self.ws.line_span(s, e)
-        return Evidence(file=self.file, line_start=ls, line_end=le, quote=self.ws.quote(s, e, 600))
-
-    def word_range(self, line_start: int, line_end: int) -> tuple[int, int]:
-        """Word indices covering lines ``line_start..line_end`` (binary search: words
-        and lines are both in file order)."""
-        ls = self.ws.line_starts
-        if not self.ws.words:
-            return 0, 0
-        first = len(self.text)
-        if line_start <= len(ls):
-            first = ls[min(max(line_start, 1), len(ls)) - 1]
-        lo = bisect_left(self.ws.starts, first)
-        if lo >= len(self.ws):
-            lo = 0  # no word on or after those lines: from the start, as before
-        after = ls[line_end] if line_end < len(ls) else None
-        hi = (bisect_left(self.ws.starts, after) - 1) if after is not None else len(self.ws) - 1
-        return lo, max(lo, hi)
-
-
-@lru_cache(maxsize=2048)
-def _phrase_words(phrase: str) -> list[str]:
-    """A catalog anchor's words (the same few hundred anchors are looked up per file)."""
-    return words(phrase).words
 
 
 def _extract(
@@ -134,7 +52,7 @@ def _extract(
 
 
 def _catalog_terms(
-    entry: Entry, m: LicenseMatch, loc: _Locator, lines_new: set[int]
+    entry: Entry, m: LicenseMatch, loc: Locator, lines_new: set[int]
 ) -> tuple[dict[str, Term], list[str]]:
     """Catalog terms with evidence found in the file; names of terms whose clause changed."""
     lo, hi = loc.word_range(m.line_start, m.line_end)
@@ -240,7 +158,7 @@ def _stricter(name: str, catalog: Term, file: Term) -> Term | None:
 
 
 def _reconcile(
-    entry: Entry, terms: dict[str, Term], extracted: dict[str, Term], known: Known, loc: _Locator
+    entry: Entry, terms: dict[str, Term], extracted: dict[str, Term], known: Known, loc: Locator
 ) -> list[TermDifference]:
     """Let the file decide every catalog term (module ``reconcile``); updates ``terms``.
 
@@ -290,7 +208,7 @@ def _reconcile(
     return out
 
 
-def _known(m: LicenseMatch, loc: _Locator, cat: Catalog) -> Known:
+def _known(m: LicenseMatch, loc: Locator, cat: Catalog) -> Known:
     """The document's words and numbers, and the known text's vocabulary."""
     lo, hi = loc.word_range(m.line_start, m.line_end)
     doc_words = frozenset(loc.ws.words[lo : hi + 1])
@@ -306,7 +224,7 @@ _COPYRIGHT = re.compile(r"copyright|\(c\)|©", re.IGNORECASE)
 _HEAD_LINES = 12
 
 
-def _own_names(m: LicenseMatch, loc: _Locator, known: Known) -> list[str]:
+def _own_names(m: LicenseMatch, loc: Locator, known: Known) -> list[str]:
     """Names the document gives itself that the known text never uses.
 
     A research template re-issued by another publisher ("The aiXcoder Model License",
@@ -322,7 +240,7 @@ def _own_names(m: LicenseMatch, loc: _Locator, known: Known) -> list[str]:
     )
     out: list[str] = []
     for raw in re.findall(r"[^\W_]*[A-Z][^\W_]*", head):
-        for w in words(raw).words:
+        for w in word_list(raw):
             if len(w) >= 3 and not w.isdigit() and word_hash(w) not in known.vocab:
                 out.append(raw)
     return list(dict.fromkeys(out))
@@ -356,19 +274,24 @@ def _not_claimed(
 
 def _doc_title(m: LicenseMatch, text: str) -> str | None:
     """The document's own title: its first line when that reads as a title."""
+    from .segment import title_of  # on first need, as below
+
     for line in lines_of(text)[m.line_start - 1 : m.line_end]:
         if line.strip():
             return title_of(line) or _zh_title(line)
     return None
 
 
-_ZH_TITLE = re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
+@cache
+def _zh_title_pattern() -> re.Pattern[str]:
+    """Compiled on first use: ``re`` builds this class one code point at a time (~3 ms)."""
+    return re.compile(r"[\u3400-\u9fff].*(?:协议|许可|条款|声明)")
 
 
 def _zh_title(line: str) -> str | None:
     """A Chinese first line naming an agreement ("bilibili Index-1.9B 模型许可协议")."""
     bare = line.strip().lstrip("#").strip().replace("*", "")
-    return bare if len(bare) <= 60 and _ZH_TITLE.search(bare) else None
+    return bare if len(bare) <= 60 and _zh_title_pattern().search(bare) else None
 
 
 def _own_title(m: LicenseMatch, text: str) -> str:
@@ -379,7 +302,7 @@ def _own_title(m: LicenseMatch, text: str) -> str:
 
 
 def _terms_for(
-    m: LicenseMatch, cat: Catalog, text: str, loc: _Locator, use_catalog: bool
+    m: LicenseMatch, cat: Catalog, text: str, loc: Locator, use_catalog: bool
 ) -> LicenseMatch:
     lines = (m.line_start, m.line_end)
     entry = cat.get(m.id)
@@ -418,7 +341,7 @@ def _terms_for(
     return replace(m, **update)
 
 
-def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: _Locator) -> LicenseMatch | None:
+def _same_text(m: LicenseMatch, entry: Entry, text: str, loc: Locator) -> LicenseMatch | None:
     """The catalogued text itself, word for word: its hand-checked terms with evidence.
 
     The fast path (no extractor run): the words are those the entry's terms were
@@ -487,7 +410,7 @@ def analyze_text(
     """
     cat = catalog if catalog is not None else load_catalog()
     ws = words(text)
-    loc = _Locator(text, file, ws)
+    loc = Locator(text, file, ws)
     if use_catalog:
         found = identify(text, file, cat, ws)
     else:
@@ -543,6 +466,10 @@ def _with_references(
 
 
 def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
+    # the segmenter's patterns are compiled on first use: a folder of catalogued texts
+    # never splits a text into documents
+    from .segment import segment
+
     segs = segment(text)
     out: list[LicenseMatch] = []
     for s in segs:
