@@ -295,3 +295,31 @@ def test_bilingual_corpus_versions_that_differ_are_flagged(shared: Path) -> None
     assert diffs["commercial_use"].chinese == "conditional"
     assert diffs["commercial_use"].chinese_evidence is not None
     assert "登记" in diffs["commercial_use"].chinese_evidence.quote
+
+
+# our own wording, CRLF line ends as Windows-edited licenses have them; the duties are
+# numbered items with no space after the number, so lines join with a space
+NOTICES_ZH = (
+    "示例开放模型许可证\r\n"
+    "一、条件\r\n"
+    "被许可方分发本模型或衍生模型时,应当满足以下条件:\r\n"
+    "(1)向接收者提供本许可证副本;\r\n"
+    "(2)保留本模型或衍生模型中与之相关的所有著作权、商标及归属声明;\r\n"
+    "(3)遵守适用法律,不得将本模型用于任何违法或不当目的,包括但不限于军事目的。\r\n"
+)
+
+
+def test_chinese_notice_duty_and_use_limits_are_read() -> None:
+    terms = extract_terms(NOTICES_ZH, "LICENSE")
+    att = terms["attribution_required"]
+    assert att.value == "yes" and att.evidence is not None
+    assert att.evidence.line_start == att.evidence.line_end == 5
+    # the quote ends with its own sentence, not with the next item's opening bracket
+    assert att.evidence.quote.endswith("归属声明;")
+    aup = terms["acceptable_use_policy"]
+    assert aup.value == "yes" and aup.evidence is not None and aup.evidence.line_start == 6
+
+
+def test_reserving_rights_is_not_a_notice_duty() -> None:
+    text = "本模型的著作权归许可方所有,许可方保留所有权利。您可以免费使用本模型。\n"
+    assert extract_terms(text, "LICENSE")["attribution_required"].value == "no"

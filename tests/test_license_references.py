@@ -130,3 +130,32 @@ def test_the_hunyuan_notice_obligation_is_not_cut_at_its_inner_quote() -> None:
     detail = m.terms["attribution_required"].detail or ""
     assert detail.endswith("are owned by Tencent or its affiliate.")
     assert detail.startswith("Tencent Hunyuan is licensed under")
+
+
+def test_a_notices_file_opening_with_the_model_license_line_is_a_reference() -> None:
+    """A third-party notices file: the model's own line names its license, then a
+    component license follows. The opening part only points (MC216, not MC208), and
+    what its definitions say ("fine-tuning enabling code") is not a grant."""
+    apache = CORPUS / "apache-2.0-qwen.txt"
+    if not apache.is_file():
+        pytest.skip("shared corpus absent")
+    head = (
+        "Usage and Legal Notices:\n\n"
+        "Example Video is licensed under the TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT "
+        "except for the third-party components listed below.\n\n"
+        "For avoidance of doubts, Example Video means the models and their code, including "
+        "trained model weights, inference-enabling code and fine-tuning enabling code.\n\n"
+        "Other dependencies and licenses:\n\n"
+        "Open Source Software Licensed under the Apache License Version 2.0:\n\n"
+    )
+    report = analyze_text(head + apache.read_text("utf-8"), "Notice.txt")
+    first = report.licenses[0]
+    assert first.reference and first.line_start == 1
+    assert "hunyuan" in first.id
+    ft = first.terms["fine_tuning_allowed"]
+    assert (ft.value, ft.source) == ("unclear", "referenced")
+    assert ft.evidence is not None and ft.evidence.line_start == 3
+    codes = [f.code for f in document_findings(first)]
+    assert "MC216" in codes and "MC208" not in codes
+    # the component license after it is still read as a text, not as a reference
+    assert any(m.id == "Apache-2.0" and not m.reference for m in report.licenses[1:])

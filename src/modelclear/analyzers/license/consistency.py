@@ -156,7 +156,7 @@ def _document_kind_findings(m: LicenseMatch) -> list[Finding]:
                 changed_terms=list(m.changed_terms),
             )
         ]
-    if m.match == "partial":
+    if m.match == "partial" and not m.reference:  # a reference holds no text: MC216 says so
         return [
             finding(
                 "MC208",

@@ -105,6 +105,10 @@ class Doc:
                 s -= 1
             while e < len(self.norm) and self.norm[e] not in " \n":
                 e += 1
+        # a sentence ends with the space that joined its line to the next: that space
+        # maps to the next line's first character, which is not part of the quote
+        while e > s + 1 and self.norm[e - 1] in " \n":
+            e -= 1
         a, b = self.original(s, e)
         return evidence_for_span(self.text, self.file, a, b)
 

@@ -43,6 +43,13 @@ def _tokens(s: str) -> tuple[str, ...]:
     return tuple(t for t in _TOKEN.findall(s.lower()) if t not in _FILLER)
 
 
+def names_itself(title: str, head: str) -> bool:
+    """Whether ``head`` carries every distinctive word of a license's ``title``
+    ("Apache" of "Apache License 2.0"; "chatglm", "6b" of "The ChatGLM-6B License")."""
+    own = [t for t in _tokens(_PAREN.sub(" ", title)) if not t.isdigit()]
+    return bool(own) and set(own) <= set(_tokens(head))
+
+
 @lru_cache(maxsize=8)
 def _names(cat: Catalog) -> tuple[tuple[tuple[str, ...], Entry], ...]:
     """Every way the catalog knows to name each license, as filler-free word tuples."""
@@ -138,7 +145,7 @@ def referenced_terms(entries: tuple[Entry, ...], ev: Evidence) -> dict[str, Term
             out[name] = Term()
             continue
         first = entries[0].terms[name]
-        if _PERMISSIVE.get(name) == value:
+        if value in _PERMISSIVE.get(name, ()):
             # a grant whose conditions cannot be read is not a grant we can report
             out[name] = Term(
                 value="unclear", source="referenced", evidence=ev,
@@ -153,10 +160,11 @@ def referenced_terms(entries: tuple[Entry, ...], ev: Evidence) -> dict[str, Term
 
 
 #: permissive values a reference alone never reports (fail closed on an absent text)
-_PERMISSIVE = {
-    "commercial_use": "yes",
-    "fine_tuning_allowed": "yes",
-    "use_outputs_to_train_other_models": "allowed",
+_PERMISSIVE: dict[str, frozenset[str]] = {
+    # "conditional" is a grant too, on conditions only the absent text states
+    "commercial_use": frozenset({"yes", "conditional"}),
+    "fine_tuning_allowed": frozenset({"yes", "conditional"}),
+    "use_outputs_to_train_other_models": frozenset({"allowed"}),
 }
 
 

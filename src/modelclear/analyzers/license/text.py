@@ -32,7 +32,7 @@ from .model import (
 )
 from .normalize import lines_of, word_list, words
 from .reconcile import Known, Why, difference, quantities_of, shown
-from .reference import pointers, referenced_terms, whole_quote
+from .reference import names_itself, pointers, referenced_terms, whole_quote
 
 
 def _extract(
@@ -238,6 +238,8 @@ def _own_names(m: LicenseMatch, loc: Locator, known: Known) -> list[str]:
         for line in lines_of(loc.text)[m.line_start - 1 : m.line_start - 1 + _HEAD_LINES]
         if not _COPYRIGHT.search(line)  # filled-in copyright lines are not the known text
     )
+    if names_itself(m.title, head):
+        return []  # the known text keeps its own name: words were added around it
     out: list[str] = []
     for raw in re.findall(r"[^\W_]*[A-Z][^\W_]*", head):
         for w in word_list(raw):
@@ -418,6 +420,7 @@ def analyze_text(
     out = [_terms_for(m, cat, text, loc, use_catalog) for m in found]
     if use_catalog:
         out = _with_references(out, text, file, cat, len(ws))
+        out = _pointing_segments(out, text, file, cat)
     return LicenseReport(licenses=tuple(out))
 
 
@@ -463,6 +466,47 @@ def _with_references(
                 terms[name] = t  # the notice is silent; the license it names is not
         filled.append(replace(m, terms=terms, references=ids))
     return filled
+
+
+def _pointing_segments(
+    out: list[LicenseMatch], text: str, file: str, cat: Catalog
+) -> list[LicenseMatch]:
+    """A part of a longer file that is known only by a license's name, and that names it
+    in a "licensed under …" sentence, points at that license: it is a reference too.
+
+    A third-party notices file opens with the model's own line ("X is licensed under
+    the TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT") and then reproduces component
+    licenses; what that paragraph says (a definition listing "fine-tuning enabling
+    code") is not the named license's terms. A part matched on the license's own text
+    (``diff``, ``missing_sentences``) is a text, not a reference, even when it holds a
+    notice naming itself.
+    """
+    if not any(_named_only(m) for m in out):
+        return out
+    found = pointers(text, file, cat)
+    res: list[LicenseMatch] = []
+    for m in out:
+        inside = [
+            p for p in found
+            if m.line_start <= p.evidence.line_start <= m.line_end
+            and m.id in {e.id for e in p.entries}
+        ]
+        if not _named_only(m) or not inside:
+            res.append(m)
+            continue
+        first = inside[0]
+        res.append(replace(
+            m, terms=referenced_terms(first.entries, first.evidence), reference=True,
+            references=tuple(dict.fromkeys(e.id for p in inside for e in p.entries)),
+            confidence=0.3 if len(first.entries) == 1 else 0.2,
+            closest=f"{m.title} ({m.id}); the file names it, its text is absent",
+        ))
+    return res
+
+
+def _named_only(m: LicenseMatch) -> bool:
+    """Identified by its name alone: no sentence of the license's text was matched."""
+    return m.match == "partial" and not (m.reference or m.diff or m.missing_sentences)
 
 
 def _segments_unknown(text: str, file: str) -> list[LicenseMatch]:
