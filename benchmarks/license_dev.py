@@ -101,7 +101,8 @@ def score_doc(label: dict[str, Any], text: str) -> dict[str, Any]:
             prim is not None and prim.match == "partial"
             and not (prim.from_declaration or prim.reference)
         ),
-        "split": int(len(licenses) > 1),
+        # a notices file that reproduces several component licenses is labelled so
+        "split": int(len(licenses) > 1 and not label.get("several_documents")),
         "confident_wrong": confident_wrong,
     }
 

@@ -159,3 +159,14 @@ def test_a_notices_file_opening_with_the_model_license_line_is_a_reference() -> 
     assert "MC216" in codes and "MC208" not in codes
     # the component license after it is still read as a text, not as a reference
     assert any(m.id == "Apache-2.0" and not m.reference for m in report.licenses[1:])
+
+
+def test_a_known_text_under_an_added_heading_keeps_its_id() -> None:
+    """Words added above a known text ("Open Source Software Licensed under …") are not
+    a publisher renaming the template: the text still carries its own name."""
+    apache = CORPUS / "apache-2.0-qwen.txt"
+    if not apache.is_file():
+        pytest.skip("shared corpus absent")
+    head = "Open Source Software Licensed under the Apache License Version 2.0:\n\n"
+    (m,) = analyze_text(head + apache.read_text("utf-8"), "LICENSE").licenses
+    assert (m.id, m.match) == ("Apache-2.0", "modified")
