@@ -130,7 +130,8 @@ sys.argv = ["modelclear", "license", *sys.argv[1:]]
 try:
     run()
 except SystemExit as exc:
-    heavy = [m for m in ("typer", "click", "rich", "modelclear.engine") if m in sys.modules]
+    heavy = [m for m in ("typer", "click", "rich", "modelclear.engine", "pydantic")
+             if m in sys.modules]
     sys.stderr.write(f"HEAVY={','.join(heavy)} EXIT={exc.code}\\n")
 """
 
