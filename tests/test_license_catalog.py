@@ -242,3 +242,10 @@ def test_bundle_is_used_only_while_the_toml_files_match(tmp_path: Path) -> None:
     target.write_text(target.read_text() + '\n[terms.free_beer]\nvalue = "yes"\n')
     with pytest.raises(CatalogError, match="mit.toml"):
         load_catalog_from(tmp_path)
+
+
+def test_entries_from_the_bundle_equal_the_validated_toml() -> None:
+    """The bundle is read without pydantic; it must give the very entries that
+    validating every TOML file gives (nesting, tuples, defaults)."""
+    from_toml = load_catalog_from(data_folder(), with_fingerprints=False, use_bundle=False)
+    assert load_catalog().entries == from_toml.entries
