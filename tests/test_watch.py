@@ -105,3 +105,45 @@ def test_local_folder_record_is_not_watchable(tmp_path, capsys, where):
     assert run_cli(["record", str(root), "-q"]) == 0
     code, doc = _watch(capsys)
     assert code == 1 and doc["models"][0]["status"] == "unchecked"
+
+
+def test_a_record_of_a_tag_follows_the_tag_not_main(hub, tmp_path, capsys):  # noqa: F811
+    repo = hub.repo("acme/tagged")
+    old = _files(tmp_path)
+    repo.commit(V1, old)
+    repo.refs["v1.0"] = V1
+    assert run_cli(["record", "hf://acme/tagged@v1.0", "-q"]) == 0
+    # main moves on; the tag the team cleared does not
+    changed = LICENSE_TEXT.replace("more than 5 million", "more than 1 million")
+    repo.commit(V2, {**old, "LICENSE": changed.encode()})
+    code, doc = _watch(capsys, "hf://acme/tagged")
+    [m] = doc["models"]
+    assert (code, m["status"], m["followed_ref"], m["current_revision"]) == (
+        0, "unchanged", "v1.0", V1)
+    # the publisher moves the tag: now it is news, named with the ref
+    repo.refs["v1.0"] = V2
+    code, doc = _watch(capsys, "hf://acme/tagged")
+    [m] = doc["models"]
+    assert (code, m["status"], m["followed_ref"], m["current_revision"]) == (
+        1, "changed", "v1.0", V2)
+    [mc188] = [f for f in doc["findings"] if f["code"] == "MC188"]
+    assert "v1.0 is at a new revision" in mc188["message"] and mc188["ref"] == "v1.0"
+
+
+def test_a_record_of_main_follows_main(hub, tmp_path, capsys):  # noqa: F811
+    repo = hub.repo("acme/plain")
+    repo.commit(V1, _files(tmp_path))
+    assert run_cli(["record", "hf://acme/plain", "-q"]) == 0
+    code, doc = _watch(capsys, "hf://acme/plain")
+    assert (code, doc["models"][0]["followed_ref"]) == (0, "main")
+
+
+def test_a_cached_tag_is_followed_in_the_cache(hf_hub, tmp_path, capsys):
+    files = _files(tmp_path)
+    make_hf_cache(hf_hub, "acme/cachetag", files, V1, refs=("v2",))
+    make_hf_cache(hf_hub, "acme/cachetag", files, V2, refs=("main",))
+    assert run_cli(["record", "acme/cachetag@v2", "-q"]) == 0
+    code, doc = _watch(capsys, "acme/cachetag")
+    [m] = doc["models"]
+    # main is at another commit, but the recorded snapshot's tag has not moved
+    assert (code, m["followed_ref"], m["current_revision"]) == (0, "v2", V1)

@@ -44,7 +44,7 @@ def _print(results: list[WatchResult], out: Console) -> None:
         style = {"unchanged": "green", "changed": "red", "unchecked": "yellow"}[r.status]
         head = Text.assemble((f"{r.status.upper():10}", style), f" {r.model_id or r.record_id}")
         if r.current and r.current != r.recorded:
-            head.append(f"  {r.recorded} → {r.current} ({r.via})", style="dim")
+            head.append(f"  {r.ref}: {r.recorded} → {r.current} ({r.via})", style="dim")
         out.print(head)
         if r.drift is None:
             for f in r.findings:

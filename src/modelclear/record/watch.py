@@ -4,8 +4,11 @@ fields and new code files, for each recorded model, against its record.
 A clearance describes one commit. Publishers push new commits to ``main`` — sometimes a
 changed LICENSE, a new ``auto_map`` module, a different ``license:`` in the card — and a
 team that cleared the old commit needs to hear about it. ``watch`` asks where the record
-came from for the current commit: the hub (records made from ``hf://``) with one
-``model_info`` call, or the local Hugging Face cache (records made from it). Only when
+came from for the commit the record's ref points at now: the hub (records made from
+``hf://``) with one ``model_info`` call, or the local Hugging Face cache (records made
+from it). The ref is the tag or branch the record was taken from (``hf://org/name@v1.0``,
+a cached snapshot that ``refs/v1.0`` names), else ``main``: a team that cleared a
+tagged release is told when the tag moves, not each time ``main`` does. Only when
 the commit moved is the new revision opened (on the hub: small files downloaded, weights
 not) and compared with the record by ``verify``'s own comparison, so a license change
 comes as the same unified diff and changed terms ``verify`` shows.
@@ -37,6 +40,8 @@ class WatchResult:
     recorded: str | None
     current: str | None
     status: str  # unchanged | changed | unchecked
+    #: the branch or tag followed (see the module docstring); None when nothing is watched
+    ref: str | None = None
     drift: DriftReport | None = None
     code_files: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = field(default=())
@@ -48,35 +53,45 @@ class WatchResult:
         return {
             "record_id": self.record_id, "model_id": self.model_id, "via": self.via,
             "recorded_revision": self.recorded, "current_revision": self.current,
-            "status": self.status, "new_code_files": list(self.code_files),
-            "drift": drift, "findings": [f.to_json() for f in self.findings],
+            "followed_ref": self.ref, "status": self.status,
+            "new_code_files": list(self.code_files), "drift": drift,
+            "findings": [f.to_json() for f in self.findings],
         }
 
 
-def _unchecked(record: Record, via: str, why: str) -> WatchResult:
-    return WatchResult(record.id, record.model_id, via, record.revision, None, "unchecked",
+def _unchecked(record: Record, via: str, why: str, ref: str | None = None) -> WatchResult:
+    return WatchResult(record.id, record.model_id, via, record.revision, None, "unchecked", ref,
                        findings=(finding("MC190", f"{record.model_id or record.id}: {why}"),))
 
 
-def current_on_hub(model_id: str) -> str:
-    """The commit ``main`` points at on the hub (one ``model_info`` call)."""
+def followed_ref(record: Record) -> str:
+    """The ref a record's commit was taken from: the tag or branch named when it was
+    made (a hub record keeps the one asked for; a cache record every ref of its
+    snapshot, ``main`` first when it is one of them), else ``main``."""
+    refs = [r for r in record.data["model"].get("refs") or () if isinstance(r, str) and r]
+    return "main" if not refs or "main" in refs else refs[0]
+
+
+def current_on_hub(model_id: str, ref: str = "main") -> str:
+    """The commit ``ref`` points at on the hub (one ``model_info`` call)."""
     from huggingface_hub import HfApi
 
     from ..sources.hub import endpoint, hub_call
 
-    target = f"hf://{model_id}"
-    info = hub_call(target, HfApi(endpoint=endpoint()).model_info, model_id)
+    target = f"hf://{model_id}@{ref}"
+    info = hub_call(target, HfApi(endpoint=endpoint()).model_info, model_id, revision=ref)
     sha = getattr(info, "sha", None)
     if not isinstance(sha, str) or not sha:
         raise InputError(target, "the hub gave no commit sha")
     return sha
 
 
-def current_in_cache(model_id: str) -> str:
-    """The commit ``main`` points at in the local cache (newest snapshot without refs)."""
+def current_in_cache(model_id: str, ref: str = "main") -> str:
+    """The commit ``ref`` points at in the local cache (for ``main``: the newest snapshot
+    when no ref names one)."""
     from ..sources.hfcache import SOURCE
 
-    return str(SOURCE.open(model_id).source.revision)
+    return str(SOURCE.open(model_id if ref == "main" else f"{model_id}@{ref}").source.revision)
 
 
 def _open(model_id: str, via: str, commit: str) -> Release:
@@ -105,21 +120,25 @@ def watch_record(record: Record) -> WatchResult:
         return _unchecked(record, "none", "the record names no hub model and commit "
                           "(made from a local folder): nothing to watch")
     via = "hub" if kind == "hf-hub" else "cache"
+    ref = followed_ref(record)
     try:
-        current = current_on_hub(model_id) if via == "hub" else current_in_cache(model_id)
+        current = (current_on_hub(model_id, ref) if via == "hub"
+                   else current_in_cache(model_id, ref))
         if current == record.revision:
-            return WatchResult(record.id, model_id, via, record.revision, current, "unchanged")
+            return WatchResult(record.id, model_id, via, record.revision, current, "unchanged",
+                               ref)
         release = _open(model_id, via, current)
         drift = compare(release, record, _hashes(release), cache_revisions=False)
     except InputError as exc:
-        return _unchecked(record, via, str(exc))
+        return _unchecked(record, via, str(exc), ref)
     added = tuple(c.path for c in drift.files
                   if c.status == "added" and c.path.lower().endswith(CODE_SUFFIXES))
     found: list[Finding] = [finding(
-        "MC188", f"{model_id}: new revision {current} (recorded {record.revision}), "
-        f"{len(drift.files)} file(s) differ", recorded=record.revision, current=current)]
+        "MC188", f"{model_id}: {ref} is at a new revision {current} (recorded "
+        f"{record.revision}), {len(drift.files)} file(s) differ", recorded=record.revision,
+        current=current, ref=ref)]
     found += [f for f in drift.findings if f.code != "MC187"]
     found += [finding("MC189", f"{p}: new code file in revision {current}", file=p,
                       quote=posixpath.basename(p)) for p in added]
-    return WatchResult(record.id, model_id, via, record.revision, current, "changed", drift,
-                       added, tuple(found))
+    return WatchResult(record.id, model_id, via, record.revision, current, "changed", ref,
+                       drift, added, tuple(found))
