@@ -249,3 +249,20 @@ def test_entries_from_the_bundle_equal_the_validated_toml() -> None:
     validating every TOML file gives (nesting, tuples, defaults)."""
     from_toml = load_catalog_from(data_folder(), with_fingerprints=False, use_bundle=False)
     assert load_catalog().entries == from_toml.entries
+
+
+def test_a_damaged_bundle_entry_falls_back_to_the_toml(tmp_path: Path) -> None:
+    """The digest matches but an entry in the bundle is damaged: the TOML files are
+    validated instead, never a half-read entry."""
+    import shutil
+
+    src = Path(str(data_folder()))
+    for p in src.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+    bundle = json.loads((tmp_path / "fingerprints.json").read_text("utf-8"))
+    entries = bundle["catalog"]["entries"]
+    mit = next(e for e in entries if e["id"] == "MIT")
+    mit["terms"] = {"commercial_use": {"value": "yes", "colour": "red"}}  # unknown key
+    entries.append("not an entry")
+    (tmp_path / "fingerprints.json").write_text(json.dumps(bundle), "utf-8")
+    assert load_catalog_from(tmp_path).entries == load_catalog().entries
