@@ -152,6 +152,9 @@ def test_a_notices_file_opening_with_the_model_license_line_is_a_reference() -> 
     first = report.licenses[0]
     assert first.reference and first.line_start == 1
     assert "hunyuan" in first.id
+    # the notice names no version: the title is its own words, the versions are a hint
+    assert first.title == "TENCENT HUNYUAN COMMUNITY LICENSE AGREEMENT (version not stated)"
+    assert first.closest is not None and "without a version" in first.closest
     ft = first.terms["fine_tuning_allowed"]
     assert (ft.value, ft.source) == ("unclear", "referenced")
     assert ft.evidence is not None and ft.evidence.line_start == 3

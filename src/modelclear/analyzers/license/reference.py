@@ -22,7 +22,8 @@ from .model import TERM_NAMES, Evidence, Term
 _POINTER = LazyPattern(
     r"\b(?:licen[cs]ed|released|made available|distributed|provided|published|available)"
     r"\s+under\s+(?:the\s+)?(?:terms\s+(?:and\s+conditions\s+)?of\s+(?:the\s+)?)?"
-    r"(?P<name>(?:[^\n.;:]|\.(?=\d)){2,160}?)\s*(?=$|\.(?!\d)|[;:\n]|\s+(?:and|which|with|see|at|as|for)\b)",
+    r"(?P<name>(?:[^\n.;:]|\.(?=\d)){2,160}?)\s*(?=$|\.(?!\d)|[;:\n]"
+    r"|\s+(?:and|which|with|see|at|as|for|except|unless|excluding|but)\b)",
     re.IGNORECASE | re.MULTILINE,
 )
 _URL = LazyPattern(r"https?://[^\s)>\]\"']+")
@@ -36,7 +37,26 @@ class Pointer(NamedTuple):
 
     entries: tuple[Entry, ...]
     evidence: Evidence
+    #: the license as the document writes it (the name after "licensed under", or a URL)
     name: str
+
+    @property
+    def title(self) -> str:
+        """What the document names: the catalog's title when the name fits one version,
+        else the document's own words, since which version binds is not stated."""
+        if len(self.entries) == 1:
+            return self.entries[0].title
+        return f"{self.name} (version not stated)"
+
+    @property
+    def hint(self) -> str:
+        """``closest`` for a reference: the catalogued license(s) it names."""
+        if len(self.entries) == 1:
+            e = self.entries[0]
+            return f"{e.title} ({e.id}); the file names it, its text is absent"
+        ids = ", ".join(e.id for e in self.entries)
+        return f"the file names {self.name} without a version (catalogued: {ids}); " \
+            "its text is absent"
 
 
 def _tokens(s: str) -> tuple[str, ...]:
@@ -114,7 +134,8 @@ def pointers(text: str, file: str, cat: Catalog) -> list[Pointer]:
         found = entries_named(m.group("name"), cat)
         if not found:
             continue
-        out.append(Pointer(found, _sentence(text, file, m.start(), m.end()), m.group()))
+        name = " ".join(m.group("name").split())
+        out.append(Pointer(found, _sentence(text, file, m.start(), m.end()), name))
     for m in _URL.finditer(text):
         found = tuple(e for e in cat.resolve_declared(None, None, m.group()) if e.kind == "license")
         seen = {e.id for p in out for e in p.entries}

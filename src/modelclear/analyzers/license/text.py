@@ -448,13 +448,13 @@ def _with_references(
         ev = first.evidence
         return [
             LicenseMatch(
-                id=entry.id, title=entry.title, kind="license", match="partial",
+                id=entry.id, title=first.title, kind="license", match="partial",
                 confidence=0.3 if len(first.entries) == 1 else 0.2, file=file,
                 line_start=ev.line_start, line_end=ev.line_end, publisher=entry.publisher,
                 publisher_country=entry.publisher_country, osi_approved=entry.osi_approved,
                 incorporates=tuple(i.as_model() for i in entry.incorporates), terms=named,
                 reference=True, references=ids,
-                closest=f"{entry.title} ({entry.id}); the file names it, its text is absent",
+                closest=first.hint,
             )
         ]
     filled: list[LicenseMatch] = []
@@ -499,7 +499,7 @@ def _pointing_segments(
             m, terms=referenced_terms(first.entries, first.evidence), reference=True,
             references=tuple(dict.fromkeys(e.id for p in inside for e in p.entries)),
             confidence=0.3 if len(first.entries) == 1 else 0.2,
-            closest=f"{m.title} ({m.id}); the file names it, its text is absent",
+            title=first.title, closest=first.hint,
         ))
     return res
 
