@@ -99,3 +99,30 @@ def test_json_has_no_colour_codes_in_a_forced_terminal(
     assert code in (0, 1), err
     assert "\x1b" not in out and "\x1b" not in err
     assert isinstance(json.loads(out), dict)
+
+
+def test_progress_is_drawn_only_after_the_delay() -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    from modelclear.console import DeferredProgress
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=80)
+    fast = DeferredProgress(console, delay=5.0)
+    fast.start("t", "scanning", total=10)
+    fast.advance("t", 10)
+    fast.close()
+    assert buf.getvalue() == ""  # finished before the delay: nothing drawn
+    slow = DeferredProgress(console, delay=0.05)
+    slow.start("t", "hashing", total=100)
+    slow.advance("t", 40)
+    time.sleep(0.5)  # no calls while one long file is read: the timer draws the bar
+    assert slow._progress is not None
+    assert slow._progress.tasks[0].completed == 40  # what was counted before it showed
+    slow.advance("t", 10)
+    assert slow._progress.tasks[0].completed == 50
+    slow.close()
+    assert "hashing" in buf.getvalue()

@@ -85,3 +85,41 @@ def test_forced_colour_keeps_the_table(tmp_path: Path) -> None:
     (tmp_path / "evil.pkl").write_bytes(EVIL)
     line, out = _run(tmp_path / "evil.pkl", tmp_path, FORCE_COLOR="1")
     assert "rich" in line and "┃" in out
+
+
+def _on_a_terminal(path: Path, cwd: Path) -> str:
+    """Everything a scan writes when stdout and stderr are a pseudo-terminal (a user's)."""
+    import pty
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+               COLUMNS="160", TERM="xterm")
+    for name in ("FORCE_COLOR", "NO_COLOR"):
+        env.pop(name, None)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", PROBE, str(path)], stdin=follower,
+                            stdout=follower, stderr=follower, cwd=cwd, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    return out.decode("utf-8", "replace")
+
+
+def test_a_terminal_scan_draws_the_table_without_the_cli_stack(tmp_path: Path) -> None:
+    (tmp_path / "evil.pkl").write_bytes(EVIL)
+    lean = _on_a_terminal(tmp_path / "evil.pkl", tmp_path)
+    # the table, in colour, with rich only: no typer, click or pydantic, and no progress
+    # module for work this short
+    assert "┃" in lean and "\x1b[" in lean and "HEAVY=rich EXIT=1" in lean
+    (tmp_path / "modelclear.toml").write_text("ignore = []\n")
+    full = _on_a_terminal(tmp_path / "evil.pkl", tmp_path)
+    assert "typer" in full
+    assert lean.split("HEAVY=")[0] == full.split("HEAVY=")[0]

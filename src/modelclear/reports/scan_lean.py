@@ -5,8 +5,8 @@ CLI imports typer, click, pydantic (the config model) and the engine before read
 byte. This path runs when the command line is exactly that simple form and no project
 configuration applies (``modelclear.toml`` or ``[tool.modelclear]`` up the folders): it
 opens the release, runs the same analyzer and writes the same output (rich only for the
-table on a terminal, imported when used; piped output is plain lines, see
-:func:`print_plain`). Anything else returns ``None`` and the full CLI
+table and the progress bars on a terminal, imported when used; piped output is plain
+lines, see :func:`print_plain`). Anything else returns ``None`` and the full CLI
 runs, so behaviour never depends on which path ran.
 """
 
@@ -136,8 +136,6 @@ def run_scan(argv: list[str]) -> int | None:
     if opts is None or config_applies():
         return None
     target, json_out, quiet, fail_on = opts
-    if not (json_out or quiet) and sys.stderr.isatty():
-        return None  # the full CLI shows progress bars on a terminal
     from ..analyzers.security import analyze
     from ..errors import InputError
     from ..findings import Severity
@@ -145,7 +143,14 @@ def run_scan(argv: list[str]) -> int | None:
     from ..sources import open_release
 
     try:
-        report = analyze(open_release(target))
+        release = open_release(target)
+        if json_out or quiet or not sys.stderr.isatty():
+            report = analyze(release)
+        else:  # progress bars on the terminal, as the full CLI draws them
+            from ..console import progress
+
+            with progress(True) as sink:
+                report = analyze(release, sink)
     except InputError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -155,11 +160,10 @@ def run_scan(argv: list[str]) -> int | None:
     elif plain_wanted():
         print_plain(report, sys.stdout, quiet=quiet)
     else:
-        from rich.console import Console  # not ..console: it loads rich's progress bars
-
+        from ..console import stdout_console
         from .scan import print_terminal
 
-        print_terminal(report, Console(file=sys.stdout, soft_wrap=False), quiet=quiet)
+        print_terminal(report, stdout_console(), quiet=quiet)
     if fail_on != "never" and report.reaches(Severity(fail_on)):
         return 1
     return 0
