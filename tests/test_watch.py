@@ -147,3 +147,15 @@ def test_a_cached_tag_is_followed_in_the_cache(hf_hub, tmp_path, capsys):
     [m] = doc["models"]
     # main is at another commit, but the recorded snapshot's tag has not moved
     assert (code, m["followed_ref"], m["current_revision"]) == (0, "v2", V1)
+
+
+def test_a_record_of_a_short_commit_follows_main(hub, tmp_path, capsys):  # noqa: F811
+    repo = hub.repo("acme/pinned")
+    old = _files(tmp_path)
+    repo.commit(V1, old)
+    repo.refs[V1[:7]] = V1  # the loopback hub resolves a short hash as a ref
+    assert run_cli(["record", f"hf://acme/pinned@{V1[:7]}", "-q"]) == 0
+    repo.commit(V2, {**old, "LICENSE": b"changed\n"})
+    code, doc = _watch(capsys, "hf://acme/pinned")
+    [m] = doc["models"]
+    assert (code, m["followed_ref"], m["current_revision"]) == (1, "main", V2)

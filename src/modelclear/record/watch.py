@@ -17,6 +17,7 @@ comes as the same unified diff and changed terms ``verify`` shows.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,8 @@ from ..findings import Finding, finding
 from ..release import Release
 from .model import Record
 from .verify import DriftReport, compare
+
+_COMMIT = re.compile(r"[0-9a-f]{7,40}")
 
 #: files that run when a loader honours ``trust_remote_code`` (or are run by users)
 CODE_SUFFIXES = (".py",)
@@ -67,8 +70,10 @@ def _unchecked(record: Record, via: str, why: str, ref: str | None = None) -> Wa
 def followed_ref(record: Record) -> str:
     """The ref a record's commit was taken from: the tag or branch named when it was
     made (a hub record keeps the one asked for; a cache record every ref of its
-    snapshot, ``main`` first when it is one of them), else ``main``."""
-    refs = [r for r in record.data["model"].get("refs") or () if isinstance(r, str) and r]
+    snapshot, ``main`` first when it is one of them), else ``main``. A commit asked for
+    by its (short) hash is no ref: it never moves, so ``main`` is watched."""
+    refs = [r for r in record.data["model"].get("refs") or ()
+            if isinstance(r, str) and r and not _COMMIT.fullmatch(r)]
     return "main" if not refs or "main" in refs else refs[0]
 
 
