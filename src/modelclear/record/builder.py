@@ -32,6 +32,7 @@ from ..parsers.lfs import declared_content
 from ..pipeline import AuditResult, audit_result
 from ..progress import SILENT, ProgressSink
 from ..release import Release, ReleaseFile
+from ..utf8 import encodes
 from .model import SCHEMA_VERSION, Record, seal, validate
 
 #: License / notice / AUP texts bigger than this are hashed but not copied into a record.
@@ -55,12 +56,10 @@ def _status(status: str, detail: str | None = None) -> dict[str, Any]:
 def check_names(release: Release) -> None:
     """Records (JSON, UTF-8) can only name files whose names are valid UTF-8."""
     for f in release.files:
-        try:
-            f.path.encode("utf-8")
-        except UnicodeEncodeError:
+        if not encodes(f.path):
             shown = f.path.encode("utf-8", "backslashreplace").decode("ascii", "replace")
             raise InputError(shown, "file name is not valid UTF-8; a record cannot name it "
-                             "unambiguously") from None
+                             "unambiguously")
 
 
 def _document(f: ReleaseFile, kind: str, sha256: str) -> dict[str, Any]:

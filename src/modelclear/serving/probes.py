@@ -18,6 +18,7 @@ from typing import Any
 
 from ..findings import Finding, finding
 from ..schemas import VERSIONS
+from ..utf8 import encodes
 from .client import Completion, EndpointConfig, OpenAIClient
 from .detectors import (
     COMPLIANCE,
@@ -40,15 +41,9 @@ def clean(text: str | None) -> str | None:
     server) become U+FFFD instead of breaking the writer."""
     if text is None:
         return None
-    return text.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(text) else text
+    return text.encode("utf-8", "replace").decode("utf-8") if not encodes(text) else text
 
 
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

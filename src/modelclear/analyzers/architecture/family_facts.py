@@ -231,47 +231,51 @@ def _hunyuan_described(r: Reader, arch: Architecture) -> bool:
 _STRUCTURE_CHECKS = {"hunyuan": _hunyuan_described}
 
 
+def _vision(top: Reader) -> Reader | None:
+    cfg = top.dict_("vision_config")
+    return None if cfg is None else Reader(cfg, top.file, "vision_config.")
+
+
+def _encoder(v: Reader, kind: str, text_hidden: int, *, hidden: int, intermediate: int,
+             layers: int, patch: int, image: int, **adapter: int) -> VisionTower:
+    """A ViT encoder's sizes as its config states them, else the family's defaults."""
+    return VisionTower(
+        kind=kind,
+        hidden=v.int_("hidden_size") or hidden,
+        intermediate=v.int_("intermediate_size") or intermediate,
+        layers=v.int_("num_hidden_layers") or layers,
+        channels=v.int_("num_channels") or 3,
+        patch=v.int_("patch_size") or patch,
+        image=v.int_("image_size") or image,
+        projector_out=text_hidden,
+        **adapter,
+    )
+
+
 def siglip_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     """The wrapper's SigLIP vision_config (Gemma-3), with SiglipVisionConfig's defaults."""
-    cfg = top.dict_("vision_config")
-    if cfg is None:
+    v = _vision(top)
+    if v is None:
         return None
-    v = Reader(cfg, top.file, "vision_config.")
     if v.bool_("vision_use_head", False):
         raise InputError(top.file, "vision_config.vision_use_head: a SigLIP pooling head is not "
                          "modelled")
-    return VisionTower(
-        kind="siglip",
-        hidden=v.int_("hidden_size") or 768,
-        intermediate=v.int_("intermediate_size") or 3072,
-        layers=v.int_("num_hidden_layers") or 12,
-        channels=v.int_("num_channels") or 3,
-        patch=v.int_("patch_size") or 16,
-        image=v.int_("image_size") or 224,
-        projector_out=text_hidden,
-    )
+    return _encoder(v, "siglip", text_hidden, hidden=768, intermediate=3072, layers=12,
+                    patch=16, image=224)
 
 
 def llama4_tower(top: Reader, text_hidden: int) -> VisionTower | None:
     """The wrapper's Llama-4 vision_config: ViT encoder, pixel-shuffle MLP, projector."""
-    cfg = top.dict_("vision_config")
-    if cfg is None:
+    v = _vision(top)
+    if v is None:
         return None
-    v = Reader(cfg, top.file, "vision_config.")
     hidden = v.int_("hidden_size") or 768
     ratio = v.float_("pixel_shuffle_ratio") or 0.5
     if not 0 < ratio <= 1:
         raise InputError(top.file, "vision_config.pixel_shuffle_ratio must be in (0, 1]")
-    return VisionTower(
-        kind="llama4",
-        hidden=hidden,
-        intermediate=v.int_("intermediate_size") or 5632,
-        layers=v.int_("num_hidden_layers") or 34,
-        channels=v.int_("num_channels") or 3,
-        patch=v.int_("patch_size") or 14,
-        image=v.int_("image_size") or 336,
-        projector_out=text_hidden,
-        adapter_in=int(hidden / (ratio * ratio)),
+    return _encoder(
+        v, "llama4", text_hidden, hidden=768, intermediate=5632, layers=34, patch=14,
+        image=336, adapter_in=int(hidden / (ratio * ratio)),
         adapter_hidden=v.int_("projector_input_dim") or 4096,
         adapter_out=v.int_("vision_output_dim") or v.int_("projector_output_dim") or 4096,
     )

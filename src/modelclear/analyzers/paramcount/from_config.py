@@ -197,26 +197,32 @@ def _norm(out: list[ParamEntry], name: str, arch: Architecture, **kw: Any) -> No
         out.append(ParamEntry(name + ".bias", (H,), BIAS, **kw))
 
 
+def _vit_layer(v: VisionTower, prefix: str, norms: tuple[str, str],
+               out_proj: str) -> list[ParamEntry]:
+    """One biased ViT encoder layer (two LayerNorms, q/k/v/out projections, a two-layer
+    MLP), repeated ``v.layers`` times; only the families' tensor names differ."""
+    d, i = v.hidden, v.intermediate
+    per: list[tuple[str, tuple[int, ...], str]] = []
+    for n in norms:
+        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
+    for n in ("q_proj", "k_proj", "v_proj", out_proj):
+        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
+    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
+            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
+    return [ParamEntry(prefix + name, shape, kind, count=v.layers) for name, shape, kind in per]
+
+
 def _siglip(v: VisionTower) -> list[ParamEntry]:
     """A SigLIP vision tower (patch conv, position table, biased encoder layers, final
     LayerNorm) and Gemma-3's projector (a vision→text matrix and an RMSNorm)."""
     p = "vision_tower.vision_model."
-    d, i = v.hidden, v.intermediate
+    d = v.hidden
     out = [ParamEntry(p + "embeddings.patch_embedding.weight",
                       (d, v.channels, v.patch, v.patch), LINEAR, quantize=False),
            ParamEntry(p + "embeddings.patch_embedding.bias", (d,), BIAS),
            ParamEntry(p + "embeddings.position_embedding.weight",
                       ((v.image // v.patch) ** 2, d), EMBED)]
-    per: list[tuple[str, tuple[int, ...], str]] = []
-    for n in ("layer_norm1", "layer_norm2"):
-        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
-    for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
-        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
-    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
-            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
-    for name, shape, kind in per:
-        out.append(ParamEntry(p + f"encoder.layers.{{l}}.{name}", shape, kind,
-                              count=v.layers))
+    out += _vit_layer(v, p + "encoder.layers.{l}.", ("layer_norm1", "layer_norm2"), "out_proj")
     out += [ParamEntry(p + "post_layernorm.weight", (d,), NORM),
             ParamEntry(p + "post_layernorm.bias", (d,), BIAS),
             ParamEntry("multi_modal_projector.mm_input_projection_weight",
@@ -229,7 +235,7 @@ def _llama4_vision(v: VisionTower) -> list[ParamEntry]:
     """Llama-4's vision model: unfolded-patch linear, class token, position table, pre/post
     LayerNorms, biased encoder layers, the pixel-shuffle MLP, and the bias-free projector."""
     p = "vision_model."
-    d, i = v.hidden, v.intermediate
+    d = v.hidden
     out = [ParamEntry(p + "patch_embedding.linear.weight",
                       (d, v.channels * v.patch * v.patch), LINEAR, quantize=False),
            ParamEntry(p + "class_embedding", (d,), EMBED),
@@ -238,15 +244,8 @@ def _llama4_vision(v: VisionTower) -> list[ParamEntry]:
     for n in ("layernorm_pre", "layernorm_post"):
         out += [ParamEntry(p + f"{n}.weight", (d,), NORM), ParamEntry(p + f"{n}.bias", (d,),
                                                                        BIAS)]
-    per: list[tuple[str, tuple[int, ...], str]] = []
-    for n in ("input_layernorm", "post_attention_layernorm"):
-        per += [(f"{n}.weight", (d,), NORM), (f"{n}.bias", (d,), BIAS)]
-    for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
-        per += [(f"self_attn.{n}.weight", (d, d), LINEAR), (f"self_attn.{n}.bias", (d,), BIAS)]
-    per += [("mlp.fc1.weight", (i, d), LINEAR), ("mlp.fc1.bias", (i,), BIAS),
-            ("mlp.fc2.weight", (d, i), LINEAR), ("mlp.fc2.bias", (d,), BIAS)]
-    for name, shape, kind in per:
-        out.append(ParamEntry(p + f"model.layers.{{l}}.{name}", shape, kind, count=v.layers))
+    out += _vit_layer(v, p + "model.layers.{l}.", ("input_layernorm", "post_attention_layernorm"),
+                      "o_proj")
     out += [ParamEntry(p + "vision_adapter.mlp.fc1.weight", (v.adapter_hidden, v.adapter_in),
                        LINEAR),
             ParamEntry(p + "vision_adapter.mlp.fc2.weight", (v.adapter_out, v.adapter_hidden),

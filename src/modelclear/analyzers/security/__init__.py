@@ -21,6 +21,7 @@ from ...parsers.formats import FormatSpec, report_kind, spec, spec_for_name
 from ...parsers.sniff import LFS_POINTER
 from ...progress import SILENT, ProgressSink
 from ...release import Release, ReleaseFile
+from ...utf8 import encodes
 from .allowlist import allowlist_version
 from .files import Outcome
 from .model import FileReport, SecurityReport, status_for
@@ -116,7 +117,7 @@ def analyze_file(f: ReleaseFile, release: Release | None = None) -> FileReport:
         )
     findings = list(out.findings)
     _sidecars(f, out, release, findings)
-    if not _utf8(f.abspath.name):
+    if not encodes(f.abspath.name):
         findings.append(finding(
             "MC347", f"the file name is not valid UTF-8; it is shown escaped as {f.path!r}",
             file=f.path))
@@ -170,14 +171,6 @@ def _sidecars(f: ReleaseFile, out: Outcome, release: Release | None,
         findings.append(finding(
             "MC345", f"joblib would load {name!r} ({why}) with np.load(allow_pickle=True) "
             "while unpickling; its content was not examined", file=f.path, offset=offset))
-
-
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 #: report kinds of containers: a lenient reader may still load what we could not parse
