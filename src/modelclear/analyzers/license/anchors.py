@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from functools import lru_cache
 
 from .model import Evidence
-from .normalize import Words, word_list, words
+from .normalize import Words, phrase_words, words
 
 #: joins a file's words for an exact anchor search: a control character, never in a word
 _SEP = "\x00"
@@ -86,7 +85,7 @@ class Locator:
 
     def find(self, phrase: str, lo: int = 0, hi: int | None = None) -> Evidence | None:
         hi = len(self.ws) - 1 if hi is None else hi
-        anchor = _phrase_words(phrase)
+        anchor = list(phrase_words(phrase))  # compared with slices of the file's word list
         i = self._exact(anchor, lo, hi)
         if i is None:
             i = self._fuzzy(anchor, lo, hi)
@@ -117,8 +116,3 @@ class Locator:
         hi = (bisect_left(self.ws.starts, after) - 1) if after is not None else len(self.ws) - 1
         return lo, max(lo, hi)
 
-
-@lru_cache(maxsize=2048)
-def _phrase_words(phrase: str) -> list[str]:
-    """A catalog anchor's words (the same few hundred anchors are looked up per file)."""
-    return word_list(phrase)
