@@ -115,4 +115,3 @@ class Locator:
         after = ls[line_end] if line_end < len(ls) else None
         hi = (bisect_left(self.ws.starts, after) - 1) if after is not None else len(self.ws) - 1
         return lo, max(lo, hi)
-
