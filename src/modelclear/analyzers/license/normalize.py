@@ -92,8 +92,6 @@ def fold(word: str) -> str:
     return unicodedata.normalize("NFKC", word).casefold()
 
 
-
-
 @dataclass(frozen=True)
 class Words:
     """The words of a text with their character spans and the text's line starts."""
